@@ -1,0 +1,12 @@
+/** Jest in ESM mode (the runtime deps are ESM-only); ts-jest transpiles, `npm run typecheck` type-checks. */
+export default {
+  testEnvironment: 'node',
+  resolver: 'ts-jest-resolver',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }]
+  },
+  testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+  testTimeout: 60000,
+  maxWorkers: 2
+}
