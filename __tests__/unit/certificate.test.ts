@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { open, stat, unlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  certificatePath,
+  checkCertificatePath,
+  checkIssuedPem,
+  CertificateResponseError,
+  connectionStringFor,
+  secretsOf,
+  writeCertificateFile
+} from '../../src/certificate.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'cert-test-'))
+const fs = { open, stat, unlink }
+
+/** A real certificate and key from openssl, independent of the code under test. */
+function opensslPair(cn: string): { cert: string; key: string } {
+  const keyFile = join(dir, `${cn}.key`)
+  const certFile = join(dir, `${cn}.crt`)
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', `/CN=${cn}`, '-days', '30'], { stdio: 'ignore' })
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }
+}
+
+const good = opensslPair('ci-user')
+const other = opensslPair('other')
+
+describe('checkIssuedPem', () => {
+  it('accepts certificate + PKCS#8 key and describes the certificate as openssl does', () => {
+    const issued = checkIssuedPem(good.cert + good.key)
+    expect(issued.subject).toBe('CN=ci-user')
+    const serial = execFileSync('openssl', ['x509', '-noout', '-serial'], { input: good.cert }).toString().trim()
+    expect(`serial=${issued.serialNumber}`).toBe(serial)
+    const fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], { input: good.cert }).toString().trim()
+    expect(fingerprint).toBe(`sha256 Fingerprint=${issued.fingerprintSha256}`)
+    const end = execFileSync('openssl', ['x509', '-noout', '-enddate'], { input: good.cert }).toString().trim()
+    expect(new Date(end.replace('notAfter=', '')).toISOString()).toBe(issued.expiresAt)
+    expect(issued.pem).toBe(good.cert + good.key)
+  })
+  it('accepts a JSON-quoted body and CRLF line ends', () => {
+    expect(checkIssuedPem(JSON.stringify(good.cert + good.key)).subject).toBe('CN=ci-user')
+    expect(checkIssuedPem((good.cert + good.key).replace(/\n/g, '\r\n')).pem).toBe(good.cert + good.key)
+  })
+  it.each([
+    ['a key that belongs to another certificate', good.cert + other.key, /does not match/],
+    ['no key', good.cert, /0 key block/],
+    ['two certificates', good.cert + other.cert + good.key, /2 certificate block/],
+    ['garbage', 'this is not PEM', /stray text/],
+    ['a truncated key', good.cert + good.key.slice(0, 80), /0 key block/],
+    ['a corrupt certificate', good.cert.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA') + good.key, /does not parse|does not match/]
+  ])('refuses %s without echoing the body', (_, body, message) => {
+    let error: unknown
+    try {
+      checkIssuedPem(body)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(CertificateResponseError)
+    expect((error as Error).message).toMatch(message)
+    for (const line of good.key.split('\n').filter(l => l && !l.startsWith('-----'))) {
+      expect((error as Error).message).not.toContain(line)
+    }
+  })
+})
+
+describe('secretsOf', () => {
+  it('returns the whole body and every key line, also for a truncated key', () => {
+    const keyLines = good.key.split('\n').filter(l => l && !l.startsWith('-----'))
+    const secrets = secretsOf(good.cert + good.key.replace(/\n/g, '\r\n'))
+    for (const line of keyLines) expect(secrets).toContain(line)
+    expect(secrets).toContain((good.cert + good.key.replace(/\n/g, '\r\n')).trim())
+    const truncated = secretsOf(good.cert + good.key.split('\n').slice(0, 3).join('\n'))
+    expect(truncated).toContain(keyLines[0])
+    // Certificate lines are public: not registered one by one.
+    expect(secrets).not.toContain(good.cert.split('\n')[1])
+  })
+})
+
+describe('the certificate file', () => {
+  it('is created 0600 and never overwrites', async () => {
+    const path = join(dir, 'out.pem')
+    await writeCertificateFile(path, 'pem', fs)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    await expect(writeCertificateFile(path, 'again', fs)).rejects.toMatchObject({ code: 'EEXIST' })
+    expect(readFileSync(path, 'utf8')).toBe('pem')
+    expect(await checkCertificatePath(path, fs)).toMatch(/already exists/)
+    expect(await checkCertificatePath(join(dir, 'missing', 'x.pem'), fs)).toMatch(/does not exist/)
+    expect(await checkCertificatePath(join(dir, 'new.pem'), fs)).toBeUndefined()
+  })
+  it('defaults to a random name under RUNNER_TEMP', () => {
+    const a = certificatePath(undefined, { RUNNER_TEMP: '/runner/tmp' }, '/w')
+    expect(a).toMatch(/^\/runner\/tmp\/atlas-x509-[0-9a-f-]{36}\.pem$/)
+    expect(a).not.toBe(certificatePath(undefined, { RUNNER_TEMP: '/runner/tmp' }, '/w'))
+    expect(certificatePath('certs/a.pem', {}, '/w')).toBe('/w/certs/a.pem')
+  })
+})
+
+describe('connectionStringFor', () => {
+  it('adds the X.509 options, replacing any given', () => {
+    expect(connectionStringFor('mongodb+srv://cluster0.example.net', '/tmp/a b.pem')).toBe(
+      'mongodb+srv://cluster0.example.net/?authMechanism=MONGODB-X509&tls=true&tlsCertificateKeyFile=%2Ftmp%2Fa%20b.pem'
+    )
+    expect(connectionStringFor('mongodb://h1:27017,h2:27017/app?retryWrites=true&tls=false', '/k.pem')).toBe(
+      'mongodb://h1:27017,h2:27017/app?retryWrites=true&authMechanism=MONGODB-X509&tls=true&tlsCertificateKeyFile=%2Fk.pem'
+    )
+  })
+})

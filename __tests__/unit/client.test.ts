@@ -1,0 +1,202 @@
+import { MockAgent } from 'undici'
+import { AtlasClient, atlasPath, type Clock } from '../../src/atlas/client.js'
+import { AtlasApiError, AtlasUnreachableError } from '../../src/atlas/errors.js'
+import type { Credentials } from '../../src/config.js'
+
+const ORIGIN = 'http://127.0.0.1:9'
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+/** A clock whose sleep only moves time forward, so retry waits cost no real time. */
+function fakeClock(): Clock & { slept: number[] } {
+  let now = 1_000_000
+  const slept: number[] = []
+  return {
+    slept,
+    now: () => now,
+    sleep: async ms => {
+      slept.push(ms)
+      now += ms
+    }
+  }
+}
+
+function setup(credentials: Credentials, options: { maxRetries?: number; timeoutSeconds?: number } = {}) {
+  const agent = new MockAgent()
+  agent.disableNetConnect()
+  const pool = agent.get(ORIGIN)
+  const clock = fakeClock()
+  const secrets: string[] = []
+  const notices: string[] = []
+  const timeoutSeconds = options.timeoutSeconds ?? 60
+  const client = new AtlasClient({
+    baseUrl: ORIGIN,
+    credentials,
+    dispatcher: agent,
+    deadline: clock.now() + timeoutSeconds * 1000,
+    timeoutSeconds,
+    maxRetries: options.maxRetries ?? 4,
+    clock,
+    random: () => 0.5,
+    registerSecret: v => secrets.push(v),
+    log: { debug: () => undefined, notice: m => notices.push(m) }
+  })
+  return { agent, pool, clock, client, secrets, notices }
+}
+
+const apiKey: Credentials = { kind: 'api-key', publicKey: 'pub', privateKey: 'priv' }
+const serviceAccount: Credentials = { kind: 'service-account', clientId: 'id', clientSecret: 'mdb_sa_sk_s' }
+const CHALLENGE = { 'www-authenticate': 'Digest realm="MMS Public API", domain="", nonce="n1", algorithm=MD5, qop="auth", stale=false' }
+const apiError = (status: number, errorCode: string) =>
+  JSON.stringify({ error: status, errorCode, detail: `detail of ${errorCode}`, reason: 'x' })
+
+describe('atlasPath', () => {
+  it('percent-encodes every segment value', () => {
+    expect(atlasPath`/groups/${'g'}/databaseUsers/${'$external'}/${'CN=a b,O=c'}`).toBe(
+      '/groups/g/databaseUsers/%24external/CN%3Da%20b%2CO%3Dc'
+    )
+  })
+})
+
+describe('AtlasClient with an API key (Digest)', () => {
+  it('answers the challenge once, then reuses the nonce with nc=2', async () => {
+    const { pool, client } = setup(apiKey)
+    const seen: Array<string | undefined> = []
+    const record = (opts: { headers: unknown }) => {
+      seen.push((opts.headers as Record<string, string>).authorization)
+    }
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, apiError(401, 'UNAUTHORIZED'), { headers: CHALLENGE })
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(opts => (record(opts), { statusCode: 200, data: '{"ok":1}' }))
+    pool.intercept({ path: '/api/atlas/v2/b', method: 'DELETE' }).reply(opts => (record(opts), { statusCode: 202, data: '{}' }))
+    expect(await client.json('GET', '/a')).toEqual({ ok: 1 })
+    await client.call('DELETE', '/b')
+    expect(client.requestCount).toBe(3)
+    expect(seen[0]).toMatch(/nc=00000001/)
+    expect(seen[1]).toMatch(/nc=00000002/)
+    expect(seen[1]).toMatch(/uri="\/api\/atlas\/v2\/b"/)
+  })
+
+  it('takes one fresh challenge when the nonce is stale', async () => {
+    const { pool, client } = setup(apiKey)
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', { headers: CHALLENGE })
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', {
+      headers: { 'www-authenticate': 'Digest realm="MMS Public API", nonce="n2", algorithm=MD5, qop="auth", stale=true' }
+    })
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(opts => {
+      const auth = (opts.headers as Record<string, string>).authorization
+      return { statusCode: auth.includes('nonce="n2"') && auth.includes('nc=00000001') ? 200 : 400, data: '{}' }
+    })
+    await expect(client.call('GET', '/a')).resolves.toMatchObject({ status: 200 })
+    expect(client.requestCount).toBe(3)
+  })
+
+  it('fails on a 401 after a signed request (wrong key) without looping', async () => {
+    const { pool, client } = setup(apiKey)
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', { headers: CHALLENGE })
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(401, apiError(401, 'USER_UNAUTHORIZED'), { headers: { ...CHALLENGE, ...JSON_HEADERS } })
+    // Second 401 carries a non-stale challenge: the key was refused.
+    const error = await client.call('GET', '/a').catch(e => e)
+    expect(error).toBeInstanceOf(AtlasApiError)
+    expect(error.status).toBe(401)
+    expect(client.requestCount).toBe(2)
+  })
+
+  it('reads a bare 401 challenge after a signed request as refused credentials', async () => {
+    const { pool, client } = setup(apiKey)
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', { headers: CHALLENGE }).times(2)
+    await expect(client.call('GET', '/a')).rejects.toMatchObject({ status: 401, errorCode: 'UNAUTHORIZED' })
+  })
+})
+
+describe('AtlasClient with a service account (OAuth)', () => {
+  it('gets one token, masks it, and sends it as Bearer on every call', async () => {
+    const { pool, client, secrets } = setup(serviceAccount)
+    let tokenRequests = 0
+    pool.intercept({ path: '/api/oauth/token', method: 'POST' }).reply(opts => {
+      tokenRequests++
+      const headers = opts.headers as Record<string, string>
+      const ok = headers.authorization === `Basic ${Buffer.from('id:mdb_sa_sk_s').toString('base64')}` && opts.body === 'grant_type=client_credentials'
+      return { statusCode: ok ? 200 : 400, data: '{"access_token":"tok-123","token_type":"Bearer","expires_in":3600}' }
+    })
+    for (const path of ['/a', '/b']) {
+      pool.intercept({ path: `/api/atlas/v2${path}`, method: 'GET' }).reply(opts => ({
+        statusCode: (opts.headers as Record<string, string>).authorization === 'Bearer tok-123' ? 200 : 401,
+        data: '{}'
+      }))
+    }
+    await client.call('GET', '/a')
+    await client.call('GET', '/b')
+    expect(tokenRequests).toBe(1)
+    expect(secrets).toEqual(['tok-123'])
+    expect(client.requestCount).toBe(3)
+  })
+
+  it('reports a refused client as an Atlas error', async () => {
+    const { pool, client } = setup(serviceAccount)
+    pool
+      .intercept({ path: '/api/oauth/token', method: 'POST' })
+      .reply(401, '{"error":"invalid_client","error_description":"Invalid client"}', { headers: JSON_HEADERS })
+    await expect(client.call('GET', '/a')).rejects.toMatchObject({ errorCode: 'invalid_client', status: 401 })
+  })
+})
+
+describe('retries', () => {
+  const bearerPool = (pool: ReturnType<typeof setup>['pool']) =>
+    pool.intercept({ path: '/api/oauth/token', method: 'POST' }).reply(200, '{"access_token":"t"}')
+
+  it('waits exactly Retry-After on 429, with a notice', async () => {
+    const { pool, client, clock, notices } = setup(serviceAccount)
+    bearerPool(pool)
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'POST' })
+      .reply(429, apiError(429, 'RATE_LIMITED_TOKEN_BUCKET'), { headers: { ...JSON_HEADERS, 'retry-after': '7' } })
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'POST' }).reply(201, 'ok')
+    await client.call('POST', '/a', { body: { x: 1 } })
+    expect(clock.slept).toEqual([7000])
+    expect(notices[0]).toMatch(/RATE_LIMITED_TOKEN_BUCKET \(HTTP 429\)/)
+  })
+
+  it('backs off on 503 and on dropped connections', async () => {
+    const { pool, client, clock } = setup(serviceAccount)
+    bearerPool(pool)
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(503, apiError(503, 'SERVICE_UNAVAILABLE'))
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(200, '{}')
+    await client.call('GET', '/a')
+    expect(clock.slept).toEqual([500, 1000])
+  })
+
+  it('gives up after max-retries + 1 attempts with the last Atlas error', async () => {
+    const { pool, client } = setup(serviceAccount, { maxRetries: 2 })
+    bearerPool(pool)
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(500, apiError(500, 'UNEXPECTED_ERROR'), { headers: JSON_HEADERS }).times(3)
+    await expect(client.call('GET', '/a')).rejects.toMatchObject({ errorCode: 'UNEXPECTED_ERROR', status: 500 })
+    expect(client.requestCount).toBe(4)
+  })
+
+  it('does not wait past the budget: fails at once with a note', async () => {
+    const { pool, client, clock } = setup(serviceAccount, { timeoutSeconds: 10 })
+    bearerPool(pool)
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(429, apiError(429, 'RATE_LIMITED'), { headers: { ...JSON_HEADERS, 'retry-after': '55' } })
+    const error = await client.call('GET', '/a').catch(e => e)
+    expect(error).toBeInstanceOf(AtlasApiError)
+    expect(error.detail).toMatch(/waiting 55 s as Retry-After asks would pass the step's budget of 10 s/)
+    expect(clock.slept).toEqual([])
+  })
+
+  it('treats an HTML 502 as unreachable and a redirect as an error naming the host', async () => {
+    const { pool, client } = setup(serviceAccount, { maxRetries: 0 })
+    bearerPool(pool)
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(502, '<html>Bad Gateway</html>', { headers: { 'content-type': 'text/html' } })
+    pool.intercept({ path: '/api/atlas/v2/b', method: 'GET' }).reply(302, '', { headers: { location: 'https://evil.example:8443/x' } })
+    const html = await client.call('GET', '/a').catch(e => e)
+    expect(html).toBeInstanceOf(AtlasUnreachableError)
+    expect(html.message).toMatch(/HTTP 502 with a text\/html body/)
+    expect(html.message).not.toMatch(/Bad Gateway/)
+    const redirect = await client.call('GET', '/b').catch(e => e)
+    expect(redirect.message).toMatch(/redirect to evil\.example:8443/)
+  })
+})

@@ -1,0 +1,55 @@
+import { DigestSigner, parseDigestChallenge } from './digest.js'
+
+/** How one kind of Atlas credential signs requests. One implementation per auth method. */
+export interface AuthMethod {
+  /** The Authorization header for this request (may fetch a token first), if any yet. */
+  authorize(method: string, uri: string): Promise<string | undefined>
+  /** After a 401: true when the answer carried what is needed to send the request again. */
+  acceptUnauthorized(wwwAuthenticate: string | string[] | undefined, sentAuthorization: boolean): boolean
+}
+
+/** Programmatic API key: HTTP Digest (RFC 7616), MD5 or SHA-256 as the server's challenge says. */
+export class DigestAuth implements AuthMethod {
+  private readonly signer: DigestSigner
+
+  constructor(publicKey: string, privateKey: string, newCnonce?: () => string) {
+    this.signer = new DigestSigner(publicKey, privateKey, newCnonce)
+  }
+
+  async authorize(method: string, uri: string): Promise<string | undefined> {
+    return this.signer.authorization(method, uri)
+  }
+
+  acceptUnauthorized(wwwAuthenticate: string | string[] | undefined, sentAuthorization: boolean): boolean {
+    const challenge = parseDigestChallenge(wwwAuthenticate)
+    if (!challenge) return false
+    // First contact, or the nonce went stale: take the new challenge. Otherwise the key was refused.
+    if (!sentAuthorization || challenge.stale) {
+      this.signer.accept(challenge)
+      return true
+    }
+    return false
+  }
+}
+
+/** Service account: one OAuth 2.0 client-credentials token per step, sent as a Bearer token. */
+export class BearerAuth implements AuthMethod {
+  private token: Promise<string> | undefined
+
+  constructor(private readonly fetchToken: () => Promise<string>) {}
+
+  async authorize(): Promise<string> {
+    // Reuse one token for every request of the step: the token endpoint is rate-limited.
+    this.token ??= this.fetchToken()
+    try {
+      return `Bearer ${await this.token}`
+    } catch (error) {
+      this.token = undefined
+      throw error
+    }
+  }
+
+  acceptUnauthorized(): boolean {
+    return false
+  }
+}

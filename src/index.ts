@@ -1,0 +1,4 @@
+/** Main entry (action.yml `runs.main`). */
+import { run } from './main.js'
+
+await run()

@@ -1,0 +1,28 @@
+import { AtlasApiError, AtlasUnreachableError, hintFor } from './atlas/errors.js'
+import { CertificateResponseError } from './certificate.js'
+import { InputError } from './config.js'
+import type { ActionIO } from './io.js'
+
+/** One annotation for a failure: its title says what kind, its message what to do. */
+export function describeFailure(error: unknown): { title: string; message: string } {
+  if (error instanceof InputError) return { title: `Invalid input: ${error.input}`, message: error.message }
+  if (error instanceof AtlasApiError) {
+    const hint = hintFor(error)
+    return {
+      title: `Atlas ${error.errorCode} (HTTP ${error.status})`,
+      message: hint ? `${error.detail} ${hint}` : error.detail
+    }
+  }
+  if (error instanceof AtlasUnreachableError) return { title: 'Atlas API unreachable', message: error.message }
+  if (error instanceof CertificateResponseError) {
+    return { title: 'Unusable certificate response', message: error.message }
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return { title: 'atlas-x509-action failed', message }
+}
+
+export function reportFailure(error: unknown, io: ActionIO): void {
+  const { title, message } = describeFailure(error)
+  if (error instanceof Error && error.stack) io.debug(error.stack)
+  io.fail(message, title)
+}
