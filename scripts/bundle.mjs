@@ -36,7 +36,9 @@ async function main() {
       await rm(dir, { recursive: true, force: true })
       await mkdir(dir, { recursive: true })
       for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content)
-      console.log(`dist/${name}/index.js ${(Buffer.byteLength(files['index.js']) / 1024).toFixed(0)} KB`)
+      console.log(
+        `dist/${name}/index.js ${(Buffer.byteLength(files['index.js']) / 1024).toFixed(0)} KB`
+      )
     }
   }
   if (check && stale.length) {

@@ -77,16 +77,22 @@ export function checkIssuedPem(body: string): IssuedCertificate {
   try {
     certificate = new X509Certificate(certPem)
   } catch {
-    throw new CertificateResponseError("Atlas's certificate block does not parse as an X.509 certificate. Nothing was written.")
+    throw new CertificateResponseError(
+      "Atlas's certificate block does not parse as an X.509 certificate. Nothing was written."
+    )
   }
   let matches: boolean
   try {
     matches = certificate.checkPrivateKey(createPrivateKey(keyPem))
   } catch {
-    throw new CertificateResponseError("Atlas's private-key block does not parse as a private key. Nothing was written.")
+    throw new CertificateResponseError(
+      "Atlas's private-key block does not parse as a private key. Nothing was written."
+    )
   }
   if (!matches) {
-    throw new CertificateResponseError("The private key in Atlas's response does not match its certificate. Nothing was written.")
+    throw new CertificateResponseError(
+      "The private key in Atlas's response does not match its certificate. Nothing was written."
+    )
   }
   return {
     pem: certPem + keyPem,
@@ -110,22 +116,40 @@ export interface CertificateFs {
 }
 
 /** Where the certificate goes: the given path, or a new random name under RUNNER_TEMP. */
-export function certificatePath(given: string | undefined, env: Readonly<Record<string, string | undefined>>, cwd: string): string {
+export function certificatePath(
+  given: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string
+): string {
   if (given) return resolve(cwd, given)
   return join(env.RUNNER_TEMP || tmpdir(), `atlas-x509-${randomUUID()}.pem`)
 }
 
 /** Refuses an existing target (never overwritten) or a missing folder, before any request. */
-export async function checkCertificatePath(path: string, fs: CertificateFs): Promise<string | undefined> {
-  const exists = await fs.stat(path).then(() => true, () => false)
-  if (exists) return `${path} already exists; it is never overwritten. Give a new path, or leave certificate-file empty for a fresh file under RUNNER_TEMP.`
-  const folder = await fs.stat(dirname(path)).then(s => s.isDirectory(), () => false)
+export async function checkCertificatePath(
+  path: string,
+  fs: CertificateFs
+): Promise<string | undefined> {
+  const exists = await fs.stat(path).then(
+    () => true,
+    () => false
+  )
+  if (exists)
+    return `${path} already exists; it is never overwritten. Give a new path, or leave certificate-file empty for a fresh file under RUNNER_TEMP.`
+  const folder = await fs.stat(dirname(path)).then(
+    s => s.isDirectory(),
+    () => false
+  )
   if (!folder) return `The folder ${dirname(path)} does not exist.`
   return undefined
 }
 
 /** Exclusive create, mode 0600: the file is new, and only the runner's user can read it. */
-export async function writeCertificateFile(path: string, pem: string, fs: CertificateFs): Promise<void> {
+export async function writeCertificateFile(
+  path: string,
+  pem: string,
+  fs: CertificateFs
+): Promise<void> {
   const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL
   const handle = await fs.open(path, flags, 0o600)
   try {
@@ -143,7 +167,11 @@ export function connectionStringFor(uri: string, certificateFile: string): strin
   const [base, query = ''] = splitOnce(uri, '?')
   const replaced = new Set(['authmechanism', 'tls', 'ssl', 'tlscertificatekeyfile'])
   const kept = query.split('&').filter(p => p && !replaced.has(p.split('=')[0]!.toLowerCase()))
-  kept.push('authMechanism=MONGODB-X509', 'tls=true', `tlsCertificateKeyFile=${encodeURIComponent(certificateFile)}`)
+  kept.push(
+    'authMechanism=MONGODB-X509',
+    'tls=true',
+    `tlsCertificateKeyFile=${encodeURIComponent(certificateFile)}`
+  )
   const hasPath = /^mongodb(?:\+srv)?:\/\/[^/]*\//.test(base)
   return `${base}${hasPath ? '' : '/'}?${kept.join('&')}`
 }

@@ -15,9 +15,12 @@ export async function removeCertificateFile(
       core.info(`The certificate file ${path} was already gone.`)
       return
     }
-    core.warning(`Could not remove the certificate file ${path}: ${(error as Error).message}. Delete it by hand; it holds a private key.`, {
-      title: 'Certificate file left behind'
-    })
+    core.warning(
+      `Could not remove the certificate file ${path}: ${(error as Error).message}. Delete it by hand; it holds a private key.`,
+      {
+        title: 'Certificate file left behind'
+      }
+    )
   }
 }
 

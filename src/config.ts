@@ -3,10 +3,7 @@
  * I/O, and throws InputError (naming the input and what is accepted) before any request is sent.
  */
 
-export const OPERATIONS = [
-  'create-certificate',
-  'disable-customer-x509'
-] as const
+export const OPERATIONS = ['create-certificate', 'disable-customer-x509'] as const
 export type Operation = (typeof OPERATIONS)[number]
 
 export class InputError extends Error {
@@ -42,6 +39,25 @@ export interface CertificateConfig {
   connectionString: string | undefined
 }
 
+/** A database role as Atlas takes it: `readWrite@app` → {roleName, databaseName}. */
+export interface RoleConfig {
+  roleName: string
+  databaseName: string
+  collectionName?: string
+}
+
+export interface EphemeralUserConfig {
+  /** Undefined: derived from the run at run time (see ephemeral.ts). */
+  username: string | undefined
+  roles: RoleConfig[]
+  scopes: string[]
+  ttlHours: number
+  certificate: Omit<CertificateConfig, 'username'>
+}
+
+/** Where the CA certificates come from: text given inline, or a file to read. */
+export type CaSource = { kind: 'text'; pem: string } | { kind: 'file'; path: string }
+
 export type Config = CommonConfig &
   (
     | { operation: 'create-certificate'; certificate: CertificateConfig }
@@ -73,13 +89,7 @@ const CREDENTIAL_PAIRS = {
 
 export function parseConfig(read: InputReader, env: Environment): Config {
   const operation = parseOperation(read('operation'))
-  const common: CommonConfig = {
-    groupId: parseGroupId(read('group-id') || env.MONGODB_ATLAS_PROJECT_ID?.trim() || ''),
-    credentials: parseCredentials(read, env),
-    baseUrl: parseBaseUrl(read('base-url') || env.MONGODB_ATLAS_BASE_URL?.trim() || DEFAULT_BASE_URL),
-    timeoutSeconds: parseInteger(read, 'timeout-seconds', 60, 1, 3600),
-    maxRetries: parseInteger(read, 'max-retries', 4, 0, 10)
-  }
+  const common = parseCommonConfig(read, env)
   switch (operation) {
     case 'create-certificate':
       return { ...common, operation, certificate: parseCertificate(read, 3) }
@@ -88,10 +98,26 @@ export function parseConfig(read: InputReader, env: Environment): Config {
   }
 }
 
+/** The inputs every operation shares; the post step parses only these. */
+export function parseCommonConfig(read: InputReader, env: Environment): CommonConfig {
+  return {
+    groupId: parseGroupId(read('group-id') || env.MONGODB_ATLAS_PROJECT_ID?.trim() || ''),
+    credentials: parseCredentials(read, env),
+    baseUrl: parseBaseUrl(
+      read('base-url') || env.MONGODB_ATLAS_BASE_URL?.trim() || DEFAULT_BASE_URL
+    ),
+    timeoutSeconds: parseInteger(read, 'timeout-seconds', 60, 1, 3600),
+    maxRetries: parseInteger(read, 'max-retries', 4, 0, 10)
+  }
+}
+
 function parseOperation(value: string): Operation {
   const operation = value || 'create-certificate'
   if (!(OPERATIONS as readonly string[]).includes(operation)) {
-    throw new InputError('operation', `"${operation}" is not an operation. Use one of: ${OPERATIONS.join(', ')}.`)
+    throw new InputError(
+      'operation',
+      `"${operation}" is not an operation. Use one of: ${OPERATIONS.join(', ')}.`
+    )
   }
   return operation as Operation
 }
@@ -104,7 +130,10 @@ function parseGroupId(value: string): string {
     )
   }
   if (!/^[a-f0-9]{24}$/.test(value)) {
-    throw new InputError('group-id', `"${value}" is not a project id: expected 24 lower-case hex digits (^[a-f0-9]{24}$).`)
+    throw new InputError(
+      'group-id',
+      `"${value}" is not a project id: expected 24 lower-case hex digits (^[a-f0-9]{24}$).`
+    )
   }
   return value
 }
@@ -128,12 +157,18 @@ function parseCredentials(read: InputReader, env: Environment): Credentials {
     const missing = CREDENTIAL_PAIRS[kind]
       .filter((_, i) => values[i] === '')
       .map(([input, name]) => `\`${input}\` (or ${name})`)
-    return new InputError('credentials', `Half a credential pair: ${missing.join(' and ')} is missing. ${CREDENTIALS_ACCEPTED}`)
+    return new InputError(
+      'credentials',
+      `Half a credential pair: ${missing.join(' and ')} is missing. ${CREDENTIALS_ACCEPTED}`
+    )
   }
 
   const wholeInputs = KINDS.filter(kind => complete(inputs(kind)))
   if (wholeInputs.length === 2) {
-    throw new InputError('credentials', `Both a service account and an API key were given as inputs. ${CREDENTIALS_ACCEPTED}`)
+    throw new InputError(
+      'credentials',
+      `Both a service account and an API key were given as inputs. ${CREDENTIALS_ACCEPTED}`
+    )
   }
   let chosen: { kind: CredentialKind; values: string[] }
   if (wholeInputs.length === 1) {
@@ -144,11 +179,23 @@ function parseCredentials(read: InputReader, env: Environment): Credentials {
   } else {
     const pairs = KINDS.map(kind => ({ kind, values: resolved(kind) }))
     const whole = pairs.filter(p => complete(p.values))
-    const half = pairs.find(p => !complete(p.values) && (whole.length === 0 || inputs(p.kind).some(v => v !== '')) && p.values.some(v => v !== ''))
+    const half = pairs.find(
+      p =>
+        !complete(p.values) &&
+        (whole.length === 0 || inputs(p.kind).some(v => v !== '')) &&
+        p.values.some(v => v !== '')
+    )
     if (half) throw halfError(half.kind, half.values)
-    if (whole.length === 0) throw new InputError('credentials', `No Atlas credentials were found. ${CREDENTIALS_ACCEPTED}`)
+    if (whole.length === 0)
+      throw new InputError(
+        'credentials',
+        `No Atlas credentials were found. ${CREDENTIALS_ACCEPTED}`
+      )
     if (whole.length === 2) {
-      throw new InputError('credentials', `Both a service account and an API key were found. ${CREDENTIALS_ACCEPTED}`)
+      throw new InputError(
+        'credentials',
+        `Both a service account and an API key were found. ${CREDENTIALS_ACCEPTED}`
+      )
     }
     chosen = whole[0]!
   }
@@ -161,19 +208,27 @@ function parseCredentials(read: InputReader, env: Environment): Credentials {
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
 
 function parseBaseUrl(value: string): string {
-  const accepted = 'Accepted: an https:// origin such as https://cloud.mongodb.com or https://cloud.mongodbgov.com (http:// only for loopback hosts).'
+  const accepted =
+    'Accepted: an https:// origin such as https://cloud.mongodb.com or https://cloud.mongodbgov.com (http:// only for loopback hosts).'
   let url: URL
   try {
     url = new URL(value)
   } catch {
     throw new InputError('base-url', `"${value}" is not a URL. ${accepted}`)
   }
-  if (url.username || url.password) throw new InputError('base-url', `The URL must not carry credentials. ${accepted}`)
+  if (url.username || url.password)
+    throw new InputError('base-url', `The URL must not carry credentials. ${accepted}`)
   if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new InputError('base-url', `"${value}" has a path, query or fragment; give the origin only. ${accepted}`)
+    throw new InputError(
+      'base-url',
+      `"${value}" has a path, query or fragment; give the origin only. ${accepted}`
+    )
   }
   if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
-    throw new InputError('base-url', `Plain http:// is refused for ${url.hostname}: credentials would cross the network unencrypted. ${accepted}`)
+    throw new InputError(
+      'base-url',
+      `Plain http:// is refused for ${url.hostname}: credentials would cross the network unencrypted. ${accepted}`
+    )
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InputError('base-url', `Scheme ${url.protocol} is not supported. ${accepted}`)
@@ -181,11 +236,20 @@ function parseBaseUrl(value: string): string {
   return url.origin
 }
 
-function parseInteger(read: InputReader, name: string, fallback: number, min: number, max: number): number {
+function parseInteger(
+  read: InputReader,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number
+): number {
   const raw = read(name)
   if (raw === '') return fallback
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new InputError(name, `"${raw}" is not accepted: expected a whole number from ${min} to ${max}.`)
+    throw new InputError(
+      name,
+      `"${raw}" is not accepted: expected a whole number from ${min} to ${max}.`
+    )
   }
   return Number(raw)
 }
@@ -199,18 +263,31 @@ export function parseBoolean(read: InputReader, name: string, fallback: boolean)
   throw new InputError(name, `"${raw}" is not a boolean: use true or false.`)
 }
 
+const isControlCharacter = (c: string) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f
+
 function parseUsername(read: InputReader): string {
   const username = read('username')
-  if (!username) throw new InputError('username', 'Required: the name of the database user (in `$external`) the certificate is for.')
-  if (username.length > 1024 || /[\u0000-\u001f\u007f]/.test(username)) {
+  if (!username)
+    throw new InputError('username', 'Required: the name of the database user in `$external`.')
+  if (username.length > 1024 || [...username].some(isControlCharacter)) {
     throw new InputError('username', 'Expected at most 1024 printable characters.')
   }
   return username
 }
 
+function parseExpiryWarningDays(read: InputReader): number {
+  return parseInteger(read, 'expiry-warning-days', 30, 0, 3650)
+}
+
 export function parseCertificate(read: InputReader, defaultMonths: number): CertificateConfig {
+  return { username: parseUsername(read), ...parseCertificateOptions(read, defaultMonths) }
+}
+
+function parseCertificateOptions(
+  read: InputReader,
+  defaultMonths: number
+): Omit<CertificateConfig, 'username'> {
   return {
-    username: parseUsername(read),
     months: parseInteger(read, 'months', defaultMonths, 1, 24),
     certificateFile: read('certificate-file') || undefined,
     outputCertificate: parseBoolean(read, 'output-certificate', false),
@@ -219,11 +296,131 @@ export function parseCertificate(read: InputReader, defaultMonths: number): Cert
   }
 }
 
+/** Roles that Atlas grants only on the admin database. */
+const ADMIN_ONLY_ROLES = new Set([
+  'atlasAdmin',
+  'backup',
+  'clusterMonitor',
+  'dbAdminAnyDatabase',
+  'enableSharding',
+  'readAnyDatabase',
+  'readWriteAnyDatabase'
+])
+const ROLE_NAME = /^[A-Za-z0-9_-]{1,64}$/
+// MongoDB database names: no '/\\. "$*<>:|?', at most 64 characters.
+const DATABASE_NAME = /^[^/\\. "$*<>:|?]{1,64}$/
+const CLUSTER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/
+
+/** Splits a list input on commas and newlines, dropping empty entries. */
+export function splitList(value: string): string[] {
+  return value
+    .split(/[,\n]/)
+    .map(entry => entry.trim())
+    .filter(entry => entry !== '')
+}
+
+/** `role@database` or `role@database.collection`, separated by commas or newlines. */
+export function parseRoles(value: string): RoleConfig[] {
+  const accepted =
+    'Each entry is role@database or role@database.collection, separated by commas or newlines, e.g. `readWrite@app, read@reports.events, readWriteAnyDatabase@admin`.'
+  const entries = splitList(value)
+  if (entries.length === 0)
+    throw new InputError('roles', `Required: at least one role. ${accepted}`)
+  return entries.map(entry => {
+    const match = /^([^@\s]+)@([^.@\s]+)(?:\.([^@\s]+))?$/.exec(entry)
+    if (!match) throw new InputError('roles', `"${entry}" is not a role. ${accepted}`)
+    const [, roleName, databaseName, collectionName] = match as unknown as [
+      string,
+      string,
+      string,
+      string | undefined
+    ]
+    if (!ROLE_NAME.test(roleName)) {
+      throw new InputError(
+        'roles',
+        `"${entry}": role names are letters, digits, _ and - (a built-in role or a custom role's name). ${accepted}`
+      )
+    }
+    if (!DATABASE_NAME.test(databaseName))
+      throw new InputError(
+        'roles',
+        `"${entry}": "${databaseName}" is not a database name. ${accepted}`
+      )
+    if (
+      collectionName !== undefined &&
+      (collectionName.length > 255 || collectionName.includes('$'))
+    ) {
+      throw new InputError(
+        'roles',
+        `"${entry}": "${collectionName}" is not a collection name. ${accepted}`
+      )
+    }
+    if (
+      ADMIN_ONLY_ROLES.has(roleName) &&
+      (databaseName !== 'admin' || collectionName !== undefined)
+    ) {
+      throw new InputError(
+        'roles',
+        `"${entry}": ${roleName} is granted on the admin database only: write ${roleName}@admin.`
+      )
+    }
+    return collectionName === undefined
+      ? { roleName, databaseName }
+      : { roleName, databaseName, collectionName }
+  })
+}
+
+export function parseScopes(value: string): string[] {
+  return splitList(value).map(name => {
+    if (!CLUSTER_NAME.test(name) || name.length > 64) {
+      throw new InputError(
+        'scopes',
+        `"${name}" is not a cluster name: letters, digits and hyphens, starting with a letter or digit (^[a-zA-Z0-9][a-zA-Z0-9-]*$), separated by commas or newlines.`
+      )
+    }
+    return name
+  })
+}
+
+function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
+  const username = read('username')
+  if (username && !/^[A-Za-z0-9_-]{1,64}$/.test(username)) {
+    throw new InputError(
+      'username',
+      `"${username}" is not accepted for an ephemeral user: 1 to 64 letters, digits, _ and - (no dots). Leave it empty to derive one from the run.`
+    )
+  }
+  return {
+    username: username || undefined,
+    roles: parseRoles(read('roles')),
+    scopes: parseScopes(read('scopes')),
+    ttlHours: parseInteger(read, 'ephemeral-ttl-hours', 24, 1, 720),
+    certificate: parseCertificateOptions(read, 1)
+  }
+}
+
+function parseCaSource(read: InputReader): CaSource {
+  const text = read('ca-certificates')
+  const path = read('ca-file')
+  const accepted =
+    'Give exactly one of `ca-certificates` (PEM text) and `ca-file` (a path to a PEM file).'
+  if (text && path)
+    throw new InputError(
+      'ca-certificates',
+      `Both ca-certificates and ca-file were given. ${accepted}`
+    )
+  if (!text && !path) throw new InputError('ca-certificates', `No CA was given. ${accepted}`)
+  return text ? { kind: 'text', pem: text } : { kind: 'file', path }
+}
+
 function parseConnectionString(value: string): string | undefined {
   if (!value) return undefined
   const match = /^(mongodb(?:\+srv)?):\/\/([^/?#]*)/.exec(value)
   if (!match) {
-    throw new InputError('connection-string', 'Expected a MongoDB URI starting with mongodb:// or mongodb+srv://.')
+    throw new InputError(
+      'connection-string',
+      'Expected a MongoDB URI starting with mongodb:// or mongodb+srv://.'
+    )
   }
   if (match[2]!.includes('@')) {
     throw new InputError(

@@ -40,7 +40,9 @@ export function coreIO(env: Readonly<Record<string, string | undefined>> = proce
       }
       await core.summary
         .addHeading(escapeHtml(heading), 3)
-        .addTable(rows.map(([name, value]) => [{ data: escapeHtml(name), header: true }, escapeHtml(value)]))
+        .addTable(
+          rows.map(([name, value]) => [{ data: escapeHtml(name), header: true }, escapeHtml(value)])
+        )
         .write()
     }
   }

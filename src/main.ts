@@ -38,11 +38,16 @@ export function defaultDependencies(): RunDependencies {
 /** Registers secret inputs (and their environment fallbacks) before anything can print them. */
 export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput' | 'io'>): void {
   for (const [input, variable] of SECRET_INPUTS) {
-    for (const value of [deps.readInput(input), deps.env[variable]?.trim()]) if (value) deps.io.setSecret(value)
+    for (const value of [deps.readInput(input), deps.env[variable]?.trim()])
+      if (value) deps.io.setSecret(value)
   }
 }
 
-export function createClient(config: Config, deps: RunDependencies, dispatcher: Dispatcher): AtlasClient {
+export function createClient(
+  config: Config,
+  deps: RunDependencies,
+  dispatcher: Dispatcher
+): AtlasClient {
   return new AtlasClient({
     baseUrl: config.baseUrl,
     credentials: config.credentials,
@@ -76,7 +81,14 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<voi
     const dispatcher = deps.dispatcher ?? (ownDispatcher = createDispatcher(deps.env))
     const client = createClient(config, deps, dispatcher)
     try {
-      await runOperation(config, { client, io: deps.io, env: deps.env, fs: deps.fs, cwd: deps.cwd, clock: deps.clock })
+      await runOperation(config, {
+        client,
+        io: deps.io,
+        env: deps.env,
+        fs: deps.fs,
+        cwd: deps.cwd,
+        clock: deps.clock
+      })
     } finally {
       deps.io.debug(`Atlas HTTP requests sent: ${client.requestCount}`)
     }

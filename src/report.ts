@@ -5,7 +5,8 @@ import type { ActionIO } from './io.js'
 
 /** One annotation for a failure: its title says what kind, its message what to do. */
 export function describeFailure(error: unknown): { title: string; message: string } {
-  if (error instanceof InputError) return { title: `Invalid input: ${error.input}`, message: error.message }
+  if (error instanceof InputError)
+    return { title: `Invalid input: ${error.input}`, message: error.message }
   if (error instanceof AtlasApiError) {
     const hint = hintFor(error)
     return {
@@ -13,7 +14,8 @@ export function describeFailure(error: unknown): { title: string; message: strin
       message: hint ? `${error.detail} ${hint}` : error.detail
     }
   }
-  if (error instanceof AtlasUnreachableError) return { title: 'Atlas API unreachable', message: error.message }
+  if (error instanceof AtlasUnreachableError)
+    return { title: 'Atlas API unreachable', message: error.message }
   if (error instanceof CertificateResponseError) {
     return { title: 'Unusable certificate response', message: error.message }
   }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { open, stat, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,7 +20,27 @@ const fs = { open, stat, unlink }
 function opensslPair(cn: string): { cert: string; key: string } {
   const keyFile = join(dir, `${cn}.key`)
   const certFile = join(dir, `${cn}.crt`)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-subj', `/CN=${cn}`, '-days', '30'], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-subj',
+      `/CN=${cn}`,
+      '-days',
+      '30'
+    ],
+    { stdio: 'ignore' }
+  )
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }
 }
 
@@ -31,17 +51,27 @@ describe('checkIssuedPem', () => {
   it('accepts certificate + PKCS#8 key and describes the certificate as openssl does', () => {
     const issued = checkIssuedPem(good.cert + good.key)
     expect(issued.subject).toBe('CN=ci-user')
-    const serial = execFileSync('openssl', ['x509', '-noout', '-serial'], { input: good.cert }).toString().trim()
+    const serial = execFileSync('openssl', ['x509', '-noout', '-serial'], { input: good.cert })
+      .toString()
+      .trim()
     expect(`serial=${issued.serialNumber}`).toBe(serial)
-    const fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], { input: good.cert }).toString().trim()
+    const fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], {
+      input: good.cert
+    })
+      .toString()
+      .trim()
     expect(fingerprint).toBe(`sha256 Fingerprint=${issued.fingerprintSha256}`)
-    const end = execFileSync('openssl', ['x509', '-noout', '-enddate'], { input: good.cert }).toString().trim()
+    const end = execFileSync('openssl', ['x509', '-noout', '-enddate'], { input: good.cert })
+      .toString()
+      .trim()
     expect(new Date(end.replace('notAfter=', '')).toISOString()).toBe(issued.expiresAt)
     expect(issued.pem).toBe(good.cert + good.key)
   })
   it('accepts a JSON-quoted body and CRLF line ends', () => {
     expect(checkIssuedPem(JSON.stringify(good.cert + good.key)).subject).toBe('CN=ci-user')
-    expect(checkIssuedPem((good.cert + good.key).replace(/\n/g, '\r\n')).pem).toBe(good.cert + good.key)
+    expect(checkIssuedPem((good.cert + good.key).replace(/\n/g, '\r\n')).pem).toBe(
+      good.cert + good.key
+    )
   })
   it.each([
     ['a key that belongs to another certificate', good.cert + other.key, /does not match/],
@@ -49,7 +79,11 @@ describe('checkIssuedPem', () => {
     ['two certificates', good.cert + other.cert + good.key, /2 certificate block/],
     ['garbage', 'this is not PEM', /stray text/],
     ['a truncated key', good.cert + good.key.slice(0, 80), /0 key block/],
-    ['a corrupt certificate', good.cert.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA') + good.key, /does not parse|does not match/]
+    [
+      'a corrupt certificate',
+      good.cert.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA') + good.key,
+      /does not parse|does not match/
+    ]
   ])('refuses %s without echoing the body', (_, body, message) => {
     let error: unknown
     try {
@@ -102,7 +136,9 @@ describe('connectionStringFor', () => {
     expect(connectionStringFor('mongodb+srv://cluster0.example.net', '/tmp/a b.pem')).toBe(
       'mongodb+srv://cluster0.example.net/?authMechanism=MONGODB-X509&tls=true&tlsCertificateKeyFile=%2Ftmp%2Fa%20b.pem'
     )
-    expect(connectionStringFor('mongodb://h1:27017,h2:27017/app?retryWrites=true&tls=false', '/k.pem')).toBe(
+    expect(
+      connectionStringFor('mongodb://h1:27017,h2:27017/app?retryWrites=true&tls=false', '/k.pem')
+    ).toBe(
       'mongodb://h1:27017,h2:27017/app?retryWrites=true&authMechanism=MONGODB-X509&tls=true&tlsCertificateKeyFile=%2Fk.pem'
     )
   })

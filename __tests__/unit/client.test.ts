@@ -20,7 +20,10 @@ function fakeClock(): Clock & { slept: number[] } {
   }
 }
 
-function setup(credentials: Credentials, options: { maxRetries?: number; timeoutSeconds?: number } = {}) {
+function setup(
+  credentials: Credentials,
+  options: { maxRetries?: number; timeoutSeconds?: number } = {}
+) {
   const agent = new MockAgent()
   agent.disableNetConnect()
   const pool = agent.get(ORIGIN)
@@ -44,8 +47,15 @@ function setup(credentials: Credentials, options: { maxRetries?: number; timeout
 }
 
 const apiKey: Credentials = { kind: 'api-key', publicKey: 'pub', privateKey: 'priv' }
-const serviceAccount: Credentials = { kind: 'service-account', clientId: 'id', clientSecret: 'mdb_sa_sk_s' }
-const CHALLENGE = { 'www-authenticate': 'Digest realm="MMS Public API", domain="", nonce="n1", algorithm=MD5, qop="auth", stale=false' }
+const serviceAccount: Credentials = {
+  kind: 'service-account',
+  clientId: 'id',
+  clientSecret: 'mdb_sa_sk_s'
+}
+const CHALLENGE = {
+  'www-authenticate':
+    'Digest realm="MMS Public API", domain="", nonce="n1", algorithm=MD5, qop="auth", stale=false'
+}
 const apiError = (status: number, errorCode: string) =>
   JSON.stringify({ error: status, errorCode, detail: `detail of ${errorCode}`, reason: 'x' })
 
@@ -61,12 +71,18 @@ describe('AtlasClient with an API key (Digest)', () => {
   it('answers the challenge once, then reuses the nonce with nc=2', async () => {
     const { pool, client } = setup(apiKey)
     const seen: Array<string | undefined> = []
-    const record = (opts: { headers: unknown }) => {
+    const record = (opts: { headers?: unknown }) => {
       seen.push((opts.headers as Record<string, string>).authorization)
     }
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, apiError(401, 'UNAUTHORIZED'), { headers: CHALLENGE })
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(opts => (record(opts), { statusCode: 200, data: '{"ok":1}' }))
-    pool.intercept({ path: '/api/atlas/v2/b', method: 'DELETE' }).reply(opts => (record(opts), { statusCode: 202, data: '{}' }))
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(401, apiError(401, 'UNAUTHORIZED'), { headers: CHALLENGE })
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(opts => (record(opts), { statusCode: 200, data: '{"ok":1}' }))
+    pool
+      .intercept({ path: '/api/atlas/v2/b', method: 'DELETE' })
+      .reply(opts => (record(opts), { statusCode: 202, data: '{}' }))
     expect(await client.json('GET', '/a')).toEqual({ ok: 1 })
     await client.call('DELETE', '/b')
     expect(client.requestCount).toBe(3)
@@ -77,13 +93,21 @@ describe('AtlasClient with an API key (Digest)', () => {
 
   it('takes one fresh challenge when the nonce is stale', async () => {
     const { pool, client } = setup(apiKey)
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', { headers: CHALLENGE })
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(401, '', { headers: CHALLENGE })
     pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', {
-      headers: { 'www-authenticate': 'Digest realm="MMS Public API", nonce="n2", algorithm=MD5, qop="auth", stale=true' }
+      headers: {
+        'www-authenticate':
+          'Digest realm="MMS Public API", nonce="n2", algorithm=MD5, qop="auth", stale=true'
+      }
     })
     pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(opts => {
-      const auth = (opts.headers as Record<string, string>).authorization
-      return { statusCode: auth.includes('nonce="n2"') && auth.includes('nc=00000001') ? 200 : 400, data: '{}' }
+      const auth = (opts.headers as Record<string, string>).authorization ?? ''
+      return {
+        statusCode: auth.includes('nonce="n2"') && auth.includes('nc=00000001') ? 200 : 400,
+        data: '{}'
+      }
     })
     await expect(client.call('GET', '/a')).resolves.toMatchObject({ status: 200 })
     expect(client.requestCount).toBe(3)
@@ -91,10 +115,14 @@ describe('AtlasClient with an API key (Digest)', () => {
 
   it('fails on a 401 after a signed request (wrong key) without looping', async () => {
     const { pool, client } = setup(apiKey)
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', { headers: CHALLENGE })
     pool
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
-      .reply(401, apiError(401, 'USER_UNAUTHORIZED'), { headers: { ...CHALLENGE, ...JSON_HEADERS } })
+      .reply(401, '', { headers: CHALLENGE })
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(401, apiError(401, 'USER_UNAUTHORIZED'), {
+        headers: { ...CHALLENGE, ...JSON_HEADERS }
+      })
     // Second 401 carries a non-stale challenge: the key was refused.
     const error = await client.call('GET', '/a').catch(e => e)
     expect(error).toBeInstanceOf(AtlasApiError)
@@ -104,8 +132,14 @@ describe('AtlasClient with an API key (Digest)', () => {
 
   it('reads a bare 401 challenge after a signed request as refused credentials', async () => {
     const { pool, client } = setup(apiKey)
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', { headers: CHALLENGE }).times(2)
-    await expect(client.call('GET', '/a')).rejects.toMatchObject({ status: 401, errorCode: 'UNAUTHORIZED' })
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(401, '', { headers: CHALLENGE })
+      .times(2)
+    await expect(client.call('GET', '/a')).rejects.toMatchObject({
+      status: 401,
+      errorCode: 'UNAUTHORIZED'
+    })
   })
 })
 
@@ -116,12 +150,18 @@ describe('AtlasClient with a service account (OAuth)', () => {
     pool.intercept({ path: '/api/oauth/token', method: 'POST' }).reply(opts => {
       tokenRequests++
       const headers = opts.headers as Record<string, string>
-      const ok = headers.authorization === `Basic ${Buffer.from('id:mdb_sa_sk_s').toString('base64')}` && opts.body === 'grant_type=client_credentials'
-      return { statusCode: ok ? 200 : 400, data: '{"access_token":"tok-123","token_type":"Bearer","expires_in":3600}' }
+      const ok =
+        headers.authorization === `Basic ${Buffer.from('id:mdb_sa_sk_s').toString('base64')}` &&
+        opts.body === 'grant_type=client_credentials'
+      return {
+        statusCode: ok ? 200 : 400,
+        data: '{"access_token":"tok-123","token_type":"Bearer","expires_in":3600}'
+      }
     })
     for (const path of ['/a', '/b']) {
       pool.intercept({ path: `/api/atlas/v2${path}`, method: 'GET' }).reply(opts => ({
-        statusCode: (opts.headers as Record<string, string>).authorization === 'Bearer tok-123' ? 200 : 401,
+        statusCode:
+          (opts.headers as Record<string, string>).authorization === 'Bearer tok-123' ? 200 : 401,
         data: '{}'
       }))
     }
@@ -136,8 +176,13 @@ describe('AtlasClient with a service account (OAuth)', () => {
     const { pool, client } = setup(serviceAccount)
     pool
       .intercept({ path: '/api/oauth/token', method: 'POST' })
-      .reply(401, '{"error":"invalid_client","error_description":"Invalid client"}', { headers: JSON_HEADERS })
-    await expect(client.call('GET', '/a')).rejects.toMatchObject({ errorCode: 'invalid_client', status: 401 })
+      .reply(401, '{"error":"invalid_client","error_description":"Invalid client"}', {
+        headers: JSON_HEADERS
+      })
+    await expect(client.call('GET', '/a')).rejects.toMatchObject({
+      errorCode: 'invalid_client',
+      status: 401
+    })
   })
 })
 
@@ -150,7 +195,9 @@ describe('retries', () => {
     bearerPool(pool)
     pool
       .intercept({ path: '/api/atlas/v2/a', method: 'POST' })
-      .reply(429, apiError(429, 'RATE_LIMITED_TOKEN_BUCKET'), { headers: { ...JSON_HEADERS, 'retry-after': '7' } })
+      .reply(429, apiError(429, 'RATE_LIMITED_TOKEN_BUCKET'), {
+        headers: { ...JSON_HEADERS, 'retry-after': '7' }
+      })
     pool.intercept({ path: '/api/atlas/v2/a', method: 'POST' }).reply(201, 'ok')
     await client.call('POST', '/a', { body: { x: 1 } })
     expect(clock.slept).toEqual([7000])
@@ -160,8 +207,12 @@ describe('retries', () => {
   it('backs off on 503 and on dropped connections', async () => {
     const { pool, client, clock } = setup(serviceAccount)
     bearerPool(pool)
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(503, apiError(503, 'SERVICE_UNAVAILABLE'))
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(503, apiError(503, 'SERVICE_UNAVAILABLE'))
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
     pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(200, '{}')
     await client.call('GET', '/a')
     expect(clock.slept).toEqual([500, 1000])
@@ -170,8 +221,14 @@ describe('retries', () => {
   it('gives up after max-retries + 1 attempts with the last Atlas error', async () => {
     const { pool, client } = setup(serviceAccount, { maxRetries: 2 })
     bearerPool(pool)
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(500, apiError(500, 'UNEXPECTED_ERROR'), { headers: JSON_HEADERS }).times(3)
-    await expect(client.call('GET', '/a')).rejects.toMatchObject({ errorCode: 'UNEXPECTED_ERROR', status: 500 })
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(500, apiError(500, 'UNEXPECTED_ERROR'), { headers: JSON_HEADERS })
+      .times(3)
+    await expect(client.call('GET', '/a')).rejects.toMatchObject({
+      errorCode: 'UNEXPECTED_ERROR',
+      status: 500
+    })
     expect(client.requestCount).toBe(4)
   })
 
@@ -180,18 +237,26 @@ describe('retries', () => {
     bearerPool(pool)
     pool
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
-      .reply(429, apiError(429, 'RATE_LIMITED'), { headers: { ...JSON_HEADERS, 'retry-after': '55' } })
+      .reply(429, apiError(429, 'RATE_LIMITED'), {
+        headers: { ...JSON_HEADERS, 'retry-after': '55' }
+      })
     const error = await client.call('GET', '/a').catch(e => e)
     expect(error).toBeInstanceOf(AtlasApiError)
-    expect(error.detail).toMatch(/waiting 55 s as Retry-After asks would pass the step's budget of 10 s/)
+    expect(error.detail).toMatch(
+      /waiting 55 s as Retry-After asks would pass the step's budget of 10 s/
+    )
     expect(clock.slept).toEqual([])
   })
 
   it('treats an HTML 502 as unreachable and a redirect as an error naming the host', async () => {
     const { pool, client } = setup(serviceAccount, { maxRetries: 0 })
     bearerPool(pool)
-    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(502, '<html>Bad Gateway</html>', { headers: { 'content-type': 'text/html' } })
-    pool.intercept({ path: '/api/atlas/v2/b', method: 'GET' }).reply(302, '', { headers: { location: 'https://evil.example:8443/x' } })
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .reply(502, '<html>Bad Gateway</html>', { headers: { 'content-type': 'text/html' } })
+    pool
+      .intercept({ path: '/api/atlas/v2/b', method: 'GET' })
+      .reply(302, '', { headers: { location: 'https://evil.example:8443/x' } })
     const html = await client.call('GET', '/a').catch(e => e)
     expect(html).toBeInstanceOf(AtlasUnreachableError)
     expect(html.message).toMatch(/HTTP 502 with a text\/html body/)

@@ -40,12 +40,19 @@ describe('parseConfig', () => {
       MONGODB_ATLAS_CLIENT_SECRET: 'secret',
       MONGODB_ATLAS_BASE_URL: 'https://cloud.mongodbgov.com/'
     })
-    expect(config.credentials).toEqual({ kind: 'service-account', clientId: 'id', clientSecret: 'secret' })
+    expect(config.credentials).toEqual({
+      kind: 'service-account',
+      clientId: 'id',
+      clientSecret: 'secret'
+    })
     expect(config.baseUrl).toBe('https://cloud.mongodbgov.com')
   })
 
   it('lets an input pair win over an environment pair of the other kind', () => {
-    const config = parse(apiKey, { MONGODB_ATLAS_CLIENT_ID: 'id', MONGODB_ATLAS_CLIENT_SECRET: 's' })
+    const config = parse(apiKey, {
+      MONGODB_ATLAS_CLIENT_ID: 'id',
+      MONGODB_ATLAS_CLIENT_SECRET: 's'
+    })
     expect(config.credentials.kind).toBe('api-key')
   })
 
@@ -105,12 +112,19 @@ describe('parseConfig', () => {
   })
 
   it('requires the project id and the username', () => {
-    expect(inputErrorOf(() => parseConfig(reader({ ...apiKey, username: 'u' }), {})).input).toBe('group-id')
+    expect(inputErrorOf(() => parseConfig(reader({ ...apiKey, username: 'u' }), {})).input).toBe(
+      'group-id'
+    )
     expect(inputErrorOf(() => parse({ ...apiKey, username: '' })).input).toBe('username')
   })
 
   it('accepts http:// on loopback hosts only', () => {
-    for (const url of ['http://127.0.0.1:8080', 'http://localhost:1', 'http://[::1]:2', 'http://127.9.9.9']) {
+    for (const url of [
+      'http://127.0.0.1:8080',
+      'http://localhost:1',
+      'http://[::1]:2',
+      'http://127.9.9.9'
+    ]) {
       expect(parse({ ...apiKey, 'base-url': url }).baseUrl).toBe(new URL(url).origin)
     }
   })
@@ -132,7 +146,10 @@ describe('parseConfig', () => {
   })
 
   it('needs no username for disable-customer-x509', () => {
-    const config = parseConfig(reader({ ...apiKey, 'group-id': GROUP, operation: 'disable-customer-x509' }), {})
+    const config = parseConfig(
+      reader({ ...apiKey, 'group-id': GROUP, operation: 'disable-customer-x509' }),
+      {}
+    )
     expect(config.operation).toBe('disable-customer-x509')
   })
 })

@@ -39,16 +39,22 @@ describe('parseDigestChallenge', () => {
     })
   })
   it('accepts the documented `op="auth"` typo and SHA-256, stale=true', () => {
-    const challenge = parseDigestChallenge('Digest realm="r", nonce="n", algorithm=SHA-256, op="auth", stale=TRUE')
+    const challenge = parseDigestChallenge(
+      'Digest realm="r", nonce="n", algorithm=SHA-256, op="auth", stale=TRUE'
+    )
     expect(challenge).toMatchObject({ algorithm: 'SHA-256', qop: 'auth', stale: true })
   })
   it('finds Digest among several challenges and ignores other schemes', () => {
-    expect(parseDigestChallenge(['Basic realm="x"', 'Digest realm="r", nonce="n"'])?.nonce).toBe('n')
+    expect(parseDigestChallenge(['Basic realm="x"', 'Digest realm="r", nonce="n"'])?.nonce).toBe(
+      'n'
+    )
     expect(parseDigestChallenge('Basic realm="x"')).toBeUndefined()
     expect(parseDigestChallenge(undefined)).toBeUndefined()
   })
   it('refuses an unknown algorithm', () => {
-    expect(parseDigestChallenge('Digest realm="r", nonce="n", algorithm=SHA-512-256')).toBeUndefined()
+    expect(
+      parseDigestChallenge('Digest realm="r", nonce="n", algorithm=SHA-512-256')
+    ).toBeUndefined()
   })
 })
 
@@ -58,7 +64,14 @@ describe('DigestSigner', () => {
   })
   it('reuses the nonce with an increasing nonce count, as the RFC example for the first', () => {
     const signer = new DigestSigner(RFC.username, RFC.password, () => RFC.cnonce)
-    signer.accept({ realm: RFC.realm, nonce: RFC.nonce, algorithm: 'MD5', qop: 'auth', opaque: 'op', stale: false })
+    signer.accept({
+      realm: RFC.realm,
+      nonce: RFC.nonce,
+      algorithm: 'MD5',
+      qop: 'auth',
+      opaque: 'op',
+      stale: false
+    })
     const first = signer.authorization('GET', RFC.uri)!
     expect(first).toContain('response="8ca523f5e9506fed4657c9700eebdbec"')
     expect(first).toContain('nc=00000001')

@@ -14,14 +14,24 @@ describe('decodeApiError', () => {
     })
     const error = decodeApiError(404, 'application/json', body)!
     expect(error).toBeInstanceOf(AtlasApiError)
-    expect([error.status, error.errorCode, error.detail]).toEqual([404, 'USERNAME_NOT_FOUND', 'No user with username ghost exists.'])
+    expect([error.status, error.errorCode, error.detail]).toEqual([
+      404,
+      'USERNAME_NOT_FOUND',
+      'No user with username ghost exists.'
+    ])
   })
   it('reads an OAuth token-endpoint error', () => {
-    const error = decodeApiError(401, 'application/json', '{"error":"invalid_client","error_description":"Bad client"}')!
+    const error = decodeApiError(
+      401,
+      'application/json',
+      '{"error":"invalid_client","error_description":"Bad client"}'
+    )!
     expect([error.errorCode, error.detail]).toEqual(['invalid_client', 'Bad client'])
   })
   it('refuses HTML and broken JSON without echoing them', () => {
-    expect(decodeApiError(502, 'text/html', '<html><body>Bad Gateway</body></html>')).toBeUndefined()
+    expect(
+      decodeApiError(502, 'text/html', '<html><body>Bad Gateway</body></html>')
+    ).toBeUndefined()
     expect(decodeApiError(500, 'application/json', '{"errorCode": ')).toBeUndefined()
     expect(decodeApiError(500, 'application/json', '"just a string"')).toBeUndefined()
   })
@@ -44,12 +54,22 @@ describe('hints', () => {
   })
   it('falls back on the status class', () => {
     expect(hintFor(new AtlasApiError(401, 'SOMETHING', 'x'))).toMatch(/credentials/)
-    expect(hintFor(new AtlasApiError(403, 'ORG_REQUIRES_ACCESS_LIST', 'x'))).toMatch(/API access list/)
+    expect(hintFor(new AtlasApiError(403, 'ORG_REQUIRES_ACCESS_LIST', 'x'))).toMatch(
+      /API access list/
+    )
     expect(hintFor(new AtlasApiError(503, 'UNEXPECTED_ERROR', 'x'))).toMatch(/later/)
     expect(hintFor(new AtlasApiError(400, 'VALIDATION_ERROR', 'x'))).toBe('')
   })
   it('titles annotations as the contract says', () => {
-    expect(describeFailure(new AtlasApiError(400, 'USER_NOT_MANAGED_X509', 'The user does not have managed mode X509 enabled.'))).toEqual({
+    expect(
+      describeFailure(
+        new AtlasApiError(
+          400,
+          'USER_NOT_MANAGED_X509',
+          'The user does not have managed mode X509 enabled.'
+        )
+      )
+    ).toEqual({
       title: 'Atlas USER_NOT_MANAGED_X509 (HTTP 400)',
       message: `The user does not have managed mode X509 enabled. ${HINTS.USER_NOT_MANAGED_X509}`
     })
@@ -60,14 +80,20 @@ describe('hints', () => {
 describe('retry policy', () => {
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('55', 0)).toBe(55_000)
-    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(10_000)
-    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:29:00 GMT'))).toBe(0)
+    expect(
+      parseRetryAfter('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))
+    ).toBe(10_000)
+    expect(
+      parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:29:00 GMT'))
+    ).toBe(0)
     expect(parseRetryAfter('soon', 0)).toBeUndefined()
     expect(parseRetryAfter(undefined, 0)).toBeUndefined()
   })
   it('backs off exponentially with full jitter, capped', () => {
     const policy = { baseDelayMs: 1000, maxDelayMs: 5000 }
-    expect([0, 1, 2, 3].map(n => backoffDelayMs(n, policy, () => 0.999))).toEqual([999, 1998, 3996, 4995])
+    expect([0, 1, 2, 3].map(n => backoffDelayMs(n, policy, () => 0.999))).toEqual([
+      999, 1998, 3996, 4995
+    ])
     expect(backoffDelayMs(3, policy, () => 0)).toBe(0)
   })
   it('retries 429 and 5xx but not 4xx or 501', () => {

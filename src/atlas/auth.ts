@@ -5,7 +5,10 @@ export interface AuthMethod {
   /** The Authorization header for this request (may fetch a token first), if any yet. */
   authorize(method: string, uri: string): Promise<string | undefined>
   /** After a 401: true when the answer carried what is needed to send the request again. */
-  acceptUnauthorized(wwwAuthenticate: string | string[] | undefined, sentAuthorization: boolean): boolean
+  acceptUnauthorized(
+    wwwAuthenticate: string | string[] | undefined,
+    sentAuthorization: boolean
+  ): boolean
 }
 
 /** Programmatic API key: HTTP Digest (RFC 7616), MD5 or SHA-256 as the server's challenge says. */
@@ -20,7 +23,10 @@ export class DigestAuth implements AuthMethod {
     return this.signer.authorization(method, uri)
   }
 
-  acceptUnauthorized(wwwAuthenticate: string | string[] | undefined, sentAuthorization: boolean): boolean {
+  acceptUnauthorized(
+    wwwAuthenticate: string | string[] | undefined,
+    sentAuthorization: boolean
+  ): boolean {
     const challenge = parseDigestChallenge(wwwAuthenticate)
     if (!challenge) return false
     // First contact, or the nonce went stale: take the new challenge. Otherwise the key was refused.

@@ -71,7 +71,10 @@ interface RawResponse {
 
 /** Percent-encodes every interpolated value: `atlasPath\`/groups/${id}/databaseUsers/${name}\``. */
 export function atlasPath(strings: TemplateStringsArray, ...values: string[]): string {
-  return strings.reduce((path, part, i) => path + part + (i < values.length ? encodeURIComponent(values[i]!) : ''), '')
+  return strings.reduce(
+    (path, part, i) => path + part + (i < values.length ? encodeURIComponent(values[i]!) : ''),
+    ''
+  )
 }
 
 function header(headers: RawResponse['headers'], name: string): string | undefined {
@@ -111,7 +114,10 @@ export class AtlasClient {
     options: { body?: unknown; query?: Record<string, string | number | boolean> } = {}
   ): Promise<AtlasResponse> {
     const query = options.query
-      ? '?' + new URLSearchParams(Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)])).toString()
+      ? '?' +
+        new URLSearchParams(
+          Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)])
+        ).toString()
       : ''
     const exchange: Exchange = {
       method,
@@ -120,17 +126,25 @@ export class AtlasClient {
       body: options.body === undefined ? undefined : JSON.stringify(options.body)
     }
     if (exchange.body !== undefined) exchange.headers['content-type'] = ATLAS_MEDIA_TYPE
-    const response = await this.withRetries(`${method} ${exchange.target}`, () => this.authenticated(exchange))
+    const response = await this.withRetries(`${method} ${exchange.target}`, () =>
+      this.authenticated(exchange)
+    )
     return this.checked(response)
   }
 
   /** Like call, for JSON answers. */
-  async json<T>(method: string, path: string, options?: Parameters<AtlasClient['call']>[2]): Promise<T> {
+  async json<T>(
+    method: string,
+    path: string,
+    options?: Parameters<AtlasClient['call']>[2]
+  ): Promise<T> {
     const response = await this.call(method, path, options)
     try {
       return JSON.parse(response.text) as T
     } catch {
-      throw new AtlasUnreachableError(`${method} ${path} answered ${response.status} with a body that is not JSON`)
+      throw new AtlasUnreachableError(
+        `${method} ${path} answered ${response.status} with a body that is not JSON`
+      )
     }
   }
 
@@ -145,7 +159,9 @@ export class AtlasClient {
       },
       body: TOKEN_REQUEST_BODY
     }
-    const response = this.checked(await this.withRetries('POST /api/oauth/token', () => this.send(exchange)))
+    const response = this.checked(
+      await this.withRetries('POST /api/oauth/token', () => this.send(exchange))
+    )
     let token: string
     try {
       token = readAccessToken(response.text)
@@ -165,7 +181,10 @@ export class AtlasClient {
       if (
         response.status === 401 &&
         challenges < 2 &&
-        this.auth.acceptUnauthorized(response.headers['www-authenticate'], authorization !== undefined)
+        this.auth.acceptUnauthorized(
+          response.headers['www-authenticate'],
+          authorization !== undefined
+        )
       ) {
         continue
       }
@@ -211,11 +230,18 @@ export class AtlasClient {
     this.options.log.debug(
       `${exchange.method} ${exchange.target} → ${response.statusCode} (${this.clock.now() - started} ms)`
     )
-    return { status: response.statusCode, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      text: Buffer.concat(chunks).toString('utf8')
+    }
   }
 
   /** Runs one attempt, then retries on 429, 5xx and network errors within max-retries and the budget. */
-  private async withRetries(label: string, attempt: () => Promise<RawResponse>): Promise<RawResponse> {
+  private async withRetries(
+    label: string,
+    attempt: () => Promise<RawResponse>
+  ): Promise<RawResponse> {
     const maxAttempts = this.options.maxRetries + 1
     for (let attemptNumber = 1; ; attemptNumber++) {
       let response: RawResponse
@@ -226,22 +252,34 @@ export class AtlasClient {
         if (isTimeout(error)) throw this.budgetSpent(label)
         const reason = describeNetworkError(error)
         const tries = `after ${attemptNumber} attempt${attemptNumber === 1 ? '' : 's'}`
-        if (attemptNumber >= maxAttempts) throw new AtlasUnreachableError(`${label}: ${reason} (${tries}).`)
+        if (attemptNumber >= maxAttempts)
+          throw new AtlasUnreachableError(`${label}: ${reason} (${tries}).`)
         const wait = backoffDelayMs(attemptNumber - 1, this.backoff, this.random)
         if (wait >= this.remainingMs()) {
           throw new AtlasUnreachableError(
             `${label}: ${reason} (${tries}); no time left for another try within timeout-seconds (${this.options.timeoutSeconds} s).`
           )
         }
-        this.options.log.debug(`${label}: ${reason}; retry ${attemptNumber} of ${this.options.maxRetries} in ${wait} ms`)
+        this.options.log.debug(
+          `${label}: ${reason}; retry ${attemptNumber} of ${this.options.maxRetries} in ${wait} ms`
+        )
         await this.clock.sleep(wait)
         continue
       }
       if (!isRetryableStatus(response.status) || attemptNumber >= maxAttempts) return response
-      const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'), this.clock.now())
+      const retryAfterMs = parseRetryAfter(
+        header(response.headers, 'retry-after'),
+        this.clock.now()
+      )
       const wait = retryAfterMs ?? backoffDelayMs(attemptNumber - 1, this.backoff, this.random)
-      const decoded = decodeApiError(response.status, header(response.headers, 'content-type'), response.text)
-      const what = decoded ? `${decoded.errorCode} (HTTP ${response.status})` : `HTTP ${response.status}`
+      const decoded = decodeApiError(
+        response.status,
+        header(response.headers, 'content-type'),
+        response.text
+      )
+      const what = decoded
+        ? `${decoded.errorCode} (HTTP ${response.status})`
+        : `HTTP ${response.status}`
       if (wait >= this.remainingMs()) {
         throw withBudgetNote(
           this.toError(response),
@@ -257,7 +295,11 @@ export class AtlasClient {
 
   private checked(response: RawResponse): AtlasResponse {
     if (response.status >= 200 && response.status < 300) {
-      return { status: response.status, contentType: header(response.headers, 'content-type'), text: response.text }
+      return {
+        status: response.status,
+        contentType: header(response.headers, 'content-type'),
+        text: response.text
+      }
     }
     throw this.toError(response)
   }
@@ -292,7 +334,12 @@ class ResponseTooLargeError extends AtlasUnreachableError {}
 
 function withBudgetNote(error: Error, note: string): Error {
   if (error instanceof AtlasApiError) {
-    return new AtlasApiError(error.status, error.errorCode, `${error.detail} ${note}`, error.retryAfterMs)
+    return new AtlasApiError(
+      error.status,
+      error.errorCode,
+      `${error.detail} ${note}`,
+      error.retryAfterMs
+    )
   }
   return new AtlasUnreachableError(`${error.message} ${note}`)
 }
@@ -304,7 +351,11 @@ function isTimeout(error: unknown): boolean {
 
 /** A short, secret-free description of a network failure. */
 export function describeNetworkError(error: unknown): string {
-  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } }
+  const err = error as {
+    code?: string
+    message?: string
+    cause?: { code?: string; message?: string }
+  }
   const code = err?.cause?.code ?? err?.code
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
@@ -320,7 +371,7 @@ export function describeNetworkError(error: unknown): string {
     UND_ERR_CLOSED: 'connection closed'
   }
   if (code && known[code]) return known[code]!
-  if (code && code.startsWith('ERR_TLS') || code?.includes('CERT')) {
+  if ((code && code.startsWith('ERR_TLS')) || code?.includes('CERT')) {
     return `TLS failure (${code}): if a proxy or private CA is in between, set NODE_EXTRA_CA_CERTS`
   }
   return `network error${code ? ` (${code})` : ''}: ${(err?.message ?? String(error)).slice(0, 200)}`

@@ -13,7 +13,7 @@ export interface DigestChallenge {
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess'
 
 const ALGORITHMS: Record<string, DigestAlgorithm> = {
-  'MD5': 'MD5',
+  MD5: 'MD5',
   'MD5-SESS': 'MD5-sess',
   'SHA-256': 'SHA-256',
   'SHA-256-SESS': 'SHA-256-sess'
@@ -31,7 +31,9 @@ function parseAuthParams(text: string): Map<string, string> {
 }
 
 /** Returns the Digest challenge of a `WWW-Authenticate` header, or undefined if it offers none. */
-export function parseDigestChallenge(header: string | string[] | undefined): DigestChallenge | undefined {
+export function parseDigestChallenge(
+  header: string | string[] | undefined
+): DigestChallenge | undefined {
   const headers = Array.isArray(header) ? header : header ? [header] : []
   for (const value of headers) {
     const start = value.search(/(^|,\s*)Digest\s/i)
@@ -116,7 +118,9 @@ export class DigestSigner {
     if (!challenge) return undefined
     const qop = 'auth'
     if (challenge.qop && !challenge.qop.split(',').some(q => q.trim() === qop)) {
-      throw new Error(`The server's Digest challenge asks for qop="${challenge.qop}"; only "auth" is supported`)
+      throw new Error(
+        `The server's Digest challenge asks for qop="${challenge.qop}"; only "auth" is supported`
+      )
     }
     this.nonceCount += 1
     const nc = this.nonceCount.toString(16).padStart(8, '0')

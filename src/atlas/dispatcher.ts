@@ -8,5 +8,7 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
  */
 export function createDispatcher(env: Readonly<Record<string, string | undefined>>): Dispatcher {
   const options = { connect: { timeout: 30_000 } }
-  return PROXY_VARIABLES.some(name => env[name]) ? new EnvHttpProxyAgent(options) : new Agent(options)
+  return PROXY_VARIABLES.some(name => env[name])
+    ? new EnvHttpProxyAgent(options)
+    : new Agent(options)
 }

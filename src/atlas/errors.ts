@@ -94,12 +94,13 @@ export const HINTS: Readonly<Record<string, string>> = {
     'This user has reached the limit of Atlas-generated certificates. Issue certificates less often (reuse one per workflow), or use a new user, for example with `create-ephemeral-user`.',
   RATE_LIMITED: RATE_HINT,
   RATE_LIMITED_TOKEN_BUCKET: RATE_HINT,
-  GROUP_NOT_FOUND: 'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
-  INVALID_GROUP_ID: 'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
+  GROUP_NOT_FOUND:
+    'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
+  INVALID_GROUP_ID:
+    'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
   NOT_IN_GROUP:
     'The credentials have no access to this project: check `group-id`, or give the API key or service account a role on the project.',
-  USER_UNAUTHORIZED:
-    'The credentials were refused or lack the role: check them, and give the API key or service account the Project Owner role on this project.',
+  USER_UNAUTHORIZED: `${CREDENTIALS_HINT} If they are right, give the API key or service account the Project Owner role on this project.`,
   VERSION_GONE:
     'Atlas retired API version 2023-01-01 that this action pins: update the action to a newer release.',
   EXPIRED_X509_CA_CERTIFICATE:

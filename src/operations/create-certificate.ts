@@ -11,7 +11,10 @@ import { InputError, type CertificateConfig } from '../config.js'
 import { STATE, type OperationContext } from './context.js'
 
 /** Where the certificate will go, checked before any request so no certificate is minted in vain. */
-export async function prepareCertificatePath(certificate: CertificateConfig, ctx: OperationContext): Promise<string> {
+export async function prepareCertificatePath(
+  certificate: CertificateConfig,
+  ctx: OperationContext
+): Promise<string> {
   const path = certificatePath(certificate.certificateFile, ctx.env, ctx.cwd)
   const problem = await checkCertificatePath(path, ctx.fs)
   if (problem) throw new InputError('certificate-file', problem)
@@ -40,7 +43,9 @@ export async function issueCertificate(
 
   await writeCertificateFile(path, issued.pem, ctx.fs)
   if (certificate.cleanup) io.saveState(STATE.certificateFile, path)
-  io.info(`Certificate for ${certificate.username} written to ${path} (mode 0600), valid until ${issued.expiresAt}.`)
+  io.info(
+    `Certificate for ${certificate.username} written to ${path} (mode 0600), valid until ${issued.expiresAt}.`
+  )
 
   io.setOutput('certificate-file', path)
   if (certificate.outputCertificate) io.setOutput('certificate', issued.pem)

@@ -8,7 +8,10 @@ import { customerCas, type UserSecurity } from './user-security.js'
  */
 export async function disableCustomerX509(groupId: string, ctx: OperationContext): Promise<void> {
   const { client, io } = ctx
-  const security = await client.json<UserSecurity>('GET', atlasPath`/groups/${groupId}/userSecurity`)
+  const security = await client.json<UserSecurity>(
+    'GET',
+    atlasPath`/groups/${groupId}/userSecurity`
+  )
   const wasEnabled = customerCas(security) !== undefined
   if (wasEnabled) {
     await client.call('DELETE', atlasPath`/groups/${groupId}/userSecurity/customerX509`)
@@ -17,7 +20,9 @@ export async function disableCustomerX509(groupId: string, ctx: OperationContext
       'Rolling restart of the project clusters'
     )
   } else {
-    io.info(`Customer-managed X.509 is already off for project ${groupId}: nothing was sent, nothing restarts.`)
+    io.info(
+      `Customer-managed X.509 is already off for project ${groupId}: nothing was sent, nothing restarts.`
+    )
   }
   io.setOutput('customer-x509-enabled', 'false')
   await io.summary('Atlas customer-managed X.509', [

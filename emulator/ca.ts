@@ -1,0 +1,201 @@
+import 'reflect-metadata'
+import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto'
+import * as x509 from '@peculiar/x509'
+import type { KeyAlgorithm } from './types.js'
+
+type CryptoKey = webcrypto.CryptoKey
+type CryptoKeyPair = webcrypto.CryptoKeyPair
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+const subtle = webcrypto.subtle
+
+const rsaKeyParams = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048
+}
+const ecKeyParams = { name: 'ECDSA', namedCurve: 'P-256' }
+
+function signingAlgorithm(keys: CryptoKeyPair): webcrypto.Algorithm | webcrypto.EcdsaParams {
+  return keys.privateKey.algorithm.name === 'ECDSA'
+    ? { name: 'ECDSA', hash: 'SHA-256' }
+    : { name: 'RSASSA-PKCS1-v1_5' }
+}
+
+export async function generateKeys(algorithm: KeyAlgorithm): Promise<CryptoKeyPair> {
+  const params = algorithm === 'EC' ? ecKeyParams : rsaKeyParams
+  return (await subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair
+}
+
+// CA and TLS keys are reused by every emulator in one process: RSA generation is the slow part.
+const sharedKeys = new Map<string, Promise<CryptoKeyPair>>()
+function sharedKeyPair(role: string): Promise<CryptoKeyPair> {
+  let keys = sharedKeys.get(role)
+  if (!keys) {
+    keys = generateKeys('RSA')
+    sharedKeys.set(role, keys)
+  }
+  return keys
+}
+
+/** A positive serial of 16 random bytes, as hex. */
+export function randomSerial(): string {
+  const bytes = randomBytes(16)
+  bytes[0] = ((bytes[0] ?? 1) & 0x7f) | 0x10
+  return bytes.toString('hex')
+}
+
+export async function privateKeyPem(key: CryptoKey): Promise<string> {
+  const der = await subtle.exportKey('pkcs8', key)
+  return x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n'
+}
+
+export function certificatePem(cert: x509.X509Certificate): string {
+  return cert.toString('pem') + '\n'
+}
+
+export interface CertificateAuthority {
+  cert: x509.X509Certificate
+  keys: CryptoKeyPair
+  pem: string
+}
+
+export async function createCertificateAuthority(
+  role: string,
+  commonName: string,
+  notBefore: Date,
+  notAfter: Date
+): Promise<CertificateAuthority> {
+  const keys = await sharedKeyPair(role)
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: [{ CN: [commonName] }, { O: ['Atlas Emulator'] }],
+    notBefore,
+    notAfter,
+    keys,
+    signingAlgorithm: signingAlgorithm(keys),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)
+    ]
+  })
+  return { cert, keys, pem: certificatePem(cert) }
+}
+
+export interface IssuedClientCert {
+  certPem: string
+  keyPem: string
+  serialNumber: string
+}
+
+/** An Atlas-managed client cert: subject CN=<username>, clientAuth, signed by the managed CA. */
+export async function issueClientCertificate(
+  ca: CertificateAuthority,
+  username: string,
+  notBefore: Date,
+  notAfter: Date,
+  keyAlgorithm: KeyAlgorithm
+): Promise<IssuedClientCert> {
+  const keys = await generateKeys(keyAlgorithm)
+  const serialNumber = randomSerial()
+  const usage =
+    keyAlgorithm === 'EC'
+      ? x509.KeyUsageFlags.digitalSignature
+      : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber,
+    subject: [{ CN: [username] }],
+    issuer: ca.cert.subjectName,
+    notBefore,
+    notAfter,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    signingAlgorithm: signingAlgorithm(ca.keys),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(usage, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey)
+    ]
+  })
+  return {
+    certPem: certificatePem(cert),
+    keyPem: await privateKeyPem(keys.privateKey),
+    serialNumber
+  }
+}
+
+export interface TlsMaterial {
+  caPem: string
+  certPem: string
+  keyPem: string
+}
+
+/** A server cert for 127.0.0.1, ::1 and localhost, issued by a fresh CA. */
+export async function createTlsMaterial(now: Date): Promise<TlsMaterial> {
+  const notBefore = new Date(now.getTime() - 60_000)
+  const notAfter = new Date(now.getTime() + 365 * 86_400_000)
+  const ca = await createCertificateAuthority(
+    'tls-ca',
+    'Atlas Emulator TLS CA',
+    notBefore,
+    notAfter
+  )
+  const keys = await sharedKeyPair('tls-server')
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: [{ CN: ['localhost'] }],
+    issuer: ca.cert.subjectName,
+    notBefore,
+    notAfter,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    signingAlgorithm: signingAlgorithm(ca.keys),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'ip', value: '127.0.0.1' },
+        { type: 'ip', value: '::1' },
+        { type: 'dns', value: 'localhost' }
+      ])
+    ]
+  })
+  return {
+    caPem: ca.pem,
+    certPem: certificatePem(cert),
+    keyPem: await privateKeyPem(keys.privateKey)
+  }
+}
+
+const pemBlockPattern = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g
+
+export interface PemBlock {
+  label: string
+  text: string
+}
+
+export function pemBlocks(text: string): PemBlock[] {
+  return [...text.matchAll(pemBlockPattern)].map(m => ({ label: m[1] ?? '', text: m[0] }))
+}
+
+/** Parses every block of a CA bundle; throws with a readable message on the first bad one. */
+export function parseCertificateBundle(text: string): NodeX509[] {
+  const blocks = pemBlocks(text)
+  if (blocks.length === 0) throw new Error('no PEM certificate found')
+  return blocks.map((block, index) => {
+    if (block.label !== 'CERTIFICATE') {
+      throw new Error(`PEM block ${index + 1} is a ${block.label}, not a CERTIFICATE`)
+    }
+    try {
+      return new NodeX509(block.text)
+    } catch {
+      throw new Error(`PEM block ${index + 1} is not a valid X.509 certificate`)
+    }
+  })
+}

@@ -1,0 +1,95 @@
+import { ApiFailure } from '../json.js'
+import { MAX_USERS_PER_GROUP, normalizeUser } from '../state.js'
+import type { DatabaseUser } from '../types.js'
+import {
+  groupApiUrl,
+  invalidAttribute,
+  requireJsonObject,
+  usernameNotFound,
+  type Reply,
+  type RouteContext
+} from './context.js'
+import { paginate } from './pagination.js'
+import { validateNewUser } from './userValidation.js'
+
+/** A stored user as Atlas returns it: with links, never with a password. */
+function userView(ctx: RouteContext, user: DatabaseUser): Record<string, unknown> {
+  const path = `/databaseUsers/${encodeURIComponent(user.databaseName)}/${encodeURIComponent(user.username)}`
+  return { ...user, links: [{ href: groupApiUrl(ctx, path), rel: 'self' }] }
+}
+
+export function createUser(ctx: RouteContext): Reply {
+  const input = validateNewUser(requireJsonObject(ctx), ctx.project.groupId, ctx.now)
+  if (ctx.project.getUser(input.databaseName, input.username)) {
+    throw new ApiFailure(
+      409,
+      'USER_ALREADY_EXISTS',
+      `A user with username ${input.username} already exists.`,
+      [input.username]
+    )
+  }
+  if (ctx.project.users().length >= MAX_USERS_PER_GROUP) {
+    throw new ApiFailure(
+      403,
+      'GROUP_USERS_LIMIT_EXCEEDED',
+      `Groups can contain at most ${MAX_USERS_PER_GROUP} database users.`,
+      [MAX_USERS_PER_GROUP]
+    )
+  }
+  const user = normalizeUser(ctx.project.groupId, input)
+  ctx.project.putUser(user)
+  return { status: 201, json: userView(ctx, user) }
+}
+
+export function listUsers(ctx: RouteContext): Reply {
+  const page = paginate(ctx, ctx.project.users())
+  return { status: 200, json: { ...page, results: page.results.map(u => userView(ctx, u)) } }
+}
+
+function existingUser(ctx: RouteContext): DatabaseUser {
+  const username = ctx.params.username ?? ''
+  const user = ctx.project.getUser(ctx.params.databaseName ?? '', username)
+  if (!user) throw usernameNotFound(username)
+  return user
+}
+
+export function getUser(ctx: RouteContext): Reply {
+  return { status: 200, json: userView(ctx, existingUser(ctx)) }
+}
+
+export function deleteUser(ctx: RouteContext): Reply {
+  const user = existingUser(ctx)
+  ctx.project.deleteUser(user.databaseName, user.username)
+  return { status: 204 }
+}
+
+const immutable: Array<[keyof DatabaseUser, string]> = [
+  ['username', 'DATABASE_USERNAME_CANNOT_BE_CHANGED'],
+  ['databaseName', 'DATABASE_NAME_CANNOT_BE_CHANGED'],
+  ['x509Type', 'AUTH_TYPE_CANNOT_BE_CHANGED'],
+  ['awsIAMType', 'AUTH_TYPE_CANNOT_BE_CHANGED'],
+  ['ldapAuthType', 'AUTH_TYPE_CANNOT_BE_CHANGED'],
+  ['oidcAuthType', 'AUTH_TYPE_CANNOT_BE_CHANGED']
+]
+
+/** PATCH: roles, scopes, labels and description may change; identity and auth type may not. */
+export function updateUser(ctx: RouteContext): Reply {
+  const user = existingUser(ctx)
+  const patch = requireJsonObject(ctx)
+  for (const [field, errorCode] of immutable) {
+    if (patch[field] !== undefined && patch[field] !== user[field]) {
+      throw new ApiFailure(409, errorCode, `The attribute ${field} cannot be changed.`, [field])
+    }
+  }
+  if (patch.groupId !== undefined && patch.groupId !== ctx.project.groupId) {
+    throw invalidAttribute('groupId', 'must match the project in the path.')
+  }
+  const merged = validateNewUser(
+    { ...user, ...patch, groupId: ctx.project.groupId },
+    ctx.project.groupId,
+    ctx.now
+  )
+  const updated = normalizeUser(ctx.project.groupId, merged)
+  ctx.project.putUser(updated)
+  return { status: 200, json: userView(ctx, updated) }
+}

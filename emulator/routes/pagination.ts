@@ -1,0 +1,48 @@
+import { invalidAttribute, type RouteContext } from './context.js'
+
+interface Link {
+  href: string
+  rel: string
+}
+
+export interface Page<T> {
+  links: Link[]
+  results: T[]
+  totalCount?: number
+}
+
+function integerParam(ctx: RouteContext, name: string, fallback: number, min: number, max: number) {
+  const raw = ctx.query.get(name)
+  if (raw === null) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw invalidAttribute(name, `must be an integer from ${min} to ${max}.`)
+  }
+  return value
+}
+
+function booleanParam(ctx: RouteContext, name: string, fallback: boolean): boolean {
+  const raw = ctx.query.get(name)
+  if (raw === null) return fallback
+  if (raw !== 'true' && raw !== 'false') throw invalidAttribute(name, 'must be true or false.')
+  return raw === 'true'
+}
+
+/** Atlas list paging: itemsPerPage 1–500 (100), pageNum ≥ 1 (1), includeCount (true). */
+export function paginate<T>(ctx: RouteContext, items: T[]): Page<T> {
+  const itemsPerPage = integerParam(ctx, 'itemsPerPage', 100, 1, 500)
+  const pageNum = integerParam(ctx, 'pageNum', 1, 1, Number.MAX_SAFE_INTEGER)
+  const includeCount = booleanParam(ctx, 'includeCount', true)
+  const start = (pageNum - 1) * itemsPerPage
+  const href = (page: number) =>
+    `${ctx.baseUrl}${ctx.pathname}?pageNum=${page}&itemsPerPage=${itemsPerPage}`
+  const links: Link[] = []
+  if (pageNum > 1) links.push({ href: href(pageNum - 1), rel: 'previous' })
+  links.push({ href: href(pageNum), rel: 'self' })
+  if (start + itemsPerPage < items.length) links.push({ href: href(pageNum + 1), rel: 'next' })
+  return {
+    links,
+    results: items.slice(start, start + itemsPerPage),
+    ...(includeCount ? { totalCount: items.length } : {})
+  }
+}

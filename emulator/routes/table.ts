@@ -1,0 +1,53 @@
+import { createCertificate, listCertificates } from './certs.js'
+import type { Handler } from './context.js'
+import { createUser, deleteUser, getUser, listUsers, updateUser } from './databaseUsers.js'
+import { disableCustomerX509, getUserSecurity, updateUserSecurity } from './userSecurity.js'
+
+export interface Route {
+  /** Segments after /groups/{groupId}; ':name' captures a percent-decoded segment. */
+  pattern: string[]
+  methods: Record<string, Handler>
+}
+
+/** v2 routes, most specific first (a user named "certs" loses to the certs route, as on Atlas). */
+export const v2Routes: Route[] = [
+  { pattern: ['databaseUsers'], methods: { GET: listUsers, POST: createUser } },
+  {
+    pattern: ['databaseUsers', ':username', 'certs'],
+    methods: { GET: listCertificates, POST: createCertificate }
+  },
+  {
+    pattern: ['databaseUsers', ':databaseName', ':username'],
+    methods: { GET: getUser, PATCH: updateUser, DELETE: deleteUser }
+  },
+  { pattern: ['userSecurity'], methods: { GET: getUserSecurity, PATCH: updateUserSecurity } },
+  { pattern: ['userSecurity', 'customerX509'], methods: { DELETE: disableCustomerX509 } }
+]
+
+/** Legacy v1.0: only the certs route, so the seed document's curl command runs verbatim. */
+export const v1Routes: Route[] = [
+  {
+    pattern: ['databaseUsers', ':username', 'certs'],
+    methods: { GET: listCertificates, POST: createCertificate }
+  }
+]
+
+export function matchRoute(
+  routes: Route[],
+  segments: string[]
+): { route: Route; params: Record<string, string> } | null {
+  for (const route of routes) {
+    if (route.pattern.length !== segments.length) continue
+    const params: Record<string, string> = {}
+    const matches = route.pattern.every((part, i) => {
+      const segment = segments[i] ?? ''
+      if (part.startsWith(':')) {
+        params[part.slice(1)] = segment
+        return segment !== ''
+      }
+      return part === segment
+    })
+    if (matches) return { route, params }
+  }
+  return null
+}

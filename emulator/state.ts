@@ -1,0 +1,93 @@
+import type { CertificateRecordSeed, DatabaseUser, IssuedCertRecord } from './types.js'
+
+/** Atlas caps database users per project (spec: createDatabaseUser). */
+export const MAX_USERS_PER_GROUP = 100
+
+/** One Atlas project ("group"). */
+export class ProjectState {
+  private readonly usersByKey = new Map<string, DatabaseUser>()
+  private readonly certsByUser = new Map<string, IssuedCertRecord[]>()
+  customerCas: string | null = null
+  restartCount = 0
+
+  constructor(readonly groupId: string) {}
+
+  users(): DatabaseUser[] {
+    return [...this.usersByKey.values()]
+  }
+
+  getUser(databaseName: string, username: string): DatabaseUser | undefined {
+    return this.usersByKey.get(userKey(databaseName, username))
+  }
+
+  putUser(user: DatabaseUser): void {
+    this.usersByKey.set(userKey(user.databaseName, user.username), user)
+  }
+
+  deleteUser(databaseName: string, username: string): boolean {
+    const deleted = this.usersByKey.delete(userKey(databaseName, username))
+    // Certs belong to the $external user; a deleted user takes them along.
+    if (deleted && databaseName === '$external') this.certsByUser.delete(username)
+    return deleted
+  }
+
+  /** All cert records of a $external user, expired ones included, in issue order. */
+  certificates(username: string): IssuedCertRecord[] {
+    return this.certsByUser.get(username) ?? []
+  }
+
+  addCertificate(username: string, record: IssuedCertRecord): void {
+    const list = this.certsByUser.get(username) ?? []
+    list.push(record)
+    this.certsByUser.set(username, list)
+  }
+}
+
+function userKey(databaseName: string, username: string): string {
+  return `${databaseName}\u0000${username}`
+}
+
+/** Hands out int64 cert ids above 2^53, as decimal strings (a JS number would round them). */
+export class CertIdSequence {
+  private next = 2039020905786260978n
+
+  take(): string {
+    const id = this.next
+    this.next += 1n
+    return id.toString()
+  }
+}
+
+export function normalizeUser(
+  groupId: string,
+  user: Partial<DatabaseUser> & { username: string }
+): DatabaseUser {
+  return {
+    databaseName: user.databaseName ?? '$external',
+    groupId,
+    username: user.username,
+    x509Type: user.x509Type ?? 'MANAGED',
+    awsIAMType: user.awsIAMType ?? 'NONE',
+    ldapAuthType: user.ldapAuthType ?? 'NONE',
+    oidcAuthType: user.oidcAuthType ?? 'NONE',
+    roles: user.roles ?? [{ roleName: 'readWrite', databaseName: 'app' }],
+    scopes: user.scopes ?? [],
+    labels: user.labels ?? [],
+    ...(user.description !== undefined ? { description: user.description } : {}),
+    ...(user.deleteAfterDate !== undefined ? { deleteAfterDate: user.deleteAfterDate } : {})
+  }
+}
+
+export function seedRecord(
+  seed: CertificateRecordSeed,
+  username: string,
+  ids: CertIdSequence
+): IssuedCertRecord {
+  return {
+    id: seed.id ?? ids.take(),
+    subject: seed.subject ?? `CN=${username}`,
+    createdAt: seed.createdAt,
+    notAfter: seed.notAfter,
+    serialNumber: ''
+  }
+}

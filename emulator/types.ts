@@ -1,0 +1,149 @@
+/** Public types of the Atlas Admin API emulator (the action's tests code against these names). */
+
+export type DigestAlgorithm = 'MD5' | 'SHA-256'
+export type KeyAlgorithm = 'RSA' | 'EC'
+
+export interface EmulatorOptions {
+  /** Default 0 (ephemeral). */
+  port?: number
+  /** Serve HTTPS with a server cert issued by a CA generated at start (see Emulator.tlsCaPem). */
+  tls?: boolean
+  /** 'MD5' as Atlas (default); 'SHA-256' as Atlas for Government. */
+  digestAlgorithm?: DigestAlgorithm
+  /** Injectable clock for cert validity, expiry, nonce TTL and token TTL. */
+  now?: () => Date
+  /** Default 300_000. A correct digest response with an expired nonce gets 401 with stale=true. */
+  nonceTtlMs?: number
+  /** Default 50 unexpired certs per user; then 400 ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED. */
+  certLimitPerUser?: number
+  /** Key of issued client certs, default 'RSA' (2048). */
+  keyAlgorithm?: KeyAlgorithm
+}
+
+export interface Credentials {
+  publicKey: string
+  privateKey: string
+  clientId: string
+  clientSecret: string
+}
+
+export type AuthKind = 'digest' | 'bearer' | 'basic'
+
+export interface RecordedRequest {
+  method: string
+  /** Path and query as received. */
+  path: string
+  /** Lower-case names; repeated headers joined with ', '. */
+  headers: Record<string, string>
+  body: string
+  /** Final status; 0 when the connection was dropped without a response. */
+  status: number
+  /** What authenticated the request, null if nothing did. */
+  auth: AuthKind | null
+  fault?: FaultKind
+}
+
+export type FaultKind =
+  'status' | 'drop' | 'delay' | 'html' | 'corrupt-pem' | 'redirect' | 'stale-nonce'
+
+export type CorruptPemVariant =
+  'garbage' | 'truncated' | 'no-key' | 'mismatched-key' | 'two-certs' | 'json-quoted'
+
+export interface FaultSpec {
+  /** Default: any method. */
+  method?: string
+  /** String: exact pathname without query (raw or percent-decoded); RegExp: tested against the pathname. */
+  path: string | RegExp
+  /** The first K matching calls (default 1; Infinity = always). */
+  times?: number
+  kind: FaultKind
+  status?: number
+  errorCode?: string
+  detail?: string
+  /** Sent verbatim as Retry-After (seconds or an HTTP date). */
+  retryAfter?: string
+  /** 'delay': hold the response headers this long, then answer normally. */
+  delayMs?: number
+  /** 'redirect': the Location header (status default 302). */
+  location?: string
+  /** 'corrupt-pem': how to spoil the certs POST body. */
+  variant?: CorruptPemVariant
+}
+
+export interface DatabaseUserRole {
+  roleName: string
+  databaseName: string
+  collectionName?: string
+}
+
+export interface UserScope {
+  name: string
+  type: 'CLUSTER' | 'DATA_LAKE' | 'STREAM'
+}
+
+export interface ComponentLabel {
+  key: string
+  value: string
+}
+
+/** A stored CloudDatabaseUser (never holds a password). */
+export interface DatabaseUser {
+  databaseName: string
+  groupId: string
+  username: string
+  x509Type: 'NONE' | 'CUSTOMER' | 'MANAGED'
+  awsIAMType: 'NONE' | 'USER' | 'ROLE'
+  ldapAuthType: 'NONE' | 'GROUP' | 'USER'
+  oidcAuthType: 'NONE' | 'IDP_GROUP' | 'USER'
+  roles: DatabaseUserRole[]
+  scopes: UserScope[]
+  labels: ComponentLabel[]
+  description?: string
+  deleteAfterDate?: string
+}
+
+export interface IssuedCertRecord {
+  /** Decimal int64, above 2^53: never pass it through a JS number. */
+  id: string
+  subject: string
+  createdAt: Date
+  notAfter: Date
+  /** Hex; '' for records seeded with addCertificateRecord. */
+  serialNumber: string
+}
+
+export interface CertificateRecordSeed {
+  id?: string
+  createdAt: Date
+  notAfter: Date
+  subject?: string
+}
+
+export interface Emulator {
+  url: string
+  groupId: string
+  otherGroupId: string
+  credentials: Credentials
+  /** The CA that signs Atlas-managed client certs. */
+  managedCaPem: string
+  tlsCaPem?: string
+  requests: RecordedRequest[]
+  clearRequests(): void
+  fault(spec: FaultSpec): void
+  clearFaults(): void
+  addUser(groupId: string, user: Partial<DatabaseUser> & { username: string }): void
+  getUser(groupId: string, databaseName: string, username: string): DatabaseUser | undefined
+  users(groupId: string): DatabaseUser[]
+  issuedCertificates(groupId: string, username: string): IssuedCertRecord[]
+  addCertificateRecord(groupId: string, username: string, record: CertificateRecordSeed): void
+  setCustomerX509(groupId: string, casPem: string | null): void
+  customerX509(groupId: string): string | null
+  /**
+   * Secrets the emulator handed out, for leak scans: every access token and every line of every
+   * private key it served (corrupt-pem variants included).
+   */
+  servedSecrets(): string[]
+  /** Rolling restarts triggered (PATCH userSecurity and DELETE customerX509 count 1 each). */
+  restarts(groupId: string): number
+  close(): Promise<void>
+}

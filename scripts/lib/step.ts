@@ -1,0 +1,197 @@
+/**
+ * Runs the bundled action as the runner does: `node dist/<entry>/index.js` with INPUT_* variables
+ * (hyphens kept), fresh GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, RUNNER_TEMP, and
+ * for the post step the saved state as STATE_* variables. Every run is scanned for secrets.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const DIST = {
+  main: join(ROOT, 'dist/main/index.js'),
+  post: join(ROOT, 'dist/post/index.js')
+}
+
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice'
+  title?: string
+  message: string
+}
+
+export interface StepResult {
+  exitCode: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  state: Record<string, string>
+  summary: string
+  annotations: Annotation[]
+  errors: Annotation[]
+  warnings: Annotation[]
+  notices: Annotation[]
+  /** Values registered with ::add-mask:: (unescaped). */
+  masks: string[]
+  durationMs: number
+  /** The raw files the step wrote, for the leak scan. */
+  files: { output: string; state: string; summary: string }
+}
+
+export interface StepOptions {
+  inputs?: Record<string, string>
+  env?: Record<string, string>
+  state?: Record<string, string>
+  runnerTemp?: string
+  cwd?: string
+  timeoutMs?: number
+  /** Leave GITHUB_STEP_SUMMARY unset. */
+  noSummary?: boolean
+}
+
+/** Parses the `name<<delimiter` blocks that @actions/core appends to GITHUB_OUTPUT / GITHUB_STATE. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const values: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!)
+    if (!match) continue
+    const [, name, delimiter] = match
+    const body: string[] = []
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) body.push(lines[i]!)
+    values[name!] = body.join('\n')
+  }
+  return values
+}
+
+const unescapeData = (s: string) =>
+  s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+const unescapeProperty = (s: string) => unescapeData(s).replace(/%3A/g, ':').replace(/%2C/g, ',')
+
+export function parseAnnotations(stdout: string): { annotations: Annotation[]; masks: string[] } {
+  const annotations: Annotation[] = []
+  const masks: string[] = []
+  for (const line of stdout.split('\n')) {
+    const mask = /^::add-mask::(.*)$/.exec(line)
+    if (mask) {
+      masks.push(unescapeData(mask[1]!))
+      continue
+    }
+    const match = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line)
+    if (!match) continue
+    const props = Object.fromEntries(
+      (match[2] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map(p => [p.slice(0, p.indexOf('=')), unescapeProperty(p.slice(p.indexOf('=') + 1))])
+    )
+    annotations.push({
+      level: match[1] as Annotation['level'],
+      title: props.title,
+      message: unescapeData(match[3]!)
+    })
+  }
+  return { annotations, masks }
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export async function runStep(
+  entry: 'main' | 'post',
+  options: StepOptions = {}
+): Promise<StepResult> {
+  const work = tempDir('step-')
+  const files = {
+    output: join(work, 'output'),
+    state: join(work, 'state'),
+    summary: join(work, 'summary')
+  }
+  for (const file of Object.values(files)) writeFileSync(file, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state,
+    RUNNER_TEMP: options.runnerTemp ?? tempDir('runner-temp-'),
+    GITHUB_ACTIONS: 'true',
+    ...(options.noSummary ? {} : { GITHUB_STEP_SUMMARY: files.summary }),
+    ...options.env
+  }
+  for (const [name, value] of Object.entries(options.inputs ?? {}))
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value
+
+  const started = Date.now()
+  const child = spawn(process.execPath, [DIST[entry]], {
+    env,
+    cwd: options.cwd ?? work,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => (stdout += chunk))
+  child.stderr.on('data', chunk => (stderr += chunk))
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000)
+  const exitCode = await new Promise<number | null>(done => child.on('close', code => done(code)))
+  clearTimeout(timer)
+  const durationMs = Date.now() - started
+
+  const raw = {
+    output: readFileSync(files.output, 'utf8'),
+    state: readFileSync(files.state, 'utf8'),
+    summary: readFileSync(files.summary, 'utf8')
+  }
+  const { annotations, masks } = parseAnnotations(stdout)
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseFileCommands(raw.output),
+    state: parseFileCommands(raw.state),
+    summary: raw.summary,
+    annotations,
+    errors: annotations.filter(a => a.level === 'error'),
+    warnings: annotations.filter(a => a.level === 'warning'),
+    notices: annotations.filter(a => a.level === 'notice'),
+    masks,
+    durationMs,
+    files: raw
+  }
+}
+
+/**
+ * Where a secret shows up in what a step printed or wrote, other than inside an ::add-mask::
+ * command (and the `certificate` output when the run asked for it). Empty means no leak.
+ */
+export function findLeaks(
+  result: StepResult,
+  secrets: readonly string[],
+  options: { certificateOutputAllowed?: boolean } = {}
+): string[] {
+  const stdout = result.stdout
+    .split('\n')
+    .filter(line => !line.startsWith('::add-mask::'))
+    .join('\n')
+  let output = result.files.output
+  if (options.certificateOutputAllowed && result.outputs.certificate !== undefined) {
+    output = output.replace(result.outputs.certificate, '')
+  }
+  const places: Record<string, string> = {
+    stdout,
+    stderr: result.stderr,
+    'step summary': result.files.summary,
+    'state file': result.files.state,
+    'output file': output
+  }
+  const leaks: string[] = []
+  for (const secret of secrets) {
+    if (secret.length < 8) continue
+    for (const [place, text] of Object.entries(places)) {
+      if (text.includes(secret)) leaks.push(`${place} contains ${secret.slice(0, 6)}…`)
+    }
+  }
+  return leaks
+}
