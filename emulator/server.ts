@@ -367,6 +367,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     certIds: new CertIdSequence(),
     options: {
       certLimitPerUser: options.certLimitPerUser ?? 50,
+      maxPageSize: options.maxPageSize ?? 500,
       keyAlgorithm: options.keyAlgorithm ?? 'RSA'
     }
   }

@@ -16,6 +16,8 @@ export interface EmulatorOptions {
   nonceTtlMs?: number
   /** Default 50 unexpired certs per user; then 400 ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED. */
   certLimitPerUser?: number
+  /** Serve at most this many items per page, whatever itemsPerPage asks (Atlas pages may be short). Default 500. */
+  maxPageSize?: number
   /** Key of issued client certs, default 'RSA' (2048). */
   keyAlgorithm?: KeyAlgorithm
 }

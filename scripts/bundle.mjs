@@ -1,7 +1,7 @@
 // Bundles each entry with @vercel/ncc into one minified ES module: dist/main/index.js, dist/post/index.js.
 // `--check` rebuilds in memory and fails if dist/ differs (what CI and a test run).
 import ncc from '@vercel/ncc'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,6 +28,9 @@ async function main() {
     const files = await build(entry)
     const dir = join(root, 'dist', name)
     if (check) {
+      const present = await readdir(dir).catch(() => [])
+      for (const file of present)
+        if (!(file in files)) stale.push(`dist/${name}/${file} (not made by the bundler)`)
       for (const [file, content] of Object.entries(files)) {
         const current = await readFile(join(dir, file), 'utf8').catch(() => undefined)
         if (current !== content) stale.push(`dist/${name}/${file}`)

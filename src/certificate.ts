@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { constants as fsConstants } from 'node:fs'
-import type { FileHandle } from 'node:fs/promises'
+import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -108,11 +108,19 @@ export function distinguishedName(multiline: string): string {
   return multiline.split('\n').filter(Boolean).join(',')
 }
 
-/** The file system calls the writer needs, injectable for tests. */
-export interface CertificateFs {
+/** The file system calls the operations need, injectable for tests. */
+export interface FileSystem {
   open(path: string, flags: number, mode: number): Promise<FileHandle>
   unlink(path: string): Promise<void>
   stat(path: string): Promise<{ isDirectory(): boolean }>
+  readFile(path: string): Promise<string>
+}
+
+export const nodeFileSystem: FileSystem = {
+  open,
+  unlink,
+  stat,
+  readFile: path => readFile(path, 'utf8')
 }
 
 /** Where the certificate goes: the given path, or a new random name under RUNNER_TEMP. */
@@ -128,7 +136,7 @@ export function certificatePath(
 /** Refuses an existing target (never overwritten) or a missing folder, before any request. */
 export async function checkCertificatePath(
   path: string,
-  fs: CertificateFs
+  fs: FileSystem
 ): Promise<string | undefined> {
   const exists = await fs.stat(path).then(
     () => true,
@@ -148,7 +156,7 @@ export async function checkCertificatePath(
 export async function writeCertificateFile(
   path: string,
   pem: string,
-  fs: CertificateFs
+  fs: FileSystem
 ): Promise<void> {
   const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL
   const handle = await fs.open(path, flags, 0o600)

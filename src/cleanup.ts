@@ -1,32 +1,108 @@
-import * as core from '@actions/core'
+import { getState } from '@actions/core'
 import { unlink } from 'node:fs/promises'
+import { atlasPath } from './atlas/client.js'
+import { AtlasApiError } from './atlas/errors.js'
+import { parseCommonConfig } from './config.js'
+import type { ActionIO } from './io.js'
 import { STATE } from './operations/context.js'
+import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
+import { deleteExternalUser } from './operations/delete-user.js'
+import { EXTERNAL_DATABASE, isFromRun, type DatabaseUser } from './operations/users.js'
+import { describeFailure } from './report.js'
+import {
+  defaultDependencies,
+  maskSecretInputs,
+  withOperationContext,
+  type RunDependencies
+} from './runtime.js'
 
 /** Deletes exactly the certificate file the main step created, and nothing else. */
 export async function removeCertificateFile(
   path: string,
+  io: ActionIO,
   remove: (path: string) => Promise<void> = unlink
 ): Promise<void> {
   try {
     await remove(path)
-    core.info(`Removed the certificate file ${path}.`)
+    io.info(`Removed the certificate file ${path}.`)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      core.info(`The certificate file ${path} was already gone.`)
+      io.info(`The certificate file ${path} was already gone.`)
       return
     }
-    core.warning(
+    io.warning(
       `Could not remove the certificate file ${path}: ${(error as Error).message}. Delete it by hand; it holds a private key.`,
-      {
-        title: 'Certificate file left behind'
-      }
+      'Certificate file left behind'
     )
   }
 }
 
+/**
+ * Deletes the ephemeral user the main step created. If the create was still in flight when the
+ * main step ended, the user is deleted only if its labels show this run created it.
+ */
+export async function removeEphemeralUser(
+  state: EphemeralUserState,
+  deps: RunDependencies
+): Promise<void> {
+  const { io } = deps
+  try {
+    maskSecretInputs(deps)
+    const config = { ...parseCommonConfig(deps.readInput, deps.env), groupId: state.groupId }
+    await withOperationContext(config, deps, async ctx => {
+      if (!state.confirmed) {
+        let existing: DatabaseUser
+        try {
+          existing = await ctx.client.json<DatabaseUser>(
+            'GET',
+            atlasPath`/groups/${state.groupId}/databaseUsers/${EXTERNAL_DATABASE}/${state.username}`
+          )
+        } catch (error) {
+          if (error instanceof AtlasApiError && error.errorCode === 'USERNAME_NOT_FOUND') {
+            io.info(`The ephemeral user ${state.username} was never created; nothing to delete.`)
+            return
+          }
+          throw error
+        }
+        if (!isFromRun(existing, state.githubRun)) {
+          io.info(`${state.username} exists but was not created by this run; it is left untouched.`)
+          return
+        }
+      }
+      const deleted = await deleteExternalUser(state.groupId, state.username, ctx)
+      io.info(
+        deleted
+          ? `Deleted the ephemeral user ${state.username} ($external) from project ${state.groupId}.`
+          : `The ephemeral user ${state.username} was already gone.`
+      )
+    })
+  } catch (error) {
+    const { title, message } = describeFailure(error)
+    io.fail(
+      `The ephemeral database user ${state.username} in project ${state.groupId} could not be deleted and still holds a live credential (${title}: ${message}). Delete it with operation delete-user, or let prune-ephemeral-users remove it after its expires-at label.`,
+      `Ephemeral user not deleted: ${state.username}`
+    )
+  }
+}
+
+function readUserState(text: string): EphemeralUserState | undefined {
+  try {
+    const state = JSON.parse(text) as EphemeralUserState
+    return typeof state.username === 'string' && typeof state.groupId === 'string'
+      ? state
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The post step: runs after the job's steps, also when the main step failed or was cancelled. */
-export async function runPost(): Promise<void> {
-  const file = core.getState(STATE.certificateFile)
-  if (file) await removeCertificateFile(file)
-  else core.debug('No certificate file to remove.')
+export async function runPost(overrides: Partial<RunDependencies> = {}): Promise<void> {
+  const deps = { ...defaultDependencies(), ...overrides }
+  const userState = readUserState(getState(STATE.ephemeralUser))
+  const file = getState(STATE.certificateFile)
+  // The user first: it is the live credential. The file goes even if that fails.
+  if (userState) await removeEphemeralUser(userState, deps)
+  if (file) await removeCertificateFile(file, deps.io)
+  if (!userState && !file) deps.io.debug('Nothing to clean up.')
 }

@@ -3,7 +3,16 @@
  * I/O, and throws InputError (naming the input and what is accepted) before any request is sent.
  */
 
-export const OPERATIONS = ['create-certificate', 'disable-customer-x509'] as const
+export const OPERATIONS = [
+  'create-certificate',
+  'disable-customer-x509',
+  'list-certificates',
+  'create-ephemeral-user',
+  'delete-user',
+  'prune-ephemeral-users',
+  'get-customer-x509',
+  'set-customer-x509'
+] as const
 export type Operation = (typeof OPERATIONS)[number]
 
 export class InputError extends Error {
@@ -62,6 +71,12 @@ export type Config = CommonConfig &
   (
     | { operation: 'create-certificate'; certificate: CertificateConfig }
     | { operation: 'disable-customer-x509' }
+    | { operation: 'list-certificates'; username: string; expiryWarningDays: number }
+    | { operation: 'create-ephemeral-user'; ephemeral: EphemeralUserConfig }
+    | { operation: 'delete-user'; username: string }
+    | { operation: 'prune-ephemeral-users'; dryRun: boolean }
+    | { operation: 'get-customer-x509'; expiryWarningDays: number }
+    | { operation: 'set-customer-x509'; ca: CaSource }
   )
 
 /** Reads one input, trimmed, '' when unset (as `core.getInput` does). */
@@ -95,6 +110,23 @@ export function parseConfig(read: InputReader, env: Environment): Config {
       return { ...common, operation, certificate: parseCertificate(read, 3) }
     case 'disable-customer-x509':
       return { ...common, operation }
+    case 'list-certificates':
+      return {
+        ...common,
+        operation,
+        username: parseUsername(read),
+        expiryWarningDays: parseExpiryWarningDays(read)
+      }
+    case 'create-ephemeral-user':
+      return { ...common, operation, ephemeral: parseEphemeralUser(read) }
+    case 'delete-user':
+      return { ...common, operation, username: parseUsername(read) }
+    case 'prune-ephemeral-users':
+      return { ...common, operation, dryRun: parseBoolean(read, 'dry-run', false) }
+    case 'get-customer-x509':
+      return { ...common, operation, expiryWarningDays: parseExpiryWarningDays(read) }
+    case 'set-customer-x509':
+      return { ...common, operation, ca: parseCaSource(read) }
   }
 }
 

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
-import { open, stat, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -9,12 +8,13 @@ import {
   checkIssuedPem,
   CertificateResponseError,
   connectionStringFor,
+  nodeFileSystem,
   secretsOf,
   writeCertificateFile
 } from '../../src/certificate.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cert-test-'))
-const fs = { open, stat, unlink }
+const fs = nodeFileSystem
 
 /** A real certificate and key from openssl, independent of the code under test. */
 function opensslPair(cn: string): { cert: string; key: string } {

@@ -23,7 +23,7 @@ export interface RouteContext {
 export interface ServerResources {
   managedCa: CertificateAuthority
   certIds: CertIdSequence
-  options: Required<Pick<EmulatorOptions, 'certLimitPerUser' | 'keyAlgorithm'>>
+  options: Required<Pick<EmulatorOptions, 'certLimitPerUser' | 'keyAlgorithm' | 'maxPageSize'>>
   /** Remembers a secret handed to a client (see Emulator.servedSecrets). */
   recordSecret(secret: string): void
 }

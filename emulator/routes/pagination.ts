@@ -30,7 +30,8 @@ function booleanParam(ctx: RouteContext, name: string, fallback: boolean): boole
 
 /** Atlas list paging: itemsPerPage 1–500 (100), pageNum ≥ 1 (1), includeCount (true). */
 export function paginate<T>(ctx: RouteContext, items: T[]): Page<T> {
-  const itemsPerPage = integerParam(ctx, 'itemsPerPage', 100, 1, 500)
+  const asked = integerParam(ctx, 'itemsPerPage', 100, 1, 500)
+  const itemsPerPage = Math.min(asked, ctx.server.options.maxPageSize)
   const pageNum = integerParam(ctx, 'pageNum', 1, 1, Number.MAX_SAFE_INTEGER)
   const includeCount = booleanParam(ctx, 'includeCount', true)
   const start = (pageNum - 1) * itemsPerPage

@@ -1,5 +1,5 @@
 import type { AtlasClient, Clock } from '../atlas/client.js'
-import type { CertificateFs } from '../certificate.js'
+import type { FileSystem } from '../certificate.js'
 import type { ActionIO } from '../io.js'
 
 /** What an operation is given: the Atlas client and the runner, nothing global. */
@@ -7,12 +7,13 @@ export interface OperationContext {
   client: AtlasClient
   io: ActionIO
   env: Readonly<Record<string, string | undefined>>
-  fs: CertificateFs
+  fs: FileSystem
   cwd: string
   clock: Clock
 }
 
 /** State saved by the main step for the post step. */
 export const STATE = {
-  certificateFile: 'certificate-file'
+  certificateFile: 'certificate-file',
+  ephemeralUser: 'ephemeral-user'
 } as const

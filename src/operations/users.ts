@@ -1,0 +1,30 @@
+/** Database users as this action reads them, and the labels it puts on the ones it creates. */
+export interface DatabaseUser {
+  username: string
+  databaseName: string
+  x509Type?: string
+  labels?: Array<{ key?: string; value?: string }>
+}
+
+export const EXTERNAL_DATABASE = '$external'
+
+export const LABELS = {
+  managedBy: 'managed-by',
+  expiresAt: 'expires-at',
+  githubRun: 'github-run'
+} as const
+export const MANAGED_BY = 'atlas-x509-action'
+
+export function labelValue(user: DatabaseUser, key: string): string | undefined {
+  return user.labels?.find(label => label.key === key)?.value
+}
+
+/** Created by this action (whatever run): the only users prune may ever touch. */
+export function isManagedByAction(user: DatabaseUser): boolean {
+  return labelValue(user, LABELS.managedBy) === MANAGED_BY
+}
+
+/** Created by this action in this very run, job and attempt. */
+export function isFromRun(user: DatabaseUser, githubRun: string): boolean {
+  return isManagedByAction(user) && labelValue(user, LABELS.githubRun) === githubRun
+}
