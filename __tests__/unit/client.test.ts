@@ -248,6 +248,18 @@ describe('retries', () => {
     expect(clock.slept).toEqual([])
   })
 
+  it('refuses an answer larger than the cap without retrying it', async () => {
+    const { pool, client } = setup(serviceAccount)
+    bearerPool(pool)
+    pool
+      .intercept({ path: '/api/atlas/v2/big', method: 'GET' })
+      .reply(200, 'x'.repeat(9 * 1024 * 1024))
+    const error = await client.call('GET', '/big').catch(e => e)
+    expect(error).toBeInstanceOf(AtlasUnreachableError)
+    expect(error.message).toMatch(/more than 8 MiB; refused/)
+    expect(client.requestCount).toBe(2)
+  })
+
   it('treats an HTML 502 as unreachable and a redirect as an error naming the host', async () => {
     const { pool, client } = setup(serviceAccount, { maxRetries: 0 })
     bearerPool(pool)

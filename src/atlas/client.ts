@@ -213,7 +213,10 @@ export class AtlasClient {
       method: exchange.method as Dispatcher.HttpMethod,
       headers: { 'user-agent': this.userAgent, ...exchange.headers },
       body: exchange.body,
-      signal: AbortSignal.timeout(remaining)
+      // Every phase ends with the step's budget: the signal covers connecting, the timeouts name the phase.
+      signal: AbortSignal.timeout(remaining),
+      headersTimeout: remaining,
+      bodyTimeout: remaining
     })
     const chunks: Buffer[] = []
     let size = 0
@@ -249,11 +252,12 @@ export class AtlasClient {
         response = await attempt()
       } catch (error) {
         if (error instanceof AtlasUnreachableError || error instanceof AtlasApiError) throw error
-        if (isTimeout(error)) throw this.budgetSpent(label)
+        if (isTimeout(error) || this.remainingMs() <= 0) throw this.budgetSpent(label)
         const reason = describeNetworkError(error)
         const tries = `after ${attemptNumber} attempt${attemptNumber === 1 ? '' : 's'}`
-        if (attemptNumber >= maxAttempts)
+        if (attemptNumber >= maxAttempts || isPermanentNetworkError(error)) {
           throw new AtlasUnreachableError(`${label}: ${reason} (${tries}).`)
+        }
         const wait = backoffDelayMs(attemptNumber - 1, this.backoff, this.random)
         if (wait >= this.remainingMs()) {
           throw new AtlasUnreachableError(
@@ -344,6 +348,19 @@ function withBudgetNote(error: Error, note: string): Error {
   return new AtlasUnreachableError(`${error.message} ${note}`)
 }
 
+function networkErrorCode(error: unknown): string | undefined {
+  const err = error as { code?: string; cause?: { code?: string } } | null
+  return err?.cause?.code ?? err?.code
+}
+
+/** Failures another try will not mend: an untrusted certificate, a host that does not exist. */
+function isPermanentNetworkError(error: unknown): boolean {
+  const code = networkErrorCode(error) ?? ''
+  return (
+    code === 'ENOTFOUND' || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO/.test(code)
+  )
+}
+
 function isTimeout(error: unknown): boolean {
   const name = (error as { name?: string } | null)?.name
   return name === 'TimeoutError' || name === 'AbortError'
@@ -351,12 +368,8 @@ function isTimeout(error: unknown): boolean {
 
 /** A short, secret-free description of a network failure. */
 export function describeNetworkError(error: unknown): string {
-  const err = error as {
-    code?: string
-    message?: string
-    cause?: { code?: string; message?: string }
-  }
-  const code = err?.cause?.code ?? err?.code
+  const err = error as { message?: string; cause?: { message?: string } } | null
+  const code = networkErrorCode(error)
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset',
@@ -371,8 +384,9 @@ export function describeNetworkError(error: unknown): string {
     UND_ERR_CLOSED: 'connection closed'
   }
   if (code && known[code]) return known[code]!
-  if ((code && code.startsWith('ERR_TLS')) || code?.includes('CERT')) {
-    return `TLS failure (${code}): if a proxy or private CA is in between, set NODE_EXTRA_CA_CERTS`
+  if (isPermanentNetworkError(error) && code !== 'ENOTFOUND') {
+    return `TLS failure (${code}): the server's certificate is not trusted; if a proxy or private CA is in between, point NODE_EXTRA_CA_CERTS at its CA certificate`
   }
-  return `network error${code ? ` (${code})` : ''}: ${(err?.message ?? String(error)).slice(0, 200)}`
+  const message = err?.cause?.message ?? err?.message ?? String(error)
+  return `network error${code ? ` (${code})` : ''}: ${message.slice(0, 200)}`
 }
