@@ -6,19 +6,10 @@ import {
   type Emulator
 } from '../../emulator/index.js'
 import { ACCEPT_V2, curl, digestUser, run } from './helpers.js'
+import { RFC7616_EXAMPLE } from '../support/rfc7616.js'
 
 describe('RFC 7616 §3.9.1 vectors', () => {
-  const vector = {
-    username: 'Mufasa',
-    password: 'Circle of Life',
-    realm: 'http-auth@example.org',
-    method: 'GET',
-    uri: '/dir/index.html',
-    nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
-    cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
-    nc: '00000001',
-    qop: 'auth'
-  }
+  const vector = RFC7616_EXAMPLE
 
   it('computes the MD5 response', () => {
     expect(computeDigestResponse({ ...vector, algorithm: 'MD5' })).toBe(

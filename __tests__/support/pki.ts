@@ -8,13 +8,35 @@ import { tempDir } from '../../scripts/lib/step.js'
 const dir = tempDir('pki-')
 const openssl = (...args: string[]) =>
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
-const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+const newEcKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
+const CA_EXTENSIONS = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
 
-export function rootCa(name: string, days = 365): { pem: string; key: string; file: string } {
+export interface TestCertificate {
+  /** The certificate, PEM. */
+  pem: string
+  /** The private key, PEM (PKCS#8). */
+  keyPem: string
+  file: string
+  key: string
+}
+
+function read(name: string): TestCertificate {
+  const file = join(dir, `${name}.crt`)
+  const key = join(dir, `${name}.key`)
+  return { pem: readFileSync(file, 'utf8'), keyPem: readFileSync(key, 'utf8'), file, key }
+}
+
+/** A self-signed certificate with subject CN=<name>; a CA unless `ca: false`. */
+export function selfSigned(
+  name: string,
+  options: { ca?: boolean; days?: number } = {}
+): TestCertificate {
+  const ca = options.ca ?? true
+  const extensions = ca ? CA_EXTENSIONS : ['basicConstraints=critical,CA:FALSE']
   openssl(
     'req',
     '-x509',
-    ...ec,
+    ...newEcKey,
     '-keyout',
     `${name}.key`,
     '-out',
@@ -22,28 +44,21 @@ export function rootCa(name: string, days = 365): { pem: string; key: string; fi
     '-subj',
     `/CN=${name}`,
     '-days',
-    String(days),
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign'
+    String(options.days ?? 365),
+    ...extensions.flatMap(e => ['-addext', e])
   )
-  return {
-    pem: readFileSync(join(dir, `${name}.crt`), 'utf8'),
-    key: join(dir, `${name}.key`),
-    file: join(dir, `${name}.crt`)
-  }
+  return read(name)
 }
 
-export function intermediateCa(
-  name: string,
-  issuer: { file: string; key: string },
-  days = 200
-): string {
+export const rootCa = (name: string, days = 365) => selfSigned(name, { days })
+export const leafCertificate = (name: string) => selfSigned(name, { ca: false, days: 30 }).pem
+
+/** A CA certificate for `name`, signed by `issuer`. */
+export function intermediateCa(name: string, issuer: TestCertificate, days = 200): string {
   openssl(
     'req',
     '-new',
-    ...ec,
+    ...newEcKey,
     '-keyout',
     `${name}.key`,
     '-out',
@@ -51,10 +66,7 @@ export function intermediateCa(
     '-subj',
     `/CN=${name}`
   )
-  writeFileSync(
-    join(dir, `${name}.ext`),
-    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n'
-  )
+  writeFileSync(join(dir, `${name}.ext`), CA_EXTENSIONS.join('\n') + '\n')
   openssl(
     'x509',
     '-req',
@@ -72,26 +84,7 @@ export function intermediateCa(
     '-extfile',
     `${name}.ext`
   )
-  return readFileSync(join(dir, `${name}.crt`), 'utf8')
-}
-
-export function leafCertificate(name: string): string {
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-subj',
-    `/CN=${name}`,
-    '-days',
-    '30',
-    '-addext',
-    'basicConstraints=critical,CA:FALSE'
-  )
-  return readFileSync(join(dir, `${name}.crt`), 'utf8')
+  return read(name).pem
 }
 
 /** openssl 3.0 cannot backdate a certificate; the emulator's PKI helper can. */

@@ -12,36 +12,15 @@ import {
   secretsOf,
   writeCertificateFile
 } from '../../src/certificate.js'
+import { selfSigned } from '../support/pki.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cert-test-'))
 const fs = nodeFileSystem
 
 /** A real certificate and key from openssl, independent of the code under test. */
 function opensslPair(cn: string): { cert: string; key: string } {
-  const keyFile = join(dir, `${cn}.key`)
-  const certFile = join(dir, `${cn}.crt`)
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-subj',
-      `/CN=${cn}`,
-      '-days',
-      '30'
-    ],
-    { stdio: 'ignore' }
-  )
-  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') }
+  const made = selfSigned(cn, { ca: false, days: 30 })
+  return { cert: made.pem, key: made.keyPem }
 }
 
 const good = opensslPair('ci-user')

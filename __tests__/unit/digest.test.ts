@@ -1,21 +1,11 @@
 import { DigestSigner, digestResponse, parseDigestChallenge } from '../../src/atlas/digest.js'
+import { RFC7616_EXAMPLE, RFC7616_RESPONSES } from '../support/rfc7616.js'
 
-// RFC 7616 §3.9.1, the values also listed in reference/atlas-api.md §10.
-const RFC = {
-  username: 'Mufasa',
-  password: 'Circle of Life',
-  realm: 'http-auth@example.org',
-  method: 'GET',
-  uri: '/dir/index.html',
-  nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
-  cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
-  nc: '00000001',
-  qop: 'auth'
-}
+const RFC = RFC7616_EXAMPLE
 
 describe('digestResponse (RFC 7616 §3.9.1)', () => {
   it('computes the MD5 response', () => {
-    expect(digestResponse({ ...RFC, algorithm: 'MD5' })).toBe('8ca523f5e9506fed4657c9700eebdbec')
+    expect(digestResponse({ ...RFC, algorithm: 'MD5' })).toBe(RFC7616_RESPONSES.MD5)
   })
   it('computes the SHA-256 response', () => {
     expect(digestResponse({ ...RFC, algorithm: 'SHA-256' })).toBe(

@@ -4,7 +4,7 @@
  * for the post step the saved state as STATE_* variables. Every run is scanned for secrets.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -144,6 +144,7 @@ export async function runStep(
     state: readFileSync(files.state, 'utf8'),
     summary: readFileSync(files.summary, 'utf8')
   }
+  rmSync(work, { recursive: true, force: true })
   const { annotations, masks } = parseAnnotations(stdout)
   return {
     exitCode,
