@@ -162,6 +162,22 @@ describe('ephemeral user failures', () => {
     await atlas.step('main', { inputs: atlas.inputs('api-key', { operation: 'delete-user', username }) })
   })
 
+  it.each([
+    ['an unknown project', { 'group-id': 'cccccccccccccccccccccccc' }, 'Atlas GROUP_NOT_FOUND (HTTP 404)'],
+    ['a refused API key', { 'private-key': 'not-the-key' }, 'Atlas USER_UNAUTHORIZED (HTTP 401)']
+  ])('a create refused outright (%s): one error, and a quiet post step that sends nothing', async (_, extra, title) => {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'create-ephemeral-user', roles: 'read@app', ...extra }),
+      env: RUN_ENV
+    })
+    expect(main.errors).toEqual([expect.objectContaining({ title })])
+    atlas.emulator.clearRequests()
+    const post = await atlas.step('post', { inputs: atlas.inputs('api-key', extra), state: main.state, env: RUN_ENV })
+    expect(post.exitCode).toBe(0)
+    expect(post.annotations).toEqual([])
+    expect(atlasRequests(atlas.emulator)).toHaveLength(0)
+  })
+
   it('a create still in flight when the step ended: the post step checks the labels before deleting', async () => {
     const { emulator } = atlas
     const state = (username: string) => ({ 'ephemeral-user': JSON.stringify({ groupId: emulator.groupId, username, githubRun: GITHUB_RUN, confirmed: false }) })

@@ -86,6 +86,10 @@ export async function createEphemeralUser(
     const state: EphemeralUserState = { groupId, username, githubRun, confirmed }
     io.saveState(STATE.ephemeralUser, JSON.stringify(state))
   }
+  // The post step reads the last value saved: an empty one tells it there is nothing to delete.
+  const forget = () => {
+    if (config.certificate.cleanup) io.saveState(STATE.ephemeralUser, '')
+  }
   // Saved before the request: if the step is cancelled mid-request, the post step still looks.
   remember(false)
   try {
@@ -93,19 +97,23 @@ export async function createEphemeralUser(
       body: ephemeralUserBody(groupId, username, config, run, expiresAt)
     })
   } catch (error) {
-    if (!(
+    const alreadyExists =
       error instanceof AtlasApiError &&
       error.status === 409 &&
       error.errorCode === 'USER_ALREADY_EXISTS'
-    ))
+    if (!alreadyExists) {
+      // Refused outright (4xx): no user was created. A 5xx or no answer leaves it unknown, and
+      // the post step then checks the labels before deleting.
+      if (error instanceof AtlasApiError && error.status < 500) forget()
       throw error
+    }
     // A retried create whose first attempt got through answers 409: ours only if the labels say so.
     const existing = await client.json<DatabaseUser>(
       'GET',
       atlasPath`/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`
     )
     if (!isFromRun(existing, githubRun)) {
-      if (config.certificate.cleanup) io.saveState(STATE.ephemeralUser, '')
+      forget()
       throw new AtlasApiError(
         409,
         'USER_ALREADY_EXISTS',
