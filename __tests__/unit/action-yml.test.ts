@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { OPERATIONS } from '../../src/config.js'
+
+/** action.yml is what the runner reads: it must parse, and say what the contract and the code say. */
+const action = parse(readFileSync('action.yml', 'utf8')) as {
+  inputs: Record<string, { description: string; default?: string; required?: boolean }>
+  outputs: Record<string, { description: string }>
+  runs: { using: string; main: string; post: string }
+}
+
+// The names fixed in shared/action-contract.md.
+const CONTRACT_INPUTS = [
+  'operation',
+  'group-id',
+  'client-id',
+  'client-secret',
+  'public-key',
+  'private-key',
+  'base-url',
+  'timeout-seconds',
+  'max-retries',
+  'username',
+  'months',
+  'certificate-file',
+  'output-certificate',
+  'cleanup',
+  'connection-string',
+  'roles',
+  'scopes',
+  'ephemeral-ttl-hours',
+  'dry-run',
+  'expiry-warning-days',
+  'ca-certificates',
+  'ca-file'
+]
+const CONTRACT_OUTPUTS = [
+  'certificate-file',
+  'certificate',
+  'username',
+  'subject',
+  'serial-number',
+  'fingerprint-sha256',
+  'expires-at',
+  'connection-string',
+  'customer-x509-enabled',
+  'deleted',
+  'pruned',
+  'count',
+  'certificates',
+  'next-expiry',
+  'latest-expiry',
+  'ca-certificates',
+  'ca-count',
+  'ca-expires-at'
+]
+
+describe('action.yml', () => {
+  it('runs the bundled entries on node24', () => {
+    expect(action.runs).toEqual({
+      using: 'node24',
+      main: 'dist/main/index.js',
+      post: 'dist/post/index.js'
+    })
+  })
+  it('declares exactly the contract inputs and outputs, each described', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual([...CONTRACT_INPUTS].sort())
+    expect(Object.keys(action.outputs).sort()).toEqual([...CONTRACT_OUTPUTS].sort())
+    for (const spec of [...Object.values(action.inputs), ...Object.values(action.outputs)]) {
+      expect(typeof spec.description).toBe('string')
+    }
+  })
+  it('names every operation the code accepts', () => {
+    for (const operation of OPERATIONS)
+      expect(action.inputs.operation!.description).toContain(operation)
+    expect(action.inputs.operation!.default).toBe('create-certificate')
+  })
+  it('leaves operation-dependent defaults to the code (the runner would always pass a default)', () => {
+    expect(action.inputs.months!.default).toBeUndefined()
+    expect(action.inputs.username!.default).toBeUndefined()
+  })
+  it('marks nothing required: credentials and the project may come from the environment', () => {
+    for (const spec of Object.values(action.inputs)) expect(spec.required ?? false).toBe(false)
+  })
+})
