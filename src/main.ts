@@ -44,6 +44,6 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<voi
     const config = parseConfig(deps.readInput, deps.env)
     await withOperationContext(config, deps, ctx => runOperation(config, ctx))
   } catch (error) {
-    reportFailure(error, deps.io)
+    await reportFailure(error, deps.io)
   }
 }

@@ -23,8 +23,17 @@ export function describeFailure(error: unknown): { title: string; message: strin
   return { title: 'atlas-x509-action failed', message }
 }
 
-export function reportFailure(error: unknown, io: ActionIO): void {
+/** The step's one error annotation, repeated in the step summary where people look first. */
+export async function reportFailure(error: unknown, io: ActionIO): Promise<void> {
   const { title, message } = describeFailure(error)
   if (error instanceof Error && error.stack) io.debug(error.stack)
   io.fail(message, title)
+  try {
+    await io.summary('Atlas X.509 action failed', [
+      ['Error', title],
+      ['Detail', message]
+    ])
+  } catch (summaryError) {
+    io.debug(`No step summary written: ${(summaryError as Error).message}`)
+  }
 }

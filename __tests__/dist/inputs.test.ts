@@ -51,6 +51,7 @@ describe('bad inputs', () => {
     expect(main.errors[0]!.title).toBe(`Invalid input: ${name}`)
     expect(main.errors[0]!.message.length).toBeGreaterThan(20)
     expect(main.annotations).toHaveLength(1)
+    expect(main.summary).toContain(`Invalid input: ${name}`)
     expect(atlasRequests(atlas.emulator)).toHaveLength(0)
   })
 
