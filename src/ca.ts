@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto'
+import { distinguishedName } from './certificate.js'
 
 /** A CA bundle that failed the local checks; the message names the block, never its content. */
 export class CaBundleError extends Error {}
@@ -34,7 +35,7 @@ export function parseCertificates(pem: string): X509Certificate[] {
 export function checkCaBundle(pem: string, now: number): X509Certificate[] {
   const certificates = parseCertificates(pem)
   certificates.forEach((certificate, i) => {
-    const name = `Certificate ${i + 1} (${certificate.subject.replace(/\n/g, ',')})`
+    const name = `Certificate ${i + 1} (${distinguishedName(certificate.subject)})`
     if (!certificate.ca)
       throw new CaBundleError(
         `${name} is not a CA certificate (its basic constraints do not say CA:TRUE).`

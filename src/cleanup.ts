@@ -1,9 +1,7 @@
 import { getState } from '@actions/core'
-import { unlink } from 'node:fs/promises'
 import { atlasPath } from './atlas/client.js'
 import { AtlasApiError } from './atlas/errors.js'
 import { parseCommonConfig } from './config.js'
-import type { ActionIO } from './io.js'
 import { STATE } from './operations/context.js'
 import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
 import { deleteExternalUser } from './operations/delete-user.js'
@@ -19,11 +17,11 @@ import {
 /** Deletes exactly the certificate file the main step created, and nothing else. */
 export async function removeCertificateFile(
   path: string,
-  io: ActionIO,
-  remove: (path: string) => Promise<void> = unlink
+  deps: Pick<RunDependencies, 'io' | 'fs'>
 ): Promise<void> {
+  const { io } = deps
   try {
-    await remove(path)
+    await deps.fs.unlink(path)
     io.info(`Removed the certificate file ${path}.`)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -103,6 +101,6 @@ export async function runPost(overrides: Partial<RunDependencies> = {}): Promise
   const file = getState(STATE.certificateFile)
   // The user first: it is the live credential. The file goes even if that fails.
   if (userState) await removeEphemeralUser(userState, deps)
-  if (file) await removeCertificateFile(file, deps.io)
+  if (file) await removeCertificateFile(file, deps)
   if (!userState && !file) deps.io.debug('Nothing to clean up.')
 }

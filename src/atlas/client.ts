@@ -224,7 +224,7 @@ export class AtlasClient {
       size += (chunk as Buffer).length
       if (size > MAX_RESPONSE_BYTES) {
         response.body.destroy()
-        throw new ResponseTooLargeError(
+        throw new AtlasUnreachableError(
           `${exchange.method} ${exchange.target} answered more than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB; refused.`
         )
       }
@@ -333,8 +333,6 @@ export class AtlasClient {
     )
   }
 }
-
-class ResponseTooLargeError extends AtlasUnreachableError {}
 
 function withBudgetNote(error: Error, note: string): Error {
   if (error instanceof AtlasApiError) {

@@ -1,4 +1,5 @@
 import { atlasPath } from '../atlas/client.js'
+import { distinguishedName } from '../certificate.js'
 import {
   CaBundleError,
   checkCaBundle,
@@ -9,10 +10,8 @@ import {
 } from '../ca.js'
 import { InputError, type CaSource } from '../config.js'
 import type { OperationContext } from './context.js'
-import { warnAboutExpiry } from './expiry.js'
+import { daysUntil, warnAboutExpiry } from './expiry.js'
 import { customerCas, type UserSecurity } from './user-security.js'
-
-const DAY_MS = 86_400_000
 
 function caOutputs(
   ctx: OperationContext,
@@ -65,7 +64,7 @@ export async function getCustomerX509(
   warnAboutExpiry(
     ctx,
     certificates.map(c => ({
-      name: `CA ${c.subject.replace(/\n/g, ',')}`,
+      name: `CA ${distinguishedName(c.subject)}`,
       notAfter: new Date(c.validTo).toISOString()
     })),
     expiryWarningDays,
@@ -77,7 +76,7 @@ export async function getCustomerX509(
     ['Customer X.509', 'on'],
     ...certificates.map((c, i): [string, string] => [
       `CA ${i + 1}`,
-      `${c.subject.replace(/\n/g, ',')}, expires ${new Date(c.validTo).toISOString()}`
+      `${distinguishedName(c.subject)}, expires ${new Date(c.validTo).toISOString()}`
     ])
   ])
 }
@@ -152,7 +151,7 @@ export async function setCustomerX509(
   ctx.io.setOutput('customer-x509-enabled', 'true')
   ctx.io.setOutput('ca-count', String(certificates.length))
   ctx.io.setOutput('ca-expires-at', expiresAt)
-  const daysLeft = Math.floor((Date.parse(expiresAt) - ctx.clock.now()) / DAY_MS)
+  const daysLeft = daysUntil(expiresAt, ctx.clock.now())
   await ctx.io.summary('Atlas customer-managed X.509', [
     ['Operation', 'set-customer-x509'],
     ['Project', groupId],

@@ -1,6 +1,11 @@
 import type { OperationContext } from './context.js'
 
 const DAY_MS = 86_400_000
+
+/** Whole days from now until an ISO date (negative once past). */
+export function daysUntil(iso: string, now: number): number {
+  return Math.floor((Date.parse(iso) - now) / DAY_MS)
+}
 /** The runner shows at most 10 warnings per step: keep room for one that sums up the rest. */
 const MAX_WARNINGS = 9
 
@@ -14,7 +19,7 @@ export function warnAboutExpiry(
   const now = ctx.clock.now()
   const soon = items.filter(item => Date.parse(item.notAfter) - now <= days * DAY_MS)
   soon.slice(0, MAX_WARNINGS).forEach(item => {
-    const left = Math.max(0, Math.floor((Date.parse(item.notAfter) - now) / DAY_MS))
+    const left = Math.max(0, daysUntil(item.notAfter, now))
     ctx.io.warning(
       `${item.name} expires at ${item.notAfter} (in ${left} day${left === 1 ? '' : 's'}); ${advice}.`,
       'Certificate expires soon'

@@ -1,7 +1,7 @@
 import { atlasPath } from '../atlas/client.js'
 import { listAll } from '../atlas/paginate.js'
 import type { OperationContext } from './context.js'
-import { warnAboutExpiry } from './expiry.js'
+import { daysUntil, warnAboutExpiry } from './expiry.js'
 
 /** One certificate of the list, as the `certificates` output carries it. */
 export interface CertificateSummary {
@@ -76,7 +76,7 @@ export async function listCertificates(
     [`Expiring within ${expiryWarningDays} days`, String(soon)],
     ...certificates.map((c): [string, string] => [
       c.id,
-      `${c.subject}, expires ${c.notAfter} (${Math.floor((Date.parse(c.notAfter) - now) / 86_400_000)} days)`
+      `${c.subject}, expires ${c.notAfter} (${daysUntil(c.notAfter, now)} days)`
     ])
   ])
 }
