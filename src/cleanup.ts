@@ -1,4 +1,3 @@
-import { getState } from '@actions/core'
 import { atlasPath } from './atlas/client.js'
 import { AtlasApiError } from './atlas/errors.js'
 import { parseCommonConfig } from './config.js'
@@ -97,10 +96,13 @@ function readUserState(text: string): EphemeralUserState | undefined {
 /** The post step: runs after the job's steps, also when the main step failed or was cancelled. */
 export async function runPost(overrides: Partial<RunDependencies> = {}): Promise<void> {
   const deps = { ...defaultDependencies(), ...overrides }
-  const userState = readUserState(getState(STATE.ephemeralUser))
-  const file = getState(STATE.certificateFile)
+  const userState = readUserState(deps.io.getState(STATE.ephemeralUser))
+  const file = deps.io.getState(STATE.certificateFile)
   // The user first: it is the live credential. The file goes even if that fails.
   if (userState) await removeEphemeralUser(userState, deps)
   if (file) await removeCertificateFile(file, deps)
   if (!userState && !file) deps.io.debug('Nothing to clean up.')
 }
+
+/** The name `@github/local-action` and the post entry call. */
+export { runPost as run }

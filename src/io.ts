@@ -5,6 +5,8 @@ export interface ActionIO {
   setSecret(value: string): void
   setOutput(name: string, value: string): void
   saveState(name: string, value: string): void
+  /** State the main step saved (the post step reads it; '' when unset). */
+  getState(name: string): string
   debug(message: string): void
   info(message: string): void
   notice(message: string, title?: string): void
@@ -24,6 +26,7 @@ export function coreIO(env: Readonly<Record<string, string | undefined>> = proce
     setSecret: value => core.setSecret(value),
     setOutput: (name, value) => core.setOutput(name, value),
     saveState: (name, value) => core.saveState(name, value),
+    getState: name => core.getState(name),
     debug: message => core.debug(message),
     info: message => core.info(message),
     notice: (message, title) => core.notice(message, title ? { title } : {}),

@@ -1,4 +1,4 @@
 /** Post entry (action.yml `runs.post`): cleanup of what the main step created. */
-import { runPost } from './cleanup.js'
+import { run } from './cleanup.js'
 
-await runPost()
+await run()
