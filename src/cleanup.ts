@@ -1,10 +1,7 @@
-import { atlasPath } from './atlas/client.js'
-import { AtlasApiError } from './atlas/errors.js'
-import { parseCommonConfig } from './config.js'
-import { STATE } from './operations/context.js'
+import { parseCommonConfig } from './inputs/common.js'
 import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
-import { deleteExternalUser } from './operations/delete-user.js'
-import { EXTERNAL_DATABASE, isFromRun, type DatabaseUser } from './operations/users.js'
+import { isFromRun } from './operations/ephemeral-labels.js'
+import { STATE } from './operations/operation.js'
 import { describeFailure } from './report.js'
 import {
   defaultDependencies,
@@ -48,25 +45,17 @@ export async function removeEphemeralUser(
     const config = { ...parseCommonConfig(deps.readInput, deps.env), groupId: state.groupId }
     await withOperationContext(config, deps, async ctx => {
       if (!state.confirmed) {
-        let existing: DatabaseUser
-        try {
-          existing = await ctx.client.json<DatabaseUser>(
-            'GET',
-            atlasPath`/groups/${state.groupId}/databaseUsers/${EXTERNAL_DATABASE}/${state.username}`
-          )
-        } catch (error) {
-          if (error instanceof AtlasApiError && error.errorCode === 'USERNAME_NOT_FOUND') {
-            io.info(`The ephemeral user ${state.username} was never created; nothing to delete.`)
-            return
-          }
-          throw error
+        const existing = await ctx.api.getUser(state.groupId, state.username)
+        if (!existing) {
+          io.info(`The ephemeral user ${state.username} was never created; nothing to delete.`)
+          return
         }
         if (!isFromRun(existing, state.githubRun)) {
           io.info(`${state.username} exists but was not created by this run; it is left untouched.`)
           return
         }
       }
-      const deleted = await deleteExternalUser(state.groupId, state.username, ctx)
+      const deleted = await ctx.api.deleteUser(state.groupId, state.username)
       io.info(
         deleted
           ? `Deleted the ephemeral user ${state.username} ($external) from project ${state.groupId}.`

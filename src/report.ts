@@ -1,6 +1,12 @@
-import { AtlasApiError, AtlasUnreachableError, hintFor } from './atlas/errors.js'
-import { CertificateResponseError } from './certificate.js'
-import { InputError } from './config.js'
+import {
+  AtlasApiError,
+  AtlasProtocolError,
+  AtlasUnreachableError,
+  OutcomeUnknownError
+} from './atlas/errors.js'
+import { hintFor } from './atlas/hints.js'
+import { CertificateResponseError } from './certificate/pem.js'
+import { InputError } from './inputs/inputs.js'
 import type { ActionIO } from './io.js'
 
 /** One annotation for a failure: its title says what kind, its message what to do. */
@@ -14,6 +20,10 @@ export function describeFailure(error: unknown): { title: string; message: strin
       message: hint ? `${error.detail} ${hint}` : error.detail
     }
   }
+  if (error instanceof OutcomeUnknownError)
+    return { title: 'Atlas outcome unknown', message: error.message }
+  if (error instanceof AtlasProtocolError)
+    return { title: 'Unexpected answer from Atlas', message: error.message }
   if (error instanceof AtlasUnreachableError)
     return { title: 'Atlas API unreachable', message: error.message }
   if (error instanceof CertificateResponseError) {

@@ -1,17 +1,21 @@
 import * as core from '@actions/core'
 import type { Dispatcher } from 'undici'
-import { AtlasClient, systemClock, type Clock } from './atlas/client.js'
+import { HttpAtlasApi, type AtlasApi } from './atlas/api.js'
+import { AtlasClient } from './atlas/client.js'
 import { createDispatcher } from './atlas/dispatcher.js'
-import { nodeFileSystem, type FileSystem } from './certificate.js'
-import { SECRET_INPUTS, type CommonConfig, type InputReader } from './config.js'
+import { nodeFileSystem, type FileSystem } from './certificate/file.js'
+import { systemClock, type Clock } from './clock.js'
+import type { CommonConfig } from './inputs/common.js'
+import { secretCredentialValues } from './inputs/credentials.js'
+import type { Environment, InputReader } from './inputs/inputs.js'
 import { coreIO, type ActionIO } from './io.js'
-import type { OperationContext } from './operations/context.js'
+import type { OperationContext } from './operations/operation.js'
 
 export const USER_AGENT = 'atlas-x509-action/1.0.0'
 
 /** What the main and post steps use from the outside world; tests replace parts of it. */
 export interface RunDependencies {
-  env: Readonly<Record<string, string | undefined>>
+  env: Environment
   readInput: InputReader
   io: ActionIO
   /** Built from the environment (proxies) when not given. */
@@ -34,34 +38,12 @@ export function defaultDependencies(): RunDependencies {
 
 /** Registers secret inputs (and their environment fallbacks) before anything can print them. */
 export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput' | 'io'>): void {
-  for (const [input, variable] of SECRET_INPUTS) {
-    for (const value of [deps.readInput(input), deps.env[variable]?.trim()])
-      if (value) deps.io.setSecret(value)
-  }
-}
-
-export function createClient(
-  config: CommonConfig,
-  deps: RunDependencies,
-  dispatcher: Dispatcher
-): AtlasClient {
-  return new AtlasClient({
-    baseUrl: config.baseUrl,
-    credentials: config.credentials,
-    dispatcher,
-    deadline: deps.clock.now() + config.timeoutSeconds * 1000,
-    timeoutSeconds: config.timeoutSeconds,
-    maxRetries: config.maxRetries,
-    clock: deps.clock,
-    registerSecret: value => deps.io.setSecret(value),
-    log: { debug: m => deps.io.debug(m), notice: m => deps.io.notice(m, 'Atlas rate limit') },
-    userAgent: USER_AGENT
-  })
+  for (const value of secretCredentialValues(deps.readInput, deps.env)) deps.io.setSecret(value)
 }
 
 /**
- * Runs work with an operation context: one client for the step, its dispatcher closed afterwards
- * so idle keep-alive connections do not hold the step open.
+ * Runs work with an operation context: one Atlas client for the step, its dispatcher closed
+ * afterwards so idle keep-alive connections do not hold the step open.
  */
 export async function withOperationContext<T>(
   config: CommonConfig,
@@ -69,10 +51,24 @@ export async function withOperationContext<T>(
   work: (ctx: OperationContext) => Promise<T>
 ): Promise<T> {
   const dispatcher = deps.dispatcher ?? createDispatcher(deps.env)
-  const client = createClient(config, deps, dispatcher)
+  const api: AtlasApi = new HttpAtlasApi(
+    new AtlasClient({
+      baseUrl: config.baseUrl,
+      credentials: config.credentials,
+      dispatcher,
+      timeoutSeconds: config.timeoutSeconds,
+      maxRetries: config.maxRetries,
+      clock: deps.clock,
+      registerSecret: value => deps.io.setSecret(value),
+      debug: message => deps.io.debug(message),
+      notice: message => deps.io.notice(message, 'Atlas rate limit'),
+      userAgent: USER_AGENT
+    })
+  )
   try {
     return await work({
-      client,
+      groupId: config.groupId,
+      api,
       io: deps.io,
       env: deps.env,
       fs: deps.fs,
@@ -80,7 +76,7 @@ export async function withOperationContext<T>(
       clock: deps.clock
     })
   } finally {
-    deps.io.debug(`Atlas HTTP requests sent: ${client.requestCount}`)
+    deps.io.debug(`Atlas HTTP requests sent: ${api.requestCount}`)
     if (!deps.dispatcher) await dispatcher.destroy().catch(() => undefined)
   }
 }

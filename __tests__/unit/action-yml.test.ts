@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { OPERATIONS } from '../../src/config.js'
+import { DEFAULTS } from '../../src/inputs/inputs.js'
+import { OPERATION_NAMES } from '../../src/operations/registry.js'
 
 /** action.yml is what the runner reads: it must parse, and say what the contract and the code say. */
 const action = parse(readFileSync('action.yml', 'utf8')) as {
@@ -71,9 +72,24 @@ describe('action.yml', () => {
     }
   })
   it('names every operation the code accepts', () => {
-    for (const operation of OPERATIONS)
+    for (const operation of OPERATION_NAMES)
       expect(action.inputs.operation!.description).toContain(operation)
     expect(action.inputs.operation!.default).toBe('create-certificate')
+  })
+  it('states the same defaults as the code', () => {
+    const declared = Object.fromEntries(
+      Object.entries(action.inputs)
+        .filter(([, spec]) => spec.default !== undefined)
+        .map(([name, spec]) => [name, spec.default])
+    )
+    // base-url falls back to an environment variable first, so action.yml cannot default it.
+    const { 'base-url': baseUrl, ...inputDefaults } = DEFAULTS
+    expect(declared).toEqual(
+      Object.fromEntries(
+        Object.entries(inputDefaults).map(([name, value]) => [name, String(value)])
+      )
+    )
+    expect(action.inputs['base-url']!.description).toContain(baseUrl)
   })
   it('leaves operation-dependent defaults to the code (the runner would always pass a default)', () => {
     expect(action.inputs.months!.default).toBeUndefined()

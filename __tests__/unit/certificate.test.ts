@@ -2,17 +2,19 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { connectionStringFor } from '../../src/certificate/connection-string.js'
 import {
   certificatePath,
   checkCertificatePath,
-  checkIssuedPem,
-  CertificateResponseError,
-  connectionStringFor,
   nodeFileSystem,
-  secretsOf,
   writeCertificateFile
-} from '../../src/certificate.js'
+} from '../../src/certificate/file.js'
+import { CertificateResponseError, readCertificateResponse } from '../../src/certificate/pem.js'
 import { selfSigned } from '../support/pki.js'
+
+/** The masks and the check come from one parse of the body. */
+const checkIssuedPem = (body: string) => readCertificateResponse(body).check()
+const secretsOf = (body: string) => readCertificateResponse(body).masks
 
 const dir = mkdtempSync(join(tmpdir(), 'cert-test-'))
 const fs = nodeFileSystem

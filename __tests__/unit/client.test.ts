@@ -1,7 +1,14 @@
 import { MockAgent } from 'undici'
-import { AtlasClient, atlasPath, type Clock } from '../../src/atlas/client.js'
-import { AtlasApiError, AtlasUnreachableError } from '../../src/atlas/errors.js'
-import type { Credentials } from '../../src/config.js'
+import { atlasPath } from '../../src/atlas/api.js'
+import type { Credentials } from '../../src/atlas/auth/methods.js'
+import { AtlasClient } from '../../src/atlas/client.js'
+import {
+  AtlasApiError,
+  AtlasProtocolError,
+  AtlasUnreachableError,
+  OutcomeUnknownError
+} from '../../src/atlas/errors.js'
+import type { Clock } from '../../src/clock.js'
 
 const ORIGIN = 'http://127.0.0.1:9'
 const JSON_HEADERS = { 'content-type': 'application/json' }
@@ -35,13 +42,13 @@ function setup(
     baseUrl: ORIGIN,
     credentials,
     dispatcher: agent,
-    deadline: clock.now() + timeoutSeconds * 1000,
     timeoutSeconds,
     maxRetries: options.maxRetries ?? 4,
     clock,
     random: () => 0.5,
     registerSecret: v => secrets.push(v),
-    log: { debug: () => undefined, notice: m => notices.push(m) }
+    debug: () => undefined,
+    notice: m => notices.push(m)
   })
   return { agent, pool, clock, client, secrets, notices }
 }
@@ -186,10 +193,10 @@ describe('AtlasClient with a service account (OAuth)', () => {
   })
 })
 
-describe('retries', () => {
-  const bearerPool = (pool: ReturnType<typeof setup>['pool']) =>
-    pool.intercept({ path: '/api/oauth/token', method: 'POST' }).reply(200, '{"access_token":"t"}')
+const bearerPool = (pool: ReturnType<typeof setup>['pool']) =>
+  pool.intercept({ path: '/api/oauth/token', method: 'POST' }).reply(200, '{"access_token":"t"}')
 
+describe('retries', () => {
   it('waits exactly Retry-After on 429, with a notice', async () => {
     const { pool, client, clock, notices } = setup(serviceAccount)
     bearerPool(pool)
@@ -275,5 +282,75 @@ describe('retries', () => {
     expect(html.message).not.toMatch(/Bad Gateway/)
     const redirect = await client.call('GET', '/b').catch(e => e)
     expect(redirect.message).toMatch(/redirect to evil\.example:8443/)
+  })
+
+  it('rethrows an error that is no network failure at once: an auth-int challenge is not retried', async () => {
+    const { pool, client, clock } = setup(apiKey)
+    pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(401, '', {
+      headers: {
+        'www-authenticate':
+          'Digest realm="MMS Public API", nonce="n1", algorithm=MD5, qop="auth-int"'
+      }
+    })
+    const error = await client.call('GET', '/a').catch(e => e)
+    expect(error).toBeInstanceOf(AtlasProtocolError)
+    expect(error.message).toMatch(/qop="auth-int"/)
+    expect(client.requestCount).toBe(1)
+    expect(clock.slept).toEqual([])
+  })
+
+  it('rethrows an unknown exception from the dispatcher without retrying it', async () => {
+    const { pool, client, clock } = setup(serviceAccount)
+    bearerPool(pool)
+    pool
+      .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
+      .replyWithError(new TypeError('a bug, not the network'))
+    const error = await client.call('GET', '/a').catch(e => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect(client.requestCount).toBe(2)
+    expect(clock.slept).toEqual([])
+  })
+})
+
+describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () => {
+  const PATCH = { path: '/api/atlas/v2/s', method: 'PATCH' }
+
+  it('are not sent again after a 5xx: the outcome is unknown', async () => {
+    const { pool, client, clock } = setup(serviceAccount)
+    bearerPool(pool)
+    pool
+      .intercept(PATCH)
+      .reply(503, apiError(503, 'SERVICE_UNAVAILABLE'), { headers: JSON_HEADERS })
+    const error = await client.call('PATCH', '/s', { body: {}, retry: 'no-repeat' }).catch(e => e)
+    expect(error).toBeInstanceOf(OutcomeUnknownError)
+    expect(error.message).toMatch(/SERVICE_UNAVAILABLE \(HTTP 503\)/)
+    expect(client.requestCount).toBe(2)
+    expect(clock.slept).toEqual([])
+  })
+
+  it('are not sent again after the answer was lost', async () => {
+    const { pool, client } = setup(serviceAccount)
+    bearerPool(pool)
+    pool
+      .intercept(PATCH)
+      .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
+    const error = await client.call('PATCH', '/s', { body: {}, retry: 'no-repeat' }).catch(e => e)
+    expect(error).toBeInstanceOf(OutcomeUnknownError)
+    expect(client.requestCount).toBe(2)
+  })
+
+  it('are retried on 429 and when the connection failed before anything was sent', async () => {
+    const { pool, client, clock } = setup(serviceAccount)
+    bearerPool(pool)
+    pool.intercept(PATCH).reply(429, apiError(429, 'RATE_LIMITED'), {
+      headers: { ...JSON_HEADERS, 'retry-after': '2' }
+    })
+    pool
+      .intercept(PATCH)
+      .replyWithError(Object.assign(new Error('connect refused'), { code: 'ECONNREFUSED' }))
+    pool.intercept(PATCH).reply(202, '{}')
+    await client.call('PATCH', '/s', { body: {}, retry: 'no-repeat' })
+    expect(client.requestCount).toBe(4)
+    expect(clock.slept).toEqual([2000, 1000])
   })
 })

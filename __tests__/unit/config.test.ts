@@ -1,4 +1,18 @@
-import { InputError, parseConfig, type Environment } from '../../src/config.js'
+import { parseCommonConfig } from '../../src/inputs/common.js'
+import {
+  DEFAULTS,
+  InputError,
+  type Environment,
+  type InputReader
+} from '../../src/inputs/inputs.js'
+import { findOperation } from '../../src/operations/registry.js'
+
+/** What the main step parses, in its order: the operation, the shared inputs, the operation's own. */
+function parseConfig(read: InputReader, env: Environment) {
+  const operation = findOperation(read('operation'), DEFAULTS.operation)
+  const common = parseCommonConfig(read, env)
+  return { operation: operation.name, ...common, options: operation.parse(read) }
+}
 
 const GROUP = '32b6e34b3d91647abb20e7b8'
 const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? ''
@@ -29,7 +43,7 @@ describe('parseConfig', () => {
       timeoutSeconds: 60,
       maxRetries: 4,
       credentials: { kind: 'api-key', publicKey: 'pub', privateKey: 'priv' },
-      certificate: { username: 'ci-user', months: 3, cleanup: true, outputCertificate: false }
+      options: { username: 'ci-user', months: 3, cleanup: true, outputCertificate: false }
     })
   })
 
@@ -137,7 +151,7 @@ describe('parseConfig', () => {
       cleanup: 'false',
       'connection-string': 'mongodb+srv://cluster0.example.net/app'
     })
-    expect(config.operation === 'create-certificate' && config.certificate).toMatchObject({
+    expect(config.options).toMatchObject({
       months: 24,
       outputCertificate: true,
       cleanup: false,

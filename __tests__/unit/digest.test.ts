@@ -1,4 +1,4 @@
-import { DigestSigner, digestResponse, parseDigestChallenge } from '../../src/atlas/digest.js'
+import { DigestSigner, digestResponse, parseDigestChallenge } from '../../src/atlas/auth/digest.js'
 import { RFC7616_EXAMPLE, RFC7616_RESPONSES } from '../support/rfc7616.js'
 
 const RFC = RFC7616_EXAMPLE

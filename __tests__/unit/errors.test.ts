@@ -1,7 +1,8 @@
-import { AtlasApiError, decodeApiError, HINTS, hintFor } from '../../src/atlas/errors.js'
+import { AtlasApiError, decodeApiError } from '../../src/atlas/errors.js'
+import { HINTS, hintFor } from '../../src/atlas/hints.js'
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../src/atlas/retry.js'
 import { describeFailure } from '../../src/report.js'
-import { InputError } from '../../src/config.js'
+import { InputError } from '../../src/inputs/inputs.js'
 
 describe('decodeApiError', () => {
   it("reads Atlas's ApiError", () => {

@@ -5,11 +5,17 @@ import {
   parseCertificates,
   sameCertificates,
   CaBundleError
-} from '../../src/ca.js'
-import { InputError, parseRoles, parseScopes, splitList } from '../../src/config.js'
-import { deriveUsername, ephemeralUserBody } from '../../src/operations/create-ephemeral-user.js'
-import { parseWithExactIds } from '../../src/operations/list-certificates.js'
-import { isFromRun, isManagedByAction } from '../../src/operations/users.js'
+} from '../../src/customer-ca.js'
+import { InputError, splitList } from '../../src/inputs/inputs.js'
+import {
+  deriveUsername,
+  ephemeralDescription,
+  ephemeralLabels,
+  parseRoles,
+  parseScopes
+} from '../../src/operations/create-ephemeral-user.js'
+import { parseWithExactIds } from '../../src/atlas/api.js'
+import { isFromRun, isManagedByAction } from '../../src/operations/ephemeral-labels.js'
 import { selfSigned } from '../support/pki.js'
 
 describe('roles and scopes', () => {
@@ -71,27 +77,12 @@ describe('ephemeral users', () => {
     expect(deriveUsername(run)).not.toBe(deriveUsername(run))
   })
   it('labels the user and keeps the description within 100 characters', () => {
-    const body = ephemeralUserBody(
-      'g',
-      'u',
-      {
-        username: undefined,
-        roles: [{ roleName: 'read', databaseName: 'app' }],
-        scopes: [],
-        ttlHours: 1,
-        certificate: {
-          months: 1,
-          certificateFile: undefined,
-          outputCertificate: false,
-          cleanup: true,
-          connectionString: undefined
-        }
-      },
-      { ...run, repository: `o/${'r'.repeat(150)}` },
-      '2026-01-01T00:00:00.000Z'
-    )
+    const longRun = { ...run, repository: `o/${'r'.repeat(150)}` }
+    const body = {
+      description: ephemeralDescription(longRun),
+      labels: ephemeralLabels(longRun, '2026-01-01T00:00:00.000Z')
+    }
     expect((body.description as string).length).toBeLessThanOrEqual(100)
-    expect(body.scopes).toBeUndefined()
     expect(body.labels).toEqual([
       { key: 'managed-by', value: 'atlas-x509-action' },
       { key: 'expires-at', value: '2026-01-01T00:00:00.000Z' },

@@ -1,3 +1,29 @@
+import type { Clock } from '../clock.js'
+import {
+  AtlasApiError,
+  AtlasUnreachableError,
+  describeAnswer,
+  errorForAnswer,
+  OutcomeUnknownError
+} from './errors.js'
+import {
+  classifyNetworkError,
+  describeNetworkError,
+  header,
+  isTimeout,
+  type Budget,
+  type HttpResponse
+} from './transport.js'
+
+/**
+ * When a request may be sent again.
+ * - `retry-safe`: reads, and writes whose repeat Atlas tells apart (a repeated create answers 409):
+ *   429, 5xx and network failures are retried.
+ * - `no-repeat`: writes that restart every cluster of a project. Retried only on 429 and when the
+ *   connection failed before anything was sent; any other failure leaves the outcome unknown.
+ */
+export type RetryPolicy = 'retry-safe' | 'no-repeat'
+
 /** Backoff for retried Atlas requests: exponential with full jitter, capped. */
 export interface BackoffPolicy {
   baseDelayMs: number
@@ -25,4 +51,94 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 /** Statuses worth another try: rate limits and server-side failures (501 will not change). */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status !== 501 && status !== 505)
+}
+
+export interface Retrier {
+  maxRetries: number
+  budget: Budget
+  clock: Clock
+  random: () => number
+  backoff: BackoffPolicy
+  debug(message: string): void
+  notice(message: string): void
+  /** Resolves redirect targets in error messages. */
+  baseUrl: string
+}
+
+const attempts = (n: number) => `after ${n} attempt${n === 1 ? '' : 's'}`
+
+/**
+ * The one retry loop: runs an attempt, then retries as the policy allows, within max-retries and
+ * the step's budget, honouring Retry-After. Errors that are not network failures are rethrown at once.
+ */
+export async function withRetries(
+  label: string,
+  policy: RetryPolicy,
+  retrier: Retrier,
+  attempt: () => Promise<HttpResponse>
+): Promise<HttpResponse> {
+  const { budget, clock, maxRetries } = retrier
+  const maxAttempts = maxRetries + 1
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    let response: HttpResponse
+    try {
+      response = await attempt()
+    } catch (error) {
+      if (isTimeout(error)) throw budget.spent(label)
+      const failure = classifyNetworkError(error)
+      if (!failure) throw error
+      if (budget.remainingMs() <= 0) throw budget.spent(label)
+      const reason = `${label}: ${describeNetworkError(error)} (${attempts(attemptNumber)})`
+      if (failure === 'exchange' && policy === 'no-repeat') {
+        throw new OutcomeUnknownError(
+          `${reason}. The request may have reached Atlas; it is not sent again, since a repeat would restart the clusters a second time.`
+        )
+      }
+      if (attemptNumber >= maxAttempts || failure === 'permanent') {
+        throw new AtlasUnreachableError(`${reason}.`)
+      }
+      const wait = backoffDelayMs(attemptNumber - 1, retrier.backoff, retrier.random)
+      if (wait >= budget.remainingMs()) {
+        throw new AtlasUnreachableError(
+          `${reason}; no time left for another try within timeout-seconds (${budget.timeoutSeconds} s).`
+        )
+      }
+      retrier.debug(`${reason}; retry ${attemptNumber} of ${maxRetries} in ${wait} ms`)
+      await clock.sleep(wait)
+      continue
+    }
+    if (!isRetryableStatus(response.status)) return response
+    if (policy === 'no-repeat' && response.status !== 429) {
+      const error = errorForAnswer(response, retrier.baseUrl)
+      throw new OutcomeUnknownError(
+        `${label} answered ${describeAnswer(response)}: ${error instanceof AtlasApiError ? error.detail : error.message} The request may have taken effect; it is not sent again, since a repeat would restart the clusters a second time.`,
+        error
+      )
+    }
+    if (attemptNumber >= maxAttempts) return response
+    const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'), clock.now())
+    const wait = retryAfterMs ?? backoffDelayMs(attemptNumber - 1, retrier.backoff, retrier.random)
+    if (wait >= budget.remainingMs()) {
+      throw withBudgetNote(
+        errorForAnswer(response, retrier.baseUrl),
+        `Not retried: waiting ${Math.ceil(wait / 1000)} s${retryAfterMs === undefined ? '' : ' as Retry-After asks'} would pass the step's budget of ${budget.timeoutSeconds} s (timeout-seconds).`
+      )
+    }
+    const message = `${label}: ${describeAnswer(response)}; retry ${attemptNumber} of ${maxRetries} in ${(wait / 1000).toFixed(1)} s${retryAfterMs === undefined ? '' : ' (Retry-After)'}`
+    if (response.status === 429) retrier.notice(`Atlas rate limit: ${message}`)
+    else retrier.debug(message)
+    await clock.sleep(wait)
+  }
+}
+
+function withBudgetNote(error: Error, note: string): Error {
+  if (error instanceof AtlasApiError) {
+    return new AtlasApiError(
+      error.status,
+      error.errorCode,
+      `${error.detail} ${note}`,
+      error.retryAfterMs
+    )
+  }
+  return new AtlasUnreachableError(`${error.message} ${note}`)
 }

@@ -1,11 +1,31 @@
 import { randomBytes } from 'node:crypto'
-import { atlasPath } from '../atlas/client.js'
+import type { DatabaseRole } from '../atlas/api.js'
 import { AtlasApiError } from '../atlas/errors.js'
-import type { EphemeralUserConfig } from '../config.js'
-import { currentRun, runLabel, type GitHubRun } from '../github-run.js'
-import { STATE, type OperationContext } from './context.js'
-import { issueCertificate, prepareCertificatePath } from './create-certificate.js'
-import { EXTERNAL_DATABASE, isFromRun, LABELS, MANAGED_BY, type DatabaseUser } from './users.js'
+import {
+  DEFAULTS,
+  InputError,
+  parseInteger,
+  splitList,
+  type InputReader
+} from '../inputs/inputs.js'
+import { runIdentity, runLabel, type RunIdentity } from '../run-identity.js'
+import {
+  issueAndDeliver,
+  parseCertificateOptions,
+  prepareCertificatePath,
+  type CertificateOptions
+} from './certificate-delivery.js'
+import { isFromRun, LABELS, MANAGED_BY } from './ephemeral-labels.js'
+import { STATE, type Operation } from './operation.js'
+
+export interface EphemeralUserConfig {
+  /** Undefined: derived from the run at run time. */
+  username: string | undefined
+  roles: DatabaseRole[]
+  scopes: string[]
+  ttlHours: number
+  certificate: CertificateOptions
+}
 
 /** What the post step needs to delete the user, kept in state (no secret in it). */
 export interface EphemeralUserState {
@@ -14,6 +34,101 @@ export interface EphemeralUserState {
   githubRun: string
   /** False while the create request is in flight: the post step then checks ownership first. */
   confirmed: boolean
+}
+
+/** Roles that Atlas grants only on the admin database. */
+const ADMIN_ONLY_ROLES = new Set([
+  'atlasAdmin',
+  'backup',
+  'clusterMonitor',
+  'dbAdminAnyDatabase',
+  'enableSharding',
+  'readAnyDatabase',
+  'readWriteAnyDatabase'
+])
+const ROLE_NAME = /^[A-Za-z0-9_-]{1,64}$/
+// MongoDB database names: no '/\\. "$*<>:|?', at most 64 characters.
+const DATABASE_NAME = /^[^/\\. "$*<>:|?]{1,64}$/
+const CLUSTER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/
+
+/** `role@database` or `role@database.collection`, separated by commas or newlines. */
+export function parseRoles(value: string): DatabaseRole[] {
+  const accepted =
+    'Each entry is role@database or role@database.collection, separated by commas or newlines, e.g. `readWrite@app, read@reports.events, readWriteAnyDatabase@admin`.'
+  const entries = splitList(value)
+  if (entries.length === 0)
+    throw new InputError('roles', `Required: at least one role. ${accepted}`)
+  return entries.map(entry => {
+    const match = /^([^@\s]+)@([^.@\s]+)(?:\.([^@\s]+))?$/.exec(entry)
+    if (!match) throw new InputError('roles', `"${entry}" is not a role. ${accepted}`)
+    const [, roleName, databaseName, collectionName] = match as unknown as [
+      string,
+      string,
+      string,
+      string | undefined
+    ]
+    if (!ROLE_NAME.test(roleName)) {
+      throw new InputError(
+        'roles',
+        `"${entry}": role names are letters, digits, _ and - (a built-in role or a custom role's name). ${accepted}`
+      )
+    }
+    if (!DATABASE_NAME.test(databaseName))
+      throw new InputError(
+        'roles',
+        `"${entry}": "${databaseName}" is not a database name. ${accepted}`
+      )
+    if (
+      collectionName !== undefined &&
+      (collectionName.length > 255 || collectionName.includes('$'))
+    ) {
+      throw new InputError(
+        'roles',
+        `"${entry}": "${collectionName}" is not a collection name. ${accepted}`
+      )
+    }
+    if (
+      ADMIN_ONLY_ROLES.has(roleName) &&
+      (databaseName !== 'admin' || collectionName !== undefined)
+    ) {
+      throw new InputError(
+        'roles',
+        `"${entry}": ${roleName} is granted on the admin database only: write ${roleName}@admin.`
+      )
+    }
+    return collectionName === undefined
+      ? { roleName, databaseName }
+      : { roleName, databaseName, collectionName }
+  })
+}
+
+export function parseScopes(value: string): string[] {
+  return splitList(value).map(name => {
+    if (!CLUSTER_NAME.test(name) || name.length > 64) {
+      throw new InputError(
+        'scopes',
+        `"${name}" is not a cluster name: letters, digits and hyphens, starting with a letter or digit (^[a-zA-Z0-9][a-zA-Z0-9-]*$), separated by commas or newlines.`
+      )
+    }
+    return name
+  })
+}
+
+function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
+  const username = read('username')
+  if (username && !/^[A-Za-z0-9_-]{1,64}$/.test(username)) {
+    throw new InputError(
+      'username',
+      `"${username}" is not accepted for an ephemeral user: 1 to 64 letters, digits, _ and - (no dots). Leave it empty to derive one from the run.`
+    )
+  }
+  return {
+    username: username || undefined,
+    roles: parseRoles(read('roles')),
+    scopes: parseScopes(read('scopes')),
+    ttlHours: parseInteger(read, 'ephemeral-ttl-hours', DEFAULTS['ephemeral-ttl-hours'], 1, 720),
+    certificate: parseCertificateOptions(read, 1)
+  }
 }
 
 function slug(value: string, max: number): string {
@@ -32,118 +147,102 @@ function slug(value: string, max: number): string {
  * and re-runs, within 64 characters, and free of `.` (which broke Atlas's certs path once).
  */
 export function deriveUsername(
-  run: GitHubRun,
+  run: RunIdentity,
   random: string = randomBytes(3).toString('hex')
 ): string {
   return `gha-${slug(run.runId, 20)}-${slug(run.runAttempt, 4)}-${slug(run.job, 24)}-${random}`
 }
 
-export function ephemeralUserBody(
-  groupId: string,
-  username: string,
-  config: EphemeralUserConfig,
-  run: GitHubRun,
-  expiresAt: string
-): Record<string, unknown> {
+export function ephemeralDescription(run: RunIdentity): string {
   const description = `Ephemeral X.509 user for ${run.repository} run ${run.runId} (atlas-x509-action)`
-  return {
-    databaseName: EXTERNAL_DATABASE,
-    groupId,
-    username,
-    x509Type: 'MANAGED',
-    roles: config.roles,
-    ...(config.scopes.length > 0
-      ? { scopes: config.scopes.map(name => ({ name, type: 'CLUSTER' })) }
-      : {}),
-    description: description.length > 100 ? `${description.slice(0, 99)}…` : description,
-    labels: [
-      { key: LABELS.managedBy, value: MANAGED_BY },
-      { key: LABELS.expiresAt, value: expiresAt },
-      { key: LABELS.githubRun, value: runLabel(run) }
-    ]
-  }
+  return description.length > 100 ? `${description.slice(0, 99)}…` : description
 }
+
+export function ephemeralLabels(run: RunIdentity, expiresAt: string) {
+  return [
+    { key: LABELS.managedBy, value: MANAGED_BY },
+    { key: LABELS.expiresAt, value: expiresAt },
+    { key: LABELS.githubRun, value: runLabel(run) }
+  ]
+}
+
+const roleText = (r: DatabaseRole) =>
+  `${r.roleName}@${r.databaseName}${r.collectionName ? `.${r.collectionName}` : ''}`
 
 /**
  * A database user that lives for one job: created with this action's labels, given a certificate,
  * and deleted by the post step (or, if no post step ran, by prune-ephemeral-users once expired).
  */
-export async function createEphemeralUser(
-  groupId: string,
-  config: EphemeralUserConfig,
-  ctx: OperationContext
-): Promise<void> {
-  const { client, io } = ctx
-  const run = await currentRun()
-  const username = config.username ?? deriveUsername(run)
-  const certificate = { ...config.certificate, username }
-  const path = await prepareCertificatePath(certificate, ctx)
-  const expiresAt = new Date(ctx.clock.now() + config.ttlHours * 3600_000).toISOString()
-  const githubRun = runLabel(run)
+export const createEphemeralUser: Operation<EphemeralUserConfig> = {
+  name: 'create-ephemeral-user',
+  parse: parseEphemeralUser,
+  async run(config, ctx) {
+    const { api, groupId, io } = ctx
+    const run = runIdentity(ctx.env)
+    const username = config.username ?? deriveUsername(run)
+    const path = await prepareCertificatePath(config.certificate, ctx)
+    const expiresAt = new Date(ctx.clock.now() + config.ttlHours * 3600_000).toISOString()
+    const githubRun = runLabel(run)
+    const cleanup = config.certificate.cleanup
 
-  const remember = (confirmed: boolean) => {
-    if (!config.certificate.cleanup) return
-    const state: EphemeralUserState = { groupId, username, githubRun, confirmed }
-    io.saveState(STATE.ephemeralUser, JSON.stringify(state))
-  }
-  // The post step reads the last value saved: an empty one tells it there is nothing to delete.
-  const forget = () => {
-    if (config.certificate.cleanup) io.saveState(STATE.ephemeralUser, '')
-  }
-  // Saved before the request: if the step is cancelled mid-request, the post step still looks.
-  remember(false)
-  try {
-    await client.call('POST', atlasPath`/groups/${groupId}/databaseUsers`, {
-      body: ephemeralUserBody(groupId, username, config, run, expiresAt)
-    })
-  } catch (error) {
-    const alreadyExists =
-      error instanceof AtlasApiError &&
-      error.status === 409 &&
-      error.errorCode === 'USER_ALREADY_EXISTS'
-    if (!alreadyExists) {
+    const remember = (confirmed: boolean) => {
+      if (!cleanup) return
+      const state: EphemeralUserState = { groupId, username, githubRun, confirmed }
+      io.saveState(STATE.ephemeralUser, JSON.stringify(state))
+    }
+    // The post step reads the last value saved: an empty one tells it there is nothing to delete.
+    const forget = () => {
+      if (cleanup) io.saveState(STATE.ephemeralUser, '')
+    }
+    // Saved before the request: if the step is cancelled mid-request, the post step still looks.
+    remember(false)
+    let outcome: 'created' | 'exists'
+    try {
+      outcome = await api.createUser(groupId, {
+        username,
+        roles: config.roles,
+        clusters: config.scopes,
+        description: ephemeralDescription(run),
+        labels: ephemeralLabels(run, expiresAt)
+      })
+    } catch (error) {
       // Refused outright (4xx): no user was created. A 5xx or no answer leaves it unknown, and
       // the post step then checks the labels before deleting.
       if (error instanceof AtlasApiError && error.status < 500) forget()
       throw error
     }
-    // A retried create whose first attempt got through answers 409: ours only if the labels say so.
-    const existing = await client.json<DatabaseUser>(
-      'GET',
-      atlasPath`/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`
-    )
-    if (!isFromRun(existing, githubRun)) {
-      forget()
-      throw new AtlasApiError(
-        409,
-        'USER_ALREADY_EXISTS',
-        `A database user named ${username} already exists and was not created by this run (its github-run label is not ${githubRun}); it is left untouched.`
-      )
-    }
-    io.info(`${username} was already created by this run (a retried request); using it.`)
-  }
-  remember(true)
-  io.info(
-    `Created the ephemeral X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
-  )
-
-  const rows = await issueCertificate(groupId, certificate, path, ctx)
-  await io.summary('Atlas ephemeral X.509 user', [
-    ['Operation', 'create-ephemeral-user'],
-    ['Project', groupId],
-    ...rows,
-    [
-      'Roles',
-      config.roles
-        .map(
-          r => `${r.roleName}@${r.databaseName}${r.collectionName ? `.${r.collectionName}` : ''}`
+    if (outcome === 'exists') {
+      // A retried create whose first attempt got through answers 409: ours only if the labels say so.
+      const existing = await api.getUser(groupId, username)
+      if (!existing || !isFromRun(existing, githubRun)) {
+        forget()
+        throw new AtlasApiError(
+          409,
+          'USER_ALREADY_EXISTS',
+          `A database user named ${username} already exists and was not created by this run (its github-run label is not ${githubRun}); it is left untouched.`
         )
-        .join(', ')
-    ],
-    ['Scopes', config.scopes.length > 0 ? config.scopes.join(', ') : 'all clusters of the project'],
-    [
-      'User expires',
-      `${expiresAt} (${config.certificate.cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`
-    ]
-  ])
+      }
+      io.info(`${username} was already created by this run (a retried request); using it.`)
+    }
+    remember(true)
+    io.info(
+      `Created the ephemeral X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
+    )
+
+    const rows = await issueAndDeliver(username, config.certificate, path, ctx)
+    await io.summary('Atlas ephemeral X.509 user', [
+      ['Operation', 'create-ephemeral-user'],
+      ['Project', groupId],
+      ...rows,
+      ['Roles', config.roles.map(roleText).join(', ')],
+      [
+        'Scopes',
+        config.scopes.length > 0 ? config.scopes.join(', ') : 'all clusters of the project'
+      ],
+      [
+        'User expires',
+        `${expiresAt} (${cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`
+      ]
+    ])
+  }
 }

@@ -1,4 +1,4 @@
-import type { OperationContext } from './context.js'
+import type { OperationContext } from './operation.js'
 
 const DAY_MS = 86_400_000
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { AtlasProtocolError } from '../errors.js'
 
 /** A parsed `WWW-Authenticate: Digest …` challenge (RFC 7616 §3.3). */
 export interface DigestChallenge {
@@ -118,8 +119,8 @@ export class DigestSigner {
     if (!challenge) return undefined
     const qop = 'auth'
     if (challenge.qop && !challenge.qop.split(',').some(q => q.trim() === qop)) {
-      throw new Error(
-        `The server's Digest challenge asks for qop="${challenge.qop}"; only "auth" is supported`
+      throw new AtlasProtocolError(
+        `The server's Digest challenge asks for qop="${challenge.qop}"; only "auth" is supported. Is base-url an Atlas origin?`
       )
     }
     this.nonceCount += 1

@@ -1,4 +1,10 @@
 import { DigestSigner, parseDigestChallenge } from './digest.js'
+import type { TokenSource } from './oauth.js'
+
+/** The two kinds of Atlas credentials. */
+export type Credentials =
+  | { kind: 'service-account'; clientId: string; clientSecret: string }
+  | { kind: 'api-key'; publicKey: string; privateKey: string }
 
 /** How one kind of Atlas credential signs requests. One implementation per auth method. */
 export interface AuthMethod {
@@ -38,21 +44,12 @@ export class DigestAuth implements AuthMethod {
   }
 }
 
-/** Service account: one OAuth 2.0 client-credentials token per step, sent as a Bearer token. */
+/** Service account: a Bearer token from its token source, the same one for every request. */
 export class BearerAuth implements AuthMethod {
-  private token: Promise<string> | undefined
-
-  constructor(private readonly fetchToken: () => Promise<string>) {}
+  constructor(private readonly tokens: TokenSource) {}
 
   async authorize(): Promise<string> {
-    // Reuse one token for every request of the step: the token endpoint is rate-limited.
-    this.token ??= this.fetchToken()
-    try {
-      return `Bearer ${await this.token}`
-    } catch (error) {
-      this.token = undefined
-      throw error
-    }
+    return `Bearer ${await this.tokens.token()}`
   }
 
   acceptUnauthorized(): boolean {

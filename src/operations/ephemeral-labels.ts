@@ -1,13 +1,6 @@
-/** Database users as this action reads them, and the labels it puts on the ones it creates. */
-export interface DatabaseUser {
-  username: string
-  databaseName: string
-  x509Type?: string
-  labels?: Array<{ key?: string; value?: string }>
-}
+import type { DatabaseUser } from '../atlas/api.js'
 
-export const EXTERNAL_DATABASE = '$external'
-
+/** The labels this action puts on the ephemeral users it creates, and how it recognises them. */
 export const LABELS = {
   managedBy: 'managed-by',
   expiresAt: 'expires-at',

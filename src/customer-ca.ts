@@ -1,5 +1,9 @@
 import { X509Certificate } from 'node:crypto'
-import { distinguishedName } from './certificate.js'
+import type { UserSecurity } from './atlas/api.js'
+import { distinguishedName } from './certificate/pem.js'
+import { InputError, type InputReader } from './inputs/inputs.js'
+
+/** Customer-managed X.509: the CA bundle, its checks, and what Atlas holds. */
 
 /** A CA bundle that failed the local checks; the message names the block, never its content. */
 export class CaBundleError extends Error {}
@@ -65,4 +69,27 @@ export function sameCertificates(a: X509Certificate[], b: X509Certificate[]): bo
 export function earliestExpiry(certificates: X509Certificate[]): string {
   const earliest = Math.min(...certificates.map(c => Date.parse(c.validTo)))
   return new Date(earliest).toISOString()
+}
+
+/** The customer CA PEM, or undefined when customer X.509 is off (absent, null, or empty `cas`). */
+export function customerCas(security: UserSecurity): string | undefined {
+  const cas = security.customerX509?.cas
+  return typeof cas === 'string' && cas.trim() !== '' ? cas : undefined
+}
+
+/** Where the CA certificates come from: text given inline, or a file to read. */
+export type CaSource = { kind: 'text'; pem: string } | { kind: 'file'; path: string }
+
+export function parseCaSource(read: InputReader): CaSource {
+  const text = read('ca-certificates')
+  const path = read('ca-file')
+  const accepted =
+    'Give exactly one of `ca-certificates` (PEM text) and `ca-file` (a path to a PEM file).'
+  if (text && path)
+    throw new InputError(
+      'ca-certificates',
+      `Both ca-certificates and ca-file were given. ${accepted}`
+    )
+  if (!text && !path) throw new InputError('ca-certificates', `No CA was given. ${accepted}`)
+  return text ? { kind: 'text', pem: text } : { kind: 'file', path }
 }

@@ -1,0 +1,54 @@
+import type { AtlasApiError } from './errors.js'
+
+const CREDENTIALS_HINT =
+  'Check the credentials: for a service account, `client-id`/`client-secret`; for an API key, `public-key`/`private-key`. They must belong to the organisation that owns the project.'
+const ACCESS_LIST_HINT =
+  "If the credentials are right, add the runner's IP address to the API access list of the API key or service account, and check that it has the Project Owner role on this project."
+const RATE_HINT =
+  'Atlas rate-limited the request and the retries ran out: raise `max-retries` or `timeout-seconds`, or run fewer jobs against this project at once.'
+
+/** What to do about an Atlas error code users meet. Short, specific, actionable. */
+export const HINTS: Readonly<Record<string, string>> = {
+  USERNAME_NOT_FOUND:
+    'Create the database user first (databaseName `$external`, x509Type `MANAGED`), or check `username` and `group-id`.',
+  USER_NOT_MANAGED_X509:
+    'The user exists but is not an Atlas-managed X.509 user: Atlas issues certificates only for users with x509Type `MANAGED` in `$external`.',
+  CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: 'Set `months` to a whole number from 1 to 24.',
+  ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED:
+    'This user has reached the limit of Atlas-generated certificates. Issue certificates less often (reuse one per workflow), or use a new user, for example with `create-ephemeral-user`.',
+  RATE_LIMITED: RATE_HINT,
+  RATE_LIMITED_TOKEN_BUCKET: RATE_HINT,
+  GROUP_NOT_FOUND:
+    'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
+  INVALID_GROUP_ID:
+    'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
+  NOT_IN_GROUP:
+    'The credentials have no access to this project: check `group-id`, or give the API key or service account a role on the project.',
+  USER_UNAUTHORIZED: `${CREDENTIALS_HINT} If they are right, give the API key or service account the Project Owner role on this project.`,
+  VERSION_GONE:
+    'Atlas retired API version 2023-01-01 that this action pins: update the action to a newer release.',
+  EXPIRED_X509_CA_CERTIFICATE:
+    'The CA certificate has expired: upload a CA that is still valid (check its notAfter with `openssl x509 -enddate`).',
+  USER_ALREADY_EXISTS:
+    'A database user with this name already exists: choose another `username` or delete the user first.',
+  GROUP_USERS_LIMIT_EXCEEDED:
+    'The project has reached its database-user limit: remove unused users, for example with `prune-ephemeral-users`.',
+  ATLAS_X509_USER_CANNOT_BE_TEMPORARY:
+    'X.509 users cannot have a deleteAfterDate; this action deletes ephemeral users in its post step instead.',
+  ATLAS_MANAGED_X509_NAME_INVALID:
+    'Use a plain user name (letters, digits, `-`, `_`) without `=` or `,`: Atlas makes the subject `CN=<username>` itself.',
+  invalid_client: CREDENTIALS_HINT,
+  unauthorized_client: CREDENTIALS_HINT
+}
+
+/** The hint for an Atlas error: by code first, then by HTTP status class. */
+export function hintFor(error: AtlasApiError): string {
+  const byCode = HINTS[error.errorCode]
+  if (byCode) return byCode
+  if (error.status === 401) return CREDENTIALS_HINT
+  if (error.status === 403) return ACCESS_LIST_HINT
+  if (error.status === 429) return RATE_HINT
+  if (error.status >= 500)
+    return 'Atlas had a server error and the retries ran out: run the job again later, and check https://status.mongodb.com.'
+  return ''
+}

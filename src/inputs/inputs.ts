@@ -1,0 +1,87 @@
+/**
+ * Reading inputs: the reader type, the error every bad input becomes, and the parsers that more
+ * than one operation uses. Pure: nothing here performs I/O.
+ */
+
+/** Reads one input, trimmed, '' when unset (as `core.getInput` does). */
+export type InputReader = (name: string) => string
+export type Environment = Readonly<Record<string, string | undefined>>
+
+/** A bad input, named, with what is accepted: reported before any request is sent. */
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    message: string
+  ) {
+    super(message)
+    this.name = 'InputError'
+  }
+}
+
+/**
+ * Every input default that does not depend on the operation, in one place (action.yml states the
+ * same ones; a test compares them).
+ */
+export const DEFAULTS = {
+  operation: 'create-certificate',
+  'base-url': 'https://cloud.mongodb.com',
+  'timeout-seconds': 60,
+  'max-retries': 4,
+  'output-certificate': false,
+  cleanup: true,
+  'ephemeral-ttl-hours': 24,
+  'dry-run': false,
+  'expiry-warning-days': 30
+} as const
+
+export function parseInteger(
+  read: InputReader,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number
+): number {
+  const raw = read(name)
+  if (raw === '') return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new InputError(
+      name,
+      `"${raw}" is not accepted: expected a whole number from ${min} to ${max}.`
+    )
+  }
+  return Number(raw)
+}
+
+/** YAML 1.2 core-schema booleans, as `core.getBooleanInput` accepts them. */
+export function parseBoolean(read: InputReader, name: string, fallback: boolean): boolean {
+  const raw = read(name)
+  if (raw === '') return fallback
+  if (['true', 'True', 'TRUE'].includes(raw)) return true
+  if (['false', 'False', 'FALSE'].includes(raw)) return false
+  throw new InputError(name, `"${raw}" is not a boolean: use true or false.`)
+}
+
+export const isControlCharacter = (c: string) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f
+
+/** The `username` input: a database user in `$external`. */
+export function parseUsername(read: InputReader): string {
+  const username = read('username')
+  if (!username)
+    throw new InputError('username', 'Required: the name of the database user in `$external`.')
+  if (username.length > 1024 || [...username].some(isControlCharacter)) {
+    throw new InputError('username', 'Expected at most 1024 printable characters.')
+  }
+  return username
+}
+
+export function parseExpiryWarningDays(read: InputReader): number {
+  return parseInteger(read, 'expiry-warning-days', DEFAULTS['expiry-warning-days'], 0, 3650)
+}
+
+/** Splits a list input on commas and newlines, dropping empty entries. */
+export function splitList(value: string): string[] {
+  return value
+    .split(/[,\n]/)
+    .map(entry => entry.trim())
+    .filter(entry => entry !== '')
+}

@@ -1,0 +1,87 @@
+import { connectionStringFor, parseConnectionString } from '../certificate/connection-string.js'
+import { certificatePath, checkCertificatePath, writeCertificateFile } from '../certificate/file.js'
+import { readCertificateResponse } from '../certificate/pem.js'
+import {
+  DEFAULTS,
+  InputError,
+  parseBoolean,
+  parseInteger,
+  type InputReader
+} from '../inputs/inputs.js'
+import { STATE, type OperationContext } from './operation.js'
+
+/** The certificate inputs that create-certificate and create-ephemeral-user share. */
+export interface CertificateOptions {
+  months: number
+  /** As given; resolved to an absolute path when written. */
+  certificateFile: string | undefined
+  outputCertificate: boolean
+  cleanup: boolean
+  connectionString: string | undefined
+}
+
+export function parseCertificateOptions(
+  read: InputReader,
+  defaultMonths: number
+): CertificateOptions {
+  return {
+    months: parseInteger(read, 'months', defaultMonths, 1, 24),
+    certificateFile: read('certificate-file') || undefined,
+    outputCertificate: parseBoolean(read, 'output-certificate', DEFAULTS['output-certificate']),
+    cleanup: parseBoolean(read, 'cleanup', DEFAULTS.cleanup),
+    connectionString: parseConnectionString(read('connection-string'))
+  }
+}
+
+/** Where the certificate will go, checked before any request so no certificate is minted in vain. */
+export async function prepareCertificatePath(
+  options: CertificateOptions,
+  ctx: OperationContext
+): Promise<string> {
+  const path = certificatePath(options.certificateFile, ctx.env, ctx.cwd)
+  const problem = await checkCertificatePath(path, ctx.fs)
+  if (problem) throw new InputError('certificate-file', problem)
+  return path
+}
+
+/**
+ * Issues a certificate, then: mask, check, write the file (0600, exclusive), remember it for the
+ * post step, set the certificate outputs. Returns the summary rows.
+ */
+export async function issueAndDeliver(
+  username: string,
+  options: CertificateOptions,
+  path: string,
+  ctx: OperationContext
+): Promise<Array<[string, string]>> {
+  const { io } = ctx
+  const body = await ctx.api.issueCertificate(ctx.groupId, username, options.months)
+  const response = readCertificateResponse(body)
+  // Masks first: nothing below may print before the runner knows the key.
+  for (const secret of response.masks) io.setSecret(secret)
+  const issued = response.check()
+
+  await writeCertificateFile(path, issued.pem, ctx.fs)
+  if (options.cleanup) io.saveState(STATE.certificateFile, path)
+  io.info(
+    `Certificate for ${username} written to ${path} (mode 0600), valid until ${issued.expiresAt}.`
+  )
+
+  io.setOutput('certificate-file', path)
+  if (options.outputCertificate) io.setOutput('certificate', issued.pem)
+  io.setOutput('username', username)
+  io.setOutput('subject', issued.subject)
+  io.setOutput('serial-number', issued.serialNumber)
+  io.setOutput('fingerprint-sha256', issued.fingerprintSha256)
+  io.setOutput('expires-at', issued.expiresAt)
+  if (options.connectionString) {
+    io.setOutput('connection-string', connectionStringFor(options.connectionString, path))
+  }
+  return [
+    ['User', username],
+    ['Subject', issued.subject],
+    ['Serial', issued.serialNumber],
+    ['Expires', issued.expiresAt],
+    ['File', `${path}${options.cleanup ? ' (removed by the post step)' : ''}`]
+  ]
+}
