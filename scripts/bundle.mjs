@@ -1,22 +1,66 @@
 // Bundles each entry with @vercel/ncc into one minified ES module: dist/main/index.js, dist/post/index.js.
 // `--check` rebuilds in memory and fails if dist/ differs (what CI and a test run).
 import ncc from '@vercel/ncc'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const ENTRIES = { main: 'src/index.ts', post: 'src/post.ts' }
 
+/** The package folder (`node_modules/@scope/name`) a bundled module file belongs to. */
+function packageFolder(file) {
+  const at = file.lastIndexOf('node_modules/') + 'node_modules/'.length
+  const parts = file.slice(at).split('/')
+  return file.slice(0, at) + parts.slice(0, parts[0].startsWith('@') ? 2 : 1).join('/')
+}
+
+/** Folders of the production dependency tree, from package-lock.json (dev-only packages excluded). */
+function productionFolders() {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'))
+  return new Set(
+    Object.entries(lock.packages)
+      .filter(([path, entry]) => path && !entry.dev && !entry.devOptional)
+      .map(([path]) => path)
+  )
+}
+
+/**
+ * licenses.txt for one bundle: every package whose code ncc put in it, with its licence text. A
+ * bundled package outside the production dependency tree is an error (it would ship unlisted).
+ */
+function licenses(stats) {
+  const production = productionFolders()
+  const folders = new Set(
+    [...stats.compilation.modules]
+      .map(module => module.resource)
+      .filter(file => typeof file === 'string' && file.includes('node_modules/'))
+      .map(packageFolder)
+  )
+  const sections = []
+  for (const folder of [...folders].sort()) {
+    const path = relative(root, folder)
+    if (!production.has(path))
+      throw new Error(`${path} is bundled but is not a production dependency in package-lock.json`)
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'))
+    const licenseFile = readdirSync(folder).find(name => /^(licen[cs]e|copying)/i.test(name))
+    const text = licenseFile ? readFileSync(join(folder, licenseFile), 'utf8').trim() : ''
+    sections.push(
+      `${manifest.name}@${manifest.version}\n${manifest.license ?? 'UNKNOWN'}\n${text || '(no licence file in the package)'}`
+    )
+  }
+  return sections.join('\n\n') + '\n'
+}
+
 export async function build(entry) {
-  const { code, assets } = await ncc(join(root, entry), {
+  const { code, assets, stats } = await ncc(join(root, entry), {
     minify: true,
     sourceMap: false,
-    license: 'licenses.txt',
     quiet: true,
     target: 'es2022'
   })
-  const files = { 'index.js': code }
+  const files = { 'index.js': code, 'licenses.txt': licenses(stats) }
   for (const [name, asset] of Object.entries(assets)) files[name] = asset.source.toString()
   return files
 }

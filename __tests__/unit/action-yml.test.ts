@@ -3,14 +3,14 @@ import { parse } from 'yaml'
 import { DEFAULTS } from '../../src/inputs/inputs.js'
 import { OPERATION_NAMES } from '../../src/operations/registry.js'
 
-/** action.yml is what the runner reads: it must parse, and say what the contract and the code say. */
+/** action.yml is what the runner reads: it must parse, and say what README.md and the code say. */
 const action = parse(readFileSync('action.yml', 'utf8')) as {
   inputs: Record<string, { description: string; default?: string; required?: boolean }>
   outputs: Record<string, { description: string }>
   runs: { using: string; main: string; post: string }
 }
 
-// The names fixed in shared/action-contract.md.
+// The public names (README.md, "Inputs" and "Outputs"): fixed for v1.
 const CONTRACT_INPUTS = [
   'operation',
   'group-id',
@@ -64,7 +64,7 @@ describe('action.yml', () => {
       post: 'dist/post/index.js'
     })
   })
-  it('declares exactly the contract inputs and outputs, each described', () => {
+  it('declares exactly the documented inputs and outputs, each described', () => {
     expect(Object.keys(action.inputs).sort()).toEqual([...CONTRACT_INPUTS].sort())
     expect(Object.keys(action.outputs).sort()).toEqual([...CONTRACT_OUTPUTS].sort())
     for (const spec of [...Object.values(action.inputs), ...Object.values(action.outputs)]) {

@@ -61,7 +61,7 @@ describe('hints', () => {
     expect(hintFor(new AtlasApiError(503, 'UNEXPECTED_ERROR', 'x'))).toMatch(/later/)
     expect(hintFor(new AtlasApiError(400, 'VALIDATION_ERROR', 'x'))).toBe('')
   })
-  it('titles annotations as the contract says', () => {
+  it('titles annotations as README.md documents them', () => {
     expect(
       describeFailure(
         new AtlasApiError(
