@@ -18,7 +18,11 @@ const CASES: Array<[string, Record<string, string | null>, string]> = [
   ['malformed group-id', { 'group-id': '32b6e34b3d91647abb20e7b' }, 'group-id'],
   ['no credentials', { 'public-key': null, 'private-key': null }, 'credentials'],
   ['half a pair', { 'private-key': null }, 'credentials'],
-  ['both pairs as inputs', { 'client-id': 'id', 'client-secret': 'mdb_sa_sk_secret-for-test' }, 'credentials'],
+  [
+    'both pairs as inputs',
+    { 'client-id': 'id', 'client-secret': 'mdb_sa_sk_secret-for-test' },
+    'credentials'
+  ],
   ['http base-url off loopback', { 'base-url': 'http://cloud.mongodb.com' }, 'base-url'],
   ['base-url with a path', { 'base-url': 'https://cloud.mongodb.com/api/atlas/v2' }, 'base-url'],
   ['timeout-seconds 0', { 'timeout-seconds': '0' }, 'timeout-seconds'],
@@ -31,9 +35,21 @@ const CASES: Array<[string, Record<string, string | null>, string]> = [
   ['output-certificate maybe', { 'output-certificate': 'maybe' }, 'output-certificate'],
   ['cleanup 1', { cleanup: '1' }, 'cleanup'],
   ['existing certificate-file', { 'certificate-file': '<existing>' }, 'certificate-file'],
-  ['certificate-file in a missing folder', { 'certificate-file': '/nonexistent-folder/x.pem' }, 'certificate-file'],
-  ['connection-string with credentials', { 'connection-string': 'mongodb+srv://u:p@c.example.net' }, 'connection-string'],
-  ['connection-string not a MongoDB URI', { 'connection-string': 'https://c.example.net' }, 'connection-string']
+  [
+    'certificate-file in a missing folder',
+    { 'certificate-file': '/nonexistent-folder/x.pem' },
+    'certificate-file'
+  ],
+  [
+    'connection-string with credentials',
+    { 'connection-string': 'mongodb+srv://u:p@c.example.net' },
+    'connection-string'
+  ],
+  [
+    'connection-string not a MongoDB URI',
+    { 'connection-string': 'https://c.example.net' },
+    'connection-string'
+  ]
 ]
 
 describe('bad inputs', () => {
@@ -55,8 +71,13 @@ describe('bad inputs', () => {
   })
 
   it('masks the secret inputs before anything else is printed', async () => {
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { username: 'ci-user', months: '99' }) })
-    expect(main.events[0]).toEqual({ kind: 'setSecret', value: atlas.emulator.credentials.privateKey })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'ci-user', months: '99' })
+    })
+    expect(main.events[0]).toEqual({
+      kind: 'setSecret',
+      value: atlas.emulator.credentials.privateKey
+    })
     expect(main.errors[0]!.title).toBe('Invalid input: months')
   })
 

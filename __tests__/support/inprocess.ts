@@ -303,7 +303,10 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
       const deps: Partial<RunDependencies> = {
         // Like core.getInput: '' when unset, surrounding whitespace trimmed.
         readInput: name => (inputs[name] ?? '').trim(),
-        env: { RUNNER_TEMP: options.runnerTemp ?? ownDir('inprocess-runner-temp-'), ...options.env },
+        env: {
+          RUNNER_TEMP: options.runnerTemp ?? ownDir('inprocess-runner-temp-'),
+          ...options.env
+        },
         io,
         clock,
         cwd: options.cwd ?? work

@@ -1,7 +1,8 @@
 /**
  * One temp folder per test run. jest's globalSetup creates it and points TMPDIR (so os.tmpdir() in
  * every worker, and in the processes they spawn) at it; globalTeardown removes it and fails the run
- * when the OS temp folder gained entries named like the tests' own folders.
+ * when the OS temp folder gained entries named like the tests' own folders (in CI, or with
+ * ATLAS_X509_TESTS_STRICT_TMP=1; elsewhere another work tree's tests may be making them).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -46,9 +47,18 @@ export function teardown() {
   const leaked = readdirSync(osTmp).filter(name => ownedBy(name) && !before.has(name))
   if (leftInRoot.length > 0)
     console.warn(`Removed what tests left in the run's temp folder: ${leftInRoot.join(', ')}`)
-  if (leaked.length > 0)
-    throw new Error(
-      `The test run left entries in ${osTmp} outside its own folder: ${leaked.join(', ')}. ` +
-        'Make every temp folder under os.tmpdir() (TMPDIR points at the run folder) and remove it.'
+  if (leaked.length === 0) return
+  // Other test runs on the same machine (other work trees) make folders of the same names, so
+  // this fails in CI (one run per machine) or when asked, and otherwise warns.
+  const strict = process.env.CI === 'true' || process.env.ATLAS_X509_TESTS_STRICT_TMP === '1'
+  if (!strict) {
+    console.warn(
+      `New entries named like test folders appeared in ${osTmp} during the run (this run's, or another run's on this machine): ${leaked.join(', ')}`
     )
+    return
+  }
+  throw new Error(
+    `The test run left entries in ${osTmp} outside its own folder: ${leaked.join(', ')}. ` +
+      'Make every temp folder under os.tmpdir() (TMPDIR points at the run folder) and remove it.'
+  )
 }
