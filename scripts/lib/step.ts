@@ -3,8 +3,8 @@
  * (hyphens kept), fresh GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, RUNNER_TEMP, and
  * for the post step the saved state as STATE_* variables. Every run is scanned for secrets.
  */
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,29 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const DIST = {
   main: join(ROOT, 'dist/main/index.js'),
   post: join(ROOT, 'dist/post/index.js')
+}
+
+/** The runtime of `action.yml` (`runs.using: node24`); the devDependency `node@24` provides it. */
+export const RUNNER_NODE_MAJOR = 24
+let runnerNodePath: string | undefined
+
+/**
+ * The Node.js binary the runner would use: `node_modules/node/bin/node` (devDependency `node`,
+ * major 24), not the one running this process. Fails loudly when it is missing or another major.
+ */
+export function runnerNode(): string {
+  if (runnerNodePath) return runnerNodePath
+  const path = join(ROOT, 'node_modules/node/bin/node')
+  if (!existsSync(path))
+    throw new Error(
+      `${path} is missing: the bundle runs on Node ${RUNNER_NODE_MAJOR} as on the runner (action.yml runs.using: node${RUNNER_NODE_MAJOR}). Run \`npm ci\` to install the devDependency \`node@${RUNNER_NODE_MAJOR}\`.`
+    )
+  const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim()
+  if (version.replace(/^v/, '').split('.')[0] !== String(RUNNER_NODE_MAJOR))
+    throw new Error(
+      `${path} is Node ${version}, not Node ${RUNNER_NODE_MAJOR} (action.yml runs.using: node${RUNNER_NODE_MAJOR}). Pin the devDependency \`node\` to major ${RUNNER_NODE_MAJOR} and run \`npm ci\`.`
+    )
+  return (runnerNodePath = path)
 }
 
 export interface Annotation {
@@ -95,6 +118,7 @@ export function parseAnnotations(stdout: string): { annotations: Annotation[]; m
   return { annotations, masks }
 }
 
+/** A new folder under the OS temp folder (under the test run's own folder when run by jest). */
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
@@ -103,6 +127,7 @@ export async function runStep(
   entry: 'main' | 'post',
   options: StepOptions = {}
 ): Promise<StepResult> {
+  const node = runnerNode()
   const work = tempDir('step-')
   const files = {
     output: join(work, 'output'),
@@ -110,12 +135,14 @@ export async function runStep(
     summary: join(work, 'summary')
   }
   for (const file of Object.values(files)) writeFileSync(file, '')
+  const ownRunnerTemp = options.runnerTemp === undefined
+  const runnerTemp = options.runnerTemp ?? tempDir('runner-temp-')
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
     GITHUB_OUTPUT: files.output,
     GITHUB_STATE: files.state,
-    RUNNER_TEMP: options.runnerTemp ?? tempDir('runner-temp-'),
+    RUNNER_TEMP: runnerTemp,
     GITHUB_ACTIONS: 'true',
     ...(options.noSummary ? {} : { GITHUB_STEP_SUMMARY: files.summary }),
     ...options.env
@@ -125,7 +152,7 @@ export async function runStep(
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value
 
   const started = Date.now()
-  const child = spawn(process.execPath, [DIST[entry]], {
+  const child = spawn(node, [DIST[entry]], {
     env,
     cwd: options.cwd ?? work,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -145,6 +172,7 @@ export async function runStep(
     summary: readFileSync(files.summary, 'utf8')
   }
   rmSync(work, { recursive: true, force: true })
+  if (ownRunnerTemp) rmSync(runnerTemp, { recursive: true, force: true })
   const { annotations, masks } = parseAnnotations(stdout)
   return {
     exitCode,

@@ -1,4 +1,9 @@
-import { atlasRequests, CREDENTIAL_KINDS, startAtlas, type Atlas } from '../support/atlas.js'
+import {
+  atlasRequests,
+  CREDENTIAL_KINDS,
+  startAtlas,
+  type InProcessAtlas as Atlas
+} from '../support/inprocess.js'
 
 let atlas: Atlas
 beforeAll(async () => {
@@ -31,9 +36,19 @@ describe('list-certificates', () => {
         subject: 'CN=inventory-user'
       })
     }
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'inventory-user' }) })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        operation: 'list-certificates',
+        username: 'inventory-user'
+      })
+    })
     expect(main.exitCode).toBe(0)
-    const certificates = JSON.parse(main.outputs.certificates!) as Array<{ id: string; subject: string; createdAt: string; notAfter: string }>
+    const certificates = JSON.parse(main.outputs.certificates!) as Array<{
+      id: string
+      subject: string
+      createdAt: string
+      notAfter: string
+    }>
     expect(certificates.map(c => c.id)).toEqual([
       '2039020905786260978',
       '9223372036854775807',
@@ -44,10 +59,15 @@ describe('list-certificates', () => {
     ])
     expect(Object.keys(certificates[0]!)).toEqual(['id', 'subject', 'createdAt', 'notAfter'])
     expect(main.outputs.count).toBe('6')
-    expect(main.outputs['next-expiry']).toBe(new Date(Math.floor((now + 5 * DAY) / 1000) * 1000).toISOString())
+    expect(main.outputs['next-expiry']).toBe(
+      new Date(Math.floor((now + 5 * DAY) / 1000) * 1000).toISOString()
+    )
     expect(main.outputs['latest-expiry']).toBe(certificates[5]!.notAfter)
     // 30 days by default: the 5- and 20-day certificates.
-    expect(main.warnings.map(w => w.message.split(' ')[1])).toEqual(['2039020905786260978', '9223372036854775807'])
+    expect(main.warnings.map(w => w.message.split(' ')[1])).toEqual([
+      '2039020905786260978',
+      '9223372036854775807'
+    ])
     expect(main.warnings[0]!.title).toBe('Certificate expires soon')
     expect(main.summary).toContain('9007199254740993')
     // Pages of 3 although 500 were asked for: 6 certificates, 2 pages, and the raw body carried the ids as numbers.
@@ -56,26 +76,52 @@ describe('list-certificates', () => {
     expect(pages[0]!.path).toMatch(/itemsPerPage=500&pageNum=1/)
 
     const wider = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', { operation: 'list-certificates', username: 'inventory-user', 'expiry-warning-days': '100' })
+      inputs: atlas.inputs('service-account', {
+        operation: 'list-certificates',
+        username: 'inventory-user',
+        'expiry-warning-days': '100'
+      })
     })
     expect(wider.warnings).toHaveLength(4)
   })
 
-  it.each(CREDENTIAL_KINDS)('one page takes 2 requests with %s credentials; no certificates is fine', async kind => {
-    const main = await atlas.step('main', { inputs: atlas.inputs(kind, { operation: 'list-certificates', username: 'release-bot' }) })
-    expect(main.exitCode).toBe(0)
-    expect(main.outputs).toMatchObject({ certificates: '[]', count: '0', 'next-expiry': '', 'latest-expiry': '' })
-    expect(atlasRequests(atlas.emulator)).toHaveLength(2)
-  })
+  it.each(CREDENTIAL_KINDS)(
+    'one page takes 2 requests with %s credentials; no certificates is fine',
+    async kind => {
+      const main = await atlas.step('main', {
+        inputs: atlas.inputs(kind, { operation: 'list-certificates', username: 'release-bot' })
+      })
+      expect(main.exitCode).toBe(0)
+      expect(main.outputs).toMatchObject({
+        certificates: '[]',
+        count: '0',
+        'next-expiry': '',
+        'latest-expiry': ''
+      })
+      expect(atlasRequests(atlas.emulator)).toHaveLength(2)
+    }
+  )
 
   it('an unknown user: USERNAME_NOT_FOUND with its hint', async () => {
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'nobody' }) })
-    expect(main.errors).toEqual([expect.objectContaining({ title: 'Atlas USERNAME_NOT_FOUND (HTTP 404)' })])
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'nobody' })
+    })
+    expect(main.errors).toEqual([
+      expect.objectContaining({ title: 'Atlas USERNAME_NOT_FOUND (HTTP 404)' })
+    ])
   })
 
   it('expiry-warning-days must be a whole number', async () => {
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'x', 'expiry-warning-days': 'soon' }) })
-    expect(main.errors).toEqual([expect.objectContaining({ title: 'Invalid input: expiry-warning-days' })])
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        operation: 'list-certificates',
+        username: 'x',
+        'expiry-warning-days': 'soon'
+      })
+    })
+    expect(main.errors).toEqual([
+      expect.objectContaining({ title: 'Invalid input: expiry-warning-days' })
+    ])
     expect(atlasRequests(atlas.emulator)).toHaveLength(0)
   })
 })

@@ -1,4 +1,9 @@
-import { atlasRequests, CREDENTIAL_KINDS, startAtlas, type Atlas } from '../support/atlas.js'
+import {
+  atlasRequests,
+  CREDENTIAL_KINDS,
+  startAtlas,
+  type InProcessAtlas as Atlas
+} from '../support/inprocess.js'
 
 let atlas: Atlas
 let caPem: string
@@ -15,7 +20,10 @@ describe.each(CREDENTIAL_KINDS)('disable-customer-x509 with %s credentials', kin
     emulator.clearRequests()
     const restarts = emulator.restarts(emulator.otherGroupId)
     const { main, post } = await atlas.job({
-      inputs: atlas.inputs(kind, { operation: 'disable-customer-x509', 'group-id': emulator.otherGroupId })
+      inputs: atlas.inputs(kind, {
+        operation: 'disable-customer-x509',
+        'group-id': emulator.otherGroupId
+      })
     })
     expect(main.exitCode).toBe(0)
     expect(main.outputs).toEqual({ 'customer-x509-enabled': 'false' })
@@ -27,7 +35,11 @@ describe.each(CREDENTIAL_KINDS)('disable-customer-x509 with %s credentials', kin
     const requests = atlasRequests(emulator)
     expect(requests).toHaveLength(3)
     const api = requests.filter(r => r.path.startsWith('/api/atlas'))
-    expect(api.at(-2)).toMatchObject({ method: 'GET', path: `/api/atlas/v2/groups/${emulator.otherGroupId}/userSecurity`, status: 200 })
+    expect(api.at(-2)).toMatchObject({
+      method: 'GET',
+      path: `/api/atlas/v2/groups/${emulator.otherGroupId}/userSecurity`,
+      status: 200
+    })
     expect(api.at(-1)).toMatchObject({
       method: 'DELETE',
       path: `/api/atlas/v2/groups/${emulator.otherGroupId}/userSecurity/customerX509`,
@@ -42,11 +54,13 @@ describe.each(CREDENTIAL_KINDS)('disable-customer-x509 with %s credentials', kin
     emulator.setCustomerX509(emulator.groupId, null)
     emulator.clearRequests()
     const restarts = emulator.restarts(emulator.groupId)
-    const main = await atlas.step('main', { inputs: atlas.inputs(kind, { operation: 'disable-customer-x509' }) })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs(kind, { operation: 'disable-customer-x509' })
+    })
     expect(main.exitCode).toBe(0)
     expect(main.outputs['customer-x509-enabled']).toBe('false')
     expect(main.warnings).toEqual([])
-    expect(main.stdout).toContain('already off')
+    expect(main.log).toContain('already off')
     expect(emulator.restarts(emulator.groupId)).toBe(restarts)
     expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toHaveLength(0)
     expect(atlasRequests(emulator)).toHaveLength(2)
@@ -55,7 +69,16 @@ describe.each(CREDENTIAL_KINDS)('disable-customer-x509 with %s credentials', kin
 
 it('a project the credentials cannot see: GROUP_NOT_FOUND with its hint', async () => {
   const main = await atlas.step('main', {
-    inputs: atlas.inputs('api-key', { operation: 'disable-customer-x509', 'group-id': 'bbbbbbbbbbbbbbbbbbbbbbbb' })
+    inputs: atlas.inputs('api-key', {
+      operation: 'disable-customer-x509',
+      'group-id': 'bbbbbbbbbbbbbbbbbbbbbbbb'
+    })
   })
-  expect(main.errors).toEqual([{ level: 'error', title: 'Atlas GROUP_NOT_FOUND (HTTP 404)', message: expect.stringMatching(/group-id/) }])
+  expect(main.errors).toEqual([
+    {
+      level: 'error',
+      title: 'Atlas GROUP_NOT_FOUND (HTTP 404)',
+      message: expect.stringMatching(/group-id/)
+    }
+  ])
 })

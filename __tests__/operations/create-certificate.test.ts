@@ -1,10 +1,17 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { atlasRequests, CREDENTIAL_KINDS, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
-import { tempDir } from '../../scripts/lib/step.js'
+import {
+  atlasRequests,
+  CREDENTIAL_KINDS,
+  filesIn,
+  startAtlas,
+  unmaskedBeforeUse,
+  type InProcessAtlas
+} from '../support/inprocess.js'
 
-let atlas: Atlas
+let atlas: InProcessAtlas
+const tempDir = (prefix: string) => atlas.tempDir(prefix)
 beforeAll(async () => {
   atlas = await startAtlas()
 })
@@ -20,7 +27,10 @@ describe.each(CREDENTIAL_KINDS)('create-certificate with %s credentials', kind =
   it('issues a certificate in 2 requests, writes it 0600, sets the outputs, and the post step removes it', async () => {
     const before = Date.now()
     const { main, post, runnerTemp } = await atlas.job({
-      inputs: atlas.inputs(kind, { username: 'ci-user', 'connection-string': 'mongodb+srv://cluster0.example.mongodb.net/app' })
+      inputs: atlas.inputs(kind, {
+        username: 'ci-user',
+        'connection-string': 'mongodb+srv://cluster0.example.mongodb.net/app'
+      })
     })
     expect(main.exitCode).toBe(0)
     expect(main.errors).toEqual([])
@@ -38,7 +48,8 @@ describe.each(CREDENTIAL_KINDS)('create-certificate with %s credentials', kind =
     expect(post201.headers['content-type']).toBe(MEDIA_TYPE)
     expect(JSON.parse(post201.body)).toEqual({ monthsUntilExpiration: 3 })
     if (kind === 'api-key') expect(requests[0]).toMatchObject({ status: 401, auth: null })
-    else expect(requests[0]).toMatchObject({ method: 'POST', path: '/api/oauth/token', status: 200 })
+    else
+      expect(requests[0]).toMatchObject({ method: 'POST', path: '/api/oauth/token', status: 200 })
 
     // The file: where the output says, under RUNNER_TEMP, 0600, certificate then key, verified by openssl.
     const file = main.outputs['certificate-file']!
@@ -48,7 +59,9 @@ describe.each(CREDENTIAL_KINDS)('create-certificate with %s credentials', kind =
     expect(existsSync(file)).toBe(false)
     expect(filesIn(runnerTemp)).toEqual([])
     expect(post.exitCode).toBe(0)
-    expect(post.stdout).toContain(`Removed the certificate file ${file}`)
+    expect(post.info).toContain(`Removed the certificate file ${file}.`)
+    // The file was complete when the main step ended: the post step removed a file that existed.
+    expect(post.log).not.toContain('already gone')
 
     const issued = atlas.emulator.issuedCertificates(atlas.emulator.groupId, 'ci-user').at(-1)!
     expect(main.outputs).toMatchObject({
@@ -64,7 +77,9 @@ describe.each(CREDENTIAL_KINDS)('create-certificate with %s credentials', kind =
     )
     const months3 = new Date(before)
     months3.setUTCMonth(months3.getUTCMonth() + 3)
-    expect(Math.abs(Date.parse(main.outputs['expires-at']!) - months3.getTime())).toBeLessThan(60_000)
+    expect(Math.abs(Date.parse(main.outputs['expires-at']!) - months3.getTime())).toBeLessThan(
+      60_000
+    )
 
     expect(main.summary).toContain('create-certificate')
     expect(main.summary).toContain('CN=ci-user')
@@ -77,7 +92,12 @@ describe('create-certificate file handling', () => {
     const folder = tempDir('given-')
     const target = join(folder, 'ci-user.pem')
     const { main, post } = await atlas.job({
-      inputs: atlas.inputs('service-account', { username: 'release-bot', 'certificate-file': target, cleanup: 'false', months: '24' })
+      inputs: atlas.inputs('service-account', {
+        username: 'release-bot',
+        'certificate-file': target,
+        cleanup: 'false',
+        months: '24'
+      })
     })
     expect(main.exitCode).toBe(0)
     expect(main.outputs['certificate-file']).toBe(target)
@@ -86,19 +106,33 @@ describe('create-certificate file handling', () => {
     expect(statSync(target).mode & 0o777).toBe(0o600)
 
     const pem = readFileSync(target, 'utf8')
-    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n[\s\S]+-----END PRIVATE KEY-----\n$/)
+    expect(pem).toMatch(
+      /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n[\s\S]+-----END PRIVATE KEY-----\n$/
+    )
     const caFile = join(folder, 'ca.pem')
     writeFileSync(caFile, atlas.emulator.managedCaPem)
-    expect(execFileSync('openssl', ['verify', '-CAfile', caFile, target]).toString()).toContain(': OK')
-    const subject = execFileSync('openssl', ['x509', '-noout', '-subject', '-in', target]).toString()
+    expect(execFileSync('openssl', ['verify', '-CAfile', caFile, target]).toString()).toContain(
+      ': OK'
+    )
+    const subject = execFileSync('openssl', [
+      'x509',
+      '-noout',
+      '-subject',
+      '-in',
+      target
+    ]).toString()
     expect(subject.trim()).toBe('subject=CN = release-bot')
     const certKey = execFileSync('openssl', ['x509', '-noout', '-pubkey', '-in', target]).toString()
     const keyKey = execFileSync('openssl', ['pkey', '-pubout', '-in', target]).toString()
     expect(keyKey).toBe(certKey)
     const months24 = new Date()
     months24.setUTCMonth(months24.getUTCMonth() + 24)
-    expect(Math.abs(Date.parse(main.outputs['expires-at']!) - months24.getTime())).toBeLessThan(60_000)
-    expect(JSON.parse(atlasRequests(atlas.emulator)[1]!.body)).toEqual({ monthsUntilExpiration: 24 })
+    expect(Math.abs(Date.parse(main.outputs['expires-at']!) - months24.getTime())).toBeLessThan(
+      60_000
+    )
+    expect(JSON.parse(atlasRequests(atlas.emulator)[1]!.body)).toEqual({
+      monthsUntilExpiration: 24
+    })
   })
 
   it('refuses a certificate-file that exists, before any request', async () => {
@@ -109,36 +143,70 @@ describe('create-certificate file handling', () => {
       inputs: atlas.inputs('service-account', { username: 'ci-user', 'certificate-file': target })
     })
     expect(main.exitCode).toBe(1)
-    expect(main.errors).toEqual([{ level: 'error', title: 'Invalid input: certificate-file', message: expect.stringMatching(/already exists/) }])
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Invalid input: certificate-file',
+        message: expect.stringMatching(/already exists/)
+      }
+    ])
     expect(readFileSync(target, 'utf8')).toBe('keep me')
     expect(atlasRequests(atlas.emulator)).toHaveLength(0)
   })
 
   it('sets the certificate output only when asked, masked before it is set', async () => {
-    const { main } = await atlas.job({ inputs: atlas.inputs('api-key', { username: 'ci-user', 'output-certificate': 'true' }) }, { certificateOutputAllowed: true })
+    const { main } = await atlas.job(
+      { inputs: atlas.inputs('api-key', { username: 'ci-user', 'output-certificate': 'true' }) },
+      { certificateOutputAllowed: true }
+    )
     expect(main.exitCode).toBe(0)
     const pem = main.outputs.certificate!
     expect(pem).toMatch(/-----BEGIN PRIVATE KEY-----/)
-    const keyLines = pem.split('-----BEGIN PRIVATE KEY-----')[1]!.split('\n').filter(l => l && !l.startsWith('-----'))
+    const keyLines = pem
+      .split('-----BEGIN PRIVATE KEY-----')[1]!
+      .split('\n')
+      .filter(l => l && !l.startsWith('-----'))
     for (const line of keyLines) expect(main.masks).toContain(line)
-    // Every key line is masked before the first line that is not a mask command.
-    const firstOther = main.stdout.split('\n').findIndex(l => l && !l.startsWith('::add-mask::') && !l.startsWith('::debug::'))
-    const lastMask = main.stdout.split('\n').map(l => l.startsWith('::add-mask::')).lastIndexOf(true)
-    expect(lastMask).toBeLessThan(firstOther)
+    // Every key line and the whole PEM are registered before anything shows them (the output included).
+    expect(unmaskedBeforeUse(main, [pem.trim(), ...keyLines])).toEqual([])
+    expect(main.masks).toContain(pem.trim())
   })
 
-  it('works without GITHUB_STEP_SUMMARY', async () => {
-    const { main } = await atlas.job({ inputs: atlas.inputs('api-key', { username: 'ci-user' }), noSummary: true })
+  it('masks every served key line before anything else, also without output-certificate', async () => {
+    const before = new Set(atlas.emulator.servedSecrets())
+    const { main } = await atlas.job({
+      inputs: atlas.inputs('service-account', { username: 'ci-user' })
+    })
     expect(main.exitCode).toBe(0)
-    expect(main.stdout).toContain('GITHUB_STEP_SUMMARY is not set')
+    expect(main.masks[0]).toBe(atlas.emulator.credentials.clientSecret)
+    // This step's token and every line of this step's key.
+    const served = atlas.emulator.servedSecrets().filter(s => !before.has(s))
+    expect(served.length).toBeGreaterThan(20)
+    for (const secret of served) expect(main.masks).toContain(secret)
+    expect(unmaskedBeforeUse(main, served)).toEqual([])
   })
 })
 
 describe('create-certificate failures', () => {
   it.each([
-    ['an unknown user', { username: 'ghost' }, 'Atlas USERNAME_NOT_FOUND (HTTP 404)', /x509Type `MANAGED`/],
-    ['a user that is not Atlas-managed X.509', { username: 'ldap-user' }, 'Atlas USER_NOT_MANAGED_X509 (HTTP 400)', /x509Type `MANAGED`/],
-    ['an unknown project', { username: 'ci-user', 'group-id': 'aaaaaaaaaaaaaaaaaaaaaaaa' }, 'Atlas GROUP_NOT_FOUND (HTTP 404)', /group-id/]
+    [
+      'an unknown user',
+      { username: 'ghost' },
+      'Atlas USERNAME_NOT_FOUND (HTTP 404)',
+      /x509Type `MANAGED`/
+    ],
+    [
+      'a user that is not Atlas-managed X.509',
+      { username: 'ldap-user' },
+      'Atlas USER_NOT_MANAGED_X509 (HTTP 400)',
+      /x509Type `MANAGED`/
+    ],
+    [
+      'an unknown project',
+      { username: 'ci-user', 'group-id': 'aaaaaaaaaaaaaaaaaaaaaaaa' },
+      'Atlas GROUP_NOT_FOUND (HTTP 404)',
+      /group-id/
+    ]
   ])('%s: one annotation with the code, status, detail and hint', async (_, extra, title, hint) => {
     for (const kind of CREDENTIAL_KINDS) {
       const { main, post, runnerTemp } = await atlas.job({ inputs: atlas.inputs(kind, extra) })
@@ -152,7 +220,9 @@ describe('create-certificate failures', () => {
   })
 
   it('wrong API key: Atlas 401 with the credentials hint', async () => {
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { username: 'ci-user', 'private-key': 'wrong-private-key' }) })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'ci-user', 'private-key': 'wrong-private-key' })
+    })
     expect(main.exitCode).toBe(1)
     expect(main.errors).toHaveLength(1)
     expect(main.errors[0]!.title).toMatch(/^Atlas \w+ \(HTTP 401\)$/)
@@ -161,8 +231,19 @@ describe('create-certificate failures', () => {
   })
 
   it('wrong client secret: the token endpoint error with the credentials hint', async () => {
-    const main = await atlas.step('main', { inputs: atlas.inputs('service-account', { username: 'ci-user', 'client-secret': 'mdb_sa_sk_wrong' }) })
-    expect(main.errors).toEqual([{ level: 'error', title: 'Atlas invalid_client (HTTP 401)', message: expect.stringMatching(/client-secret/) }])
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('service-account', {
+        username: 'ci-user',
+        'client-secret': 'mdb_sa_sk_wrong'
+      })
+    })
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas invalid_client (HTTP 401)',
+        message: expect.stringMatching(/client-secret/)
+      }
+    ])
     expect(atlasRequests(atlas.emulator)).toHaveLength(1)
   })
 
@@ -173,51 +254,116 @@ describe('create-certificate failures', () => {
     ['NOT_IN_GROUP', 401, /no access to this project/],
     ['ORG_REQUIRES_ACCESS_LIST', 403, /API access list/]
   ])('Atlas %s (HTTP %i) gets its hint', async (errorCode, status, hint) => {
-    atlas.emulator.fault({ path: /\/certs$/, kind: 'status', status, errorCode, detail: `Atlas says ${errorCode}.` })
-    const main = await atlas.step('main', { inputs: atlas.inputs('service-account', { username: 'ci-user' }) })
+    atlas.emulator.fault({
+      path: /\/certs$/,
+      kind: 'status',
+      status,
+      errorCode,
+      detail: `Atlas says ${errorCode}.`
+    })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('service-account', { username: 'ci-user' })
+    })
     expect(main.exitCode).toBe(1)
     expect(main.errors).toEqual([
-      { level: 'error', title: `Atlas ${errorCode} (HTTP ${status})`, message: expect.stringMatching(hint) }
+      {
+        level: 'error',
+        title: `Atlas ${errorCode} (HTTP ${status})`,
+        message: expect.stringMatching(hint)
+      }
     ])
     expect(main.errors[0]!.message.startsWith(`Atlas says ${errorCode}.`)).toBe(true)
   })
 
   it('rate limited until the retries run out: RATE_LIMITED with its hint, after max-retries + 1 tries', async () => {
-    atlas.emulator.fault({ path: /\/certs$/, kind: 'status', status: 429, errorCode: 'RATE_LIMITED', retryAfter: '0', times: Infinity })
-    const main = await atlas.step('main', { inputs: atlas.inputs('service-account', { username: 'ci-user', 'max-retries': '2' }) })
-    expect(main.errors).toEqual([{ level: 'error', title: 'Atlas RATE_LIMITED (HTTP 429)', message: expect.stringMatching(/max-retries/) }])
+    atlas.emulator.fault({
+      path: /\/certs$/,
+      kind: 'status',
+      status: 429,
+      errorCode: 'RATE_LIMITED',
+      retryAfter: '0',
+      times: Infinity
+    })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('service-account', { username: 'ci-user', 'max-retries': '2' })
+    })
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas RATE_LIMITED (HTTP 429)',
+        message: expect.stringMatching(/max-retries/)
+      }
+    ])
     expect(atlasRequests(atlas.emulator).filter(r => r.path.endsWith('/certs'))).toHaveLength(3)
   })
 
   it('persistent 500: fails after exactly max-retries + 1 attempts', async () => {
-    atlas.emulator.fault({ path: /\/certs$/, kind: 'status', status: 500, errorCode: 'UNEXPECTED_ERROR', times: Infinity })
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { username: 'ci-user', 'max-retries': '1' }) })
-    expect(main.errors).toEqual([{ level: 'error', title: 'Atlas UNEXPECTED_ERROR (HTTP 500)', message: expect.stringMatching(/later/) }])
+    atlas.emulator.fault({
+      path: /\/certs$/,
+      kind: 'status',
+      status: 500,
+      errorCode: 'UNEXPECTED_ERROR',
+      times: Infinity
+    })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'ci-user', 'max-retries': '1' })
+    })
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas UNEXPECTED_ERROR (HTTP 500)',
+        message: expect.stringMatching(/later/)
+      }
+    ])
     expect(atlasRequests(atlas.emulator).filter(r => r.status === 500)).toHaveLength(2)
   })
 
   it('an HTML page from a proxy: Atlas API unreachable, the page not echoed', async () => {
     atlas.emulator.fault({ path: /\/certs$/, kind: 'html', status: 502, times: Infinity })
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { username: 'ci-user', 'max-retries': '0' }) })
-    expect(main.errors).toEqual([{ level: 'error', title: 'Atlas API unreachable', message: expect.stringMatching(/HTTP 502 with a text\/html body/) }])
-    expect(main.stdout).not.toMatch(/<html/i)
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'ci-user', 'max-retries': '0' })
+    })
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas API unreachable',
+        message: expect.stringMatching(/HTTP 502 with a text\/html body/)
+      }
+    ])
+    expect(main.log).not.toMatch(/<html/i)
   })
 
   it('a dropped connection: Atlas API unreachable, saying after how many tries', async () => {
     atlas.emulator.fault({ path: /\/certs$/, kind: 'drop', times: Infinity })
-    const main = await atlas.step('main', { inputs: atlas.inputs('service-account', { username: 'ci-user', 'max-retries': '0' }) })
-    expect(main.errors).toEqual([{ level: 'error', title: 'Atlas API unreachable', message: expect.stringMatching(/after 1 attempt/) }])
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('service-account', { username: 'ci-user', 'max-retries': '0' })
+    })
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas API unreachable',
+        message: expect.stringMatching(/after 1 attempt/)
+      }
+    ])
   })
 
   it.each(['garbage', 'truncated', 'no-key', 'mismatched-key', 'two-certs'] as const)(
     'a corrupt certificate body (%s) is refused, printed nowhere, and no file is left',
     async variant => {
       atlas.emulator.fault({ path: /\/certs$/, kind: 'corrupt-pem', variant })
-      const { main, post, runnerTemp } = await atlas.job({ inputs: atlas.inputs('api-key', { username: 'ci-user' }) })
+      const { main, post, runnerTemp } = await atlas.job({
+        inputs: atlas.inputs('api-key', { username: 'ci-user' })
+      })
       expect(main.exitCode).toBe(1)
-      expect(main.errors).toEqual([{ level: 'error', title: 'Unusable certificate response', message: expect.stringMatching(/Nothing was written/) }])
+      expect(main.errors).toEqual([
+        {
+          level: 'error',
+          title: 'Unusable certificate response',
+          message: expect.stringMatching(/Nothing was written/)
+        }
+      ])
       expect(main.outputs['certificate-file']).toBeUndefined()
-      const printed = main.stdout.split('\n').filter(line => !line.startsWith('::add-mask::'))
+      const printed = main.log.split('\n').filter(line => !line.startsWith('::add-mask::'))
       expect(printed.join('\n')).not.toMatch(/BEGIN (CERTIFICATE|PRIVATE KEY)/)
       expect(post.exitCode).toBe(0)
       expect(filesIn(runnerTemp)).toEqual([])
@@ -237,9 +383,12 @@ describe('post step', () => {
     const none = await atlas.step('post', { inputs: atlas.inputs('api-key') })
     expect(none.exitCode).toBe(0)
     expect(none.annotations).toEqual([])
-    const gone = await atlas.step('post', { inputs: atlas.inputs('api-key'), state: { 'certificate-file': join(tempDir('gone-'), 'x.pem') } })
+    const gone = await atlas.step('post', {
+      inputs: atlas.inputs('api-key'),
+      state: { 'certificate-file': join(tempDir('gone-'), 'x.pem') }
+    })
     expect(gone.exitCode).toBe(0)
-    expect(gone.stdout).toContain('already gone')
+    expect(gone.log).toContain('already gone')
     expect(atlasRequests(atlas.emulator)).toHaveLength(0)
   })
 })

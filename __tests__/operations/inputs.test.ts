@@ -1,16 +1,15 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { atlasRequests, startAtlas, type Atlas } from '../support/atlas.js'
-import { tempDir } from '../../scripts/lib/step.js'
+import { atlasRequests, startAtlas, type InProcessAtlas as Atlas } from '../support/inprocess.js'
 
 let atlas: Atlas
+let existing = ''
 beforeAll(async () => {
   atlas = await startAtlas()
+  existing = join(atlas.tempDir('exists-'), 'taken.pem')
+  writeFileSync(existing, '')
 })
 afterAll(() => atlas.close())
-
-const existing = join(tempDir('exists-'), 'taken.pem')
-writeFileSync(existing, '')
 
 /** Every rule of the contract's input tables: [case, inputs to set (null = unset), the input named]. */
 const CASES: Array<[string, Record<string, string | null>, string]> = [
@@ -19,7 +18,11 @@ const CASES: Array<[string, Record<string, string | null>, string]> = [
   ['malformed group-id', { 'group-id': '32b6e34b3d91647abb20e7b' }, 'group-id'],
   ['no credentials', { 'public-key': null, 'private-key': null }, 'credentials'],
   ['half a pair', { 'private-key': null }, 'credentials'],
-  ['both pairs as inputs', { 'client-id': 'id', 'client-secret': 'mdb_sa_sk_secret-for-test' }, 'credentials'],
+  [
+    'both pairs as inputs',
+    { 'client-id': 'id', 'client-secret': 'mdb_sa_sk_secret-for-test' },
+    'credentials'
+  ],
   ['http base-url off loopback', { 'base-url': 'http://cloud.mongodb.com' }, 'base-url'],
   ['base-url with a path', { 'base-url': 'https://cloud.mongodb.com/api/atlas/v2' }, 'base-url'],
   ['timeout-seconds 0', { 'timeout-seconds': '0' }, 'timeout-seconds'],
@@ -31,10 +34,22 @@ const CASES: Array<[string, Record<string, string | null>, string]> = [
   ['months abc', { months: 'abc' }, 'months'],
   ['output-certificate maybe', { 'output-certificate': 'maybe' }, 'output-certificate'],
   ['cleanup 1', { cleanup: '1' }, 'cleanup'],
-  ['existing certificate-file', { 'certificate-file': existing }, 'certificate-file'],
-  ['certificate-file in a missing folder', { 'certificate-file': '/nonexistent-folder/x.pem' }, 'certificate-file'],
-  ['connection-string with credentials', { 'connection-string': 'mongodb+srv://u:p@c.example.net' }, 'connection-string'],
-  ['connection-string not a MongoDB URI', { 'connection-string': 'https://c.example.net' }, 'connection-string']
+  ['existing certificate-file', { 'certificate-file': '<existing>' }, 'certificate-file'],
+  [
+    'certificate-file in a missing folder',
+    { 'certificate-file': '/nonexistent-folder/x.pem' },
+    'certificate-file'
+  ],
+  [
+    'connection-string with credentials',
+    { 'connection-string': 'mongodb+srv://u:p@c.example.net' },
+    'connection-string'
+  ],
+  [
+    'connection-string not a MongoDB URI',
+    { 'connection-string': 'https://c.example.net' },
+    'connection-string'
+  ]
 ]
 
 describe('bad inputs', () => {
@@ -43,7 +58,7 @@ describe('bad inputs', () => {
     const inputs: Record<string, string> = atlas.inputs('api-key', { username: 'ci-user' })
     for (const [key, value] of Object.entries(change)) {
       if (value === null) delete inputs[key]
-      else inputs[key] = value
+      else inputs[key] = value === '<existing>' ? existing : value
     }
     const main = await atlas.step('main', { inputs })
     expect(main.exitCode).toBe(1)
@@ -56,9 +71,14 @@ describe('bad inputs', () => {
   })
 
   it('masks the secret inputs before anything else is printed', async () => {
-    const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { months: '99' }) })
-    const lines = main.stdout.split('\n').filter(Boolean)
-    expect(lines[0]).toBe(`::add-mask::${atlas.emulator.credentials.privateKey}`)
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'ci-user', months: '99' })
+    })
+    expect(main.events[0]).toEqual({
+      kind: 'setSecret',
+      value: atlas.emulator.credentials.privateKey
+    })
+    expect(main.errors[0]!.title).toBe('Invalid input: months')
   })
 
   it('masks credentials taken from the environment too', async () => {

@@ -1,0 +1,3 @@
+import { setup } from './tmp-root.mjs'
+
+export default setup

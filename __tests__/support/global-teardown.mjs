@@ -1,0 +1,3 @@
+import { teardown } from './tmp-root.mjs'
+
+export default teardown

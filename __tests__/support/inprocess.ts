@@ -1,0 +1,343 @@
+/**
+ * The in-process tier: `run()` (main step) and `runPost()` (post step) called directly against the
+ * emulator, with a recording ActionIO, a fake clock and inputs/env injected. Every step is scanned
+ * for secrets in everything the IO saw, as `findLeaks` does for the spawned bundle.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
+import { runPost } from '../../src/cleanup.js'
+import type { ActionIO } from '../../src/io.js'
+import { run } from '../../src/main.js'
+import type { RunDependencies } from '../../src/runtime.js'
+
+export type CredentialKind = 'api-key' | 'service-account'
+export const CREDENTIAL_KINDS: CredentialKind[] = ['api-key', 'service-account']
+
+/** Structurally the `Clock` the action uses (declared here: its module may move). */
+export interface Clock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+/** Real time plus an offset; `sleep` advances the offset at once and records the wait. */
+export class FakeClock implements Clock {
+  offsetMs = 0
+  readonly sleeps: number[] = []
+  now(): number {
+    return Date.now() + this.offsetMs
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms)
+    this.offsetMs += ms
+  }
+}
+
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice'
+  title?: string
+  message: string
+}
+
+/** Everything the action did to the runner, in order. */
+export type IOEvent =
+  | { kind: 'setSecret'; value: string }
+  | { kind: 'setOutput'; name: string; value: string }
+  | { kind: 'saveState'; name: string; value: string }
+  | { kind: 'debug' | 'info'; message: string }
+  | { kind: 'notice' | 'warning'; message: string; title?: string }
+  | { kind: 'fail'; message: string; title: string }
+  | { kind: 'summary'; heading: string; rows: Array<[string, string]> }
+
+/** An ActionIO that records; `getState` serves the state given to it (what a main step saved). */
+export class RecordingIO implements ActionIO {
+  readonly events: IOEvent[] = []
+  constructor(private readonly savedState: Record<string, string> = {}) {}
+  setSecret(value: string): void {
+    this.events.push({ kind: 'setSecret', value })
+  }
+  setOutput(name: string, value: string): void {
+    this.events.push({ kind: 'setOutput', name, value })
+  }
+  saveState(name: string, value: string): void {
+    this.events.push({ kind: 'saveState', name, value })
+  }
+  getState(name: string): string {
+    return this.savedState[name] ?? ''
+  }
+  debug(message: string): void {
+    this.events.push({ kind: 'debug', message })
+  }
+  info(message: string): void {
+    this.events.push({ kind: 'info', message })
+  }
+  notice(message: string, title?: string): void {
+    this.events.push({ kind: 'notice', message, title })
+  }
+  warning(message: string, title?: string): void {
+    this.events.push({ kind: 'warning', message, title })
+  }
+  fail(message: string, title: string): void {
+    this.events.push({ kind: 'fail', message, title })
+  }
+  async summary(heading: string, rows: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    this.events.push({ kind: 'summary', heading, rows: rows.map(([n, v]) => [n, v]) })
+  }
+}
+
+export interface StepResult {
+  /** 1 when the step called `fail`, else 0 (as the runner sees the exit code). */
+  exitCode: number
+  outputs: Record<string, string>
+  /** The last value saved for each name. */
+  state: Record<string, string>
+  /** Values registered with setSecret, in order. */
+  masks: string[]
+  debug: string[]
+  info: string[]
+  /** Every printed line (debug, info, annotations), in order: what stdout would show. */
+  log: string
+  /** The summary tables as text (`### heading` then `name | value` rows). */
+  summary: string
+  summaries: Array<{ heading: string; rows: Array<[string, string]> }>
+  annotations: Annotation[]
+  errors: Annotation[]
+  warnings: Annotation[]
+  notices: Annotation[]
+  events: IOEvent[]
+  clock: FakeClock
+}
+
+function resultOf(io: RecordingIO, clock: FakeClock): StepResult {
+  const outputs: Record<string, string> = {}
+  const state: Record<string, string> = {}
+  const masks: string[] = []
+  const debug: string[] = []
+  const info: string[] = []
+  const log: string[] = []
+  const annotations: Annotation[] = []
+  const summaries: StepResult['summaries'] = []
+  for (const event of io.events) {
+    switch (event.kind) {
+      case 'setSecret':
+        masks.push(event.value)
+        break
+      case 'setOutput':
+        outputs[event.name] = event.value
+        break
+      case 'saveState':
+        state[event.name] = event.value
+        break
+      case 'debug':
+        debug.push(event.message)
+        log.push(`::debug::${event.message}`)
+        break
+      case 'info':
+        info.push(event.message)
+        log.push(event.message)
+        break
+      case 'notice':
+      case 'warning':
+        annotations.push({ level: event.kind, title: event.title, message: event.message })
+        log.push(`::${event.kind} title=${event.title ?? ''}::${event.message}`)
+        break
+      case 'fail':
+        annotations.push({ level: 'error', title: event.title, message: event.message })
+        log.push(`::error title=${event.title}::${event.message}`)
+        break
+      case 'summary':
+        summaries.push({ heading: event.heading, rows: event.rows })
+        break
+    }
+  }
+  const summary = summaries
+    .map(s => [`### ${s.heading}`, ...s.rows.map(([n, v]) => `${n} | ${v}`)].join('\n'))
+    .join('\n')
+  return {
+    exitCode: annotations.some(a => a.level === 'error') ? 1 : 0,
+    outputs,
+    state,
+    masks,
+    debug,
+    info,
+    log: log.join('\n'),
+    summary,
+    summaries,
+    annotations,
+    errors: annotations.filter(a => a.level === 'error'),
+    warnings: annotations.filter(a => a.level === 'warning'),
+    notices: annotations.filter(a => a.level === 'notice'),
+    events: io.events,
+    clock
+  }
+}
+
+/** The text of an event as the runner would carry it somewhere visible ('' for setSecret). */
+function visibleText(event: IOEvent, certificateOutputAllowed: boolean): string {
+  switch (event.kind) {
+    case 'setSecret':
+      return ''
+    case 'setOutput':
+      return event.name === 'certificate' && certificateOutputAllowed ? '' : event.value
+    case 'saveState':
+      return event.value
+    case 'summary':
+      return [event.heading, ...event.rows.flat()].join('\n')
+    case 'fail':
+    case 'notice':
+    case 'warning':
+      return `${event.title ?? ''}\n${event.message}`
+    default:
+      return event.message
+  }
+}
+
+/** Where a secret shows up in what the IO saw, other than setSecret (and `certificate` when asked for). */
+export function findLeaks(
+  result: Pick<StepResult, 'events'>,
+  secrets: readonly string[],
+  options: { certificateOutputAllowed?: boolean } = {}
+): string[] {
+  const leaks: string[] = []
+  for (const secret of secrets) {
+    if (secret.length < 8) continue
+    for (const event of result.events) {
+      if (visibleText(event, options.certificateOutputAllowed ?? false).includes(secret))
+        leaks.push(`${event.kind} contains ${secret.slice(0, 6)}…`)
+    }
+  }
+  return leaks
+}
+
+/** Secrets that reached the IO (anywhere, `certificate` output included) before setSecret registered them. */
+export function unmaskedBeforeUse(result: Pick<StepResult, 'events'>, secrets: readonly string[]) {
+  const late: string[] = []
+  for (const secret of secrets) {
+    if (secret.length < 8) continue
+    for (const event of result.events) {
+      if (event.kind === 'setSecret') {
+        if (event.value.includes(secret)) break
+        continue
+      }
+      if (visibleText(event, false).includes(secret)) {
+        late.push(`${event.kind} shows ${secret.slice(0, 6)}… before it is masked`)
+        break
+      }
+    }
+  }
+  return late
+}
+
+/** The per-run temp folder (made by jest's globalSetup; os.tmpdir() points at it). */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export interface StepOptions {
+  inputs?: Record<string, string>
+  env?: Record<string, string>
+  /** State for the post step (what the main step saved). */
+  state?: Record<string, string>
+  runnerTemp?: string
+  cwd?: string
+  clock?: FakeClock
+}
+
+export interface InProcessAtlas {
+  emulator: Emulator
+  inputs(kind: CredentialKind, extra?: Record<string, string>): Record<string, string>
+  /** Runs one step in-process; fails the test if a secret leaked. */
+  step(
+    entry: 'main' | 'post',
+    options?: StepOptions,
+    scan?: { certificateOutputAllowed?: boolean }
+  ): Promise<StepResult>
+  /** A main step, then its post step with the same inputs, env and the state the main step saved. */
+  job(
+    options: StepOptions,
+    scan?: { certificateOutputAllowed?: boolean }
+  ): Promise<{ main: StepResult; post: StepResult; runnerTemp: string }>
+  /** A folder removed by close(). */
+  tempDir(prefix: string): string
+  secrets(): string[]
+  close(): Promise<void>
+}
+
+export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAtlas> {
+  const emulator = await startEmulator(options)
+  const owned: string[] = []
+  const ownDir = (prefix: string) => {
+    const dir = tempDir(prefix)
+    owned.push(dir)
+    return dir
+  }
+  const work = ownDir('inprocess-work-')
+  const secrets = () => [
+    emulator.credentials.privateKey,
+    emulator.credentials.clientSecret,
+    ...emulator.servedSecrets()
+  ]
+  const atlas: InProcessAtlas = {
+    emulator,
+    secrets,
+    tempDir: ownDir,
+    inputs: (kind, extra = {}) => ({
+      'base-url': emulator.url,
+      'group-id': emulator.groupId,
+      ...(kind === 'api-key'
+        ? {
+            'public-key': emulator.credentials.publicKey,
+            'private-key': emulator.credentials.privateKey
+          }
+        : {
+            'client-id': emulator.credentials.clientId,
+            'client-secret': emulator.credentials.clientSecret
+          }),
+      ...extra
+    }),
+    async step(entry, options = {}, scan = {}) {
+      const inputs = options.inputs ?? {}
+      const clock = options.clock ?? new FakeClock()
+      const io = new RecordingIO(options.state)
+      const deps: Partial<RunDependencies> = {
+        // Like core.getInput: '' when unset, surrounding whitespace trimmed.
+        readInput: name => (inputs[name] ?? '').trim(),
+        env: {
+          RUNNER_TEMP: options.runnerTemp ?? ownDir('inprocess-runner-temp-'),
+          ...options.env
+        },
+        io,
+        clock,
+        cwd: options.cwd ?? work
+      }
+      await (entry === 'main' ? run(deps) : runPost(deps))
+      const result = resultOf(io, clock)
+      const leaks = findLeaks(result, secrets(), scan)
+      if (leaks.length > 0)
+        throw new Error(`Secret leaked by the ${entry} step: ${leaks.join('; ')}`)
+      return result
+    },
+    async job(options, scan) {
+      const runnerTemp = options.runnerTemp ?? ownDir('inprocess-runner-temp-')
+      const main = await atlas.step('main', { ...options, runnerTemp }, scan)
+      const post = await atlas.step('post', { ...options, runnerTemp, state: main.state }, scan)
+      return { main, post, runnerTemp }
+    },
+    async close() {
+      await emulator.close()
+      for (const dir of owned) rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  return atlas
+}
+
+/** Files left in a folder (RUNNER_TEMP after a job must be empty of certificates). */
+export function filesIn(folder: string): string[] {
+  return readdirSync(folder)
+}
+
+/** Requests that reached the emulator's Atlas routes (control routes excluded). */
+export function atlasRequests(emulator: Emulator) {
+  return emulator.requests.filter(r => !r.path.startsWith('/__emulator'))
+}
