@@ -201,7 +201,7 @@ describe('fault suite', () => {
         level: 'error',
         title: 'Atlas API unreachable',
         message: expect.stringMatching(
-          /budget of 1 s \(timeout-seconds\)|no time left for another try within timeout-seconds \(1 s\)/
+          /no answer within the step's budget of 1 s \(timeout-seconds\)/
         )
       }
     ])

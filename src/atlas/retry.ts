@@ -11,6 +11,7 @@ import {
   describeNetworkError,
   header,
   isTimeout,
+  networkErrorCode,
   type Budget,
   type HttpResponse
 } from './transport.js'
@@ -65,6 +66,8 @@ export interface Retrier {
   baseUrl: string
 }
 
+const BUDGET_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
 const attempts = (n: number) => `after ${n} attempt${n === 1 ? '' : 's'}`
 
 /**
@@ -84,7 +87,9 @@ export async function withRetries(
     try {
       response = await attempt()
     } catch (error) {
-      if (isTimeout(error)) throw budget.spent(label)
+      // The header and body timeouts are set to what is left of the budget: they mean it is spent.
+      if (isTimeout(error) || BUDGET_TIMEOUTS.has(networkErrorCode(error) ?? ''))
+        throw budget.spent(label)
       const failure = classifyNetworkError(error)
       if (!failure) throw error
       if (budget.remainingMs() <= 0) throw budget.spent(label)
