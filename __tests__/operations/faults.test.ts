@@ -1,5 +1,5 @@
 /**
- * The fault suite (issue 5): each fault the network or Atlas can throw at a release pipeline, run
+ * The fault suite: each fault the network or Atlas can throw at a release pipeline, run
  * in-process against the emulator with a fake clock (backoff and Retry-After are asserted on the
  * recorded waits, never slept). Every run goes through the leak scan; every job leaves no file
  * behind. The table is written to reports/fault-suite.md for the README: "time" is the real time

@@ -11,7 +11,7 @@ beforeAll(async () => {
 })
 afterAll(() => atlas.close())
 
-/** Every rule of the contract's input tables: [case, inputs to set (null = unset), the input named]. */
+/** Every input rule of README.md's tables: [case, inputs to set (null = unset), the input named]. */
 const CASES: Array<[string, Record<string, string | null>, string]> = [
   ['unknown operation', { operation: 'rotate-everything' }, 'operation'],
   ['no group-id', { 'group-id': null }, 'group-id'],
