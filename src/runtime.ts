@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import { HttpAtlasApi, type AtlasApi } from './atlas/api.js'
 import { AtlasClient } from './atlas/client.js'
 import { createDispatcher } from './atlas/dispatcher.js'
+import { Budget } from './atlas/transport.js'
 import { nodeFileSystem, type FileSystem } from './certificate/file.js'
 import { systemClock, type Clock } from './clock.js'
 import type { CommonConfig } from './inputs/common.js'
@@ -48,15 +49,22 @@ export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput'
 export async function withOperationContext<T>(
   config: CommonConfig,
   deps: RunDependencies,
-  work: (ctx: OperationContext) => Promise<T>
+  work: (ctx: OperationContext) => Promise<T>,
+  parallelRequests = 1
 ): Promise<T> {
-  const dispatcher = deps.dispatcher ?? createDispatcher(deps.env)
+  const budget = new Budget(config.timeoutSeconds, deps.clock)
+  const dispatcher =
+    deps.dispatcher ??
+    createDispatcher(deps.env, {
+      connections: parallelRequests,
+      remainingMs: () => budget.remainingMs()
+    })
   const api: AtlasApi = new HttpAtlasApi(
     new AtlasClient({
       baseUrl: config.baseUrl,
       credentials: config.credentials,
       dispatcher,
-      timeoutSeconds: config.timeoutSeconds,
+      budget,
       maxRetries: config.maxRetries,
       clock: deps.clock,
       registerSecret: value => deps.io.setSecret(value),

@@ -8,6 +8,7 @@ import {
   AtlasUnreachableError,
   OutcomeUnknownError
 } from '../../src/atlas/errors.js'
+import { Budget } from '../../src/atlas/transport.js'
 import type { Clock } from '../../src/clock.js'
 
 const ORIGIN = 'http://127.0.0.1:9'
@@ -42,7 +43,7 @@ function setup(
     baseUrl: ORIGIN,
     credentials,
     dispatcher: agent,
-    timeoutSeconds,
+    budget: new Budget(timeoutSeconds, clock),
     maxRetries: options.maxRetries ?? 4,
     clock,
     random: () => 0.5,

@@ -12,7 +12,8 @@ export interface AtlasClientOptions {
   baseUrl: string
   credentials: Credentials
   dispatcher: Dispatcher
-  timeoutSeconds: number
+  /** The step's time budget, shared with the dispatcher. */
+  budget: Budget
   maxRetries: number
   clock: Clock
   debug(message: string): void
@@ -46,7 +47,7 @@ export class AtlasClient {
   private readonly auth: AuthMethod
 
   constructor(options: AtlasClientOptions) {
-    const budget = new Budget(options.timeoutSeconds, options.clock)
+    const budget = options.budget
     this.transport = new Transport({
       baseUrl: options.baseUrl,
       dispatcher: options.dispatcher,

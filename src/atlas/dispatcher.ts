@@ -1,14 +1,45 @@
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici'
+import { Agent, buildConnector, EnvHttpProxyAgent, type Dispatcher } from 'undici'
+import type { Environment } from '../inputs/inputs.js'
 
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+export interface DispatcherOptions {
+  /**
+   * Connections to the origin at most: 1 keeps every request of a step on one keep-alive
+   * connection (one TCP and TLS handshake); more only where requests run in parallel.
+   */
+  connections: number
+  /** What is left of the step's budget: connecting and the TLS handshake must fit in it. */
+  remainingMs(): number
+}
+
+const first = (env: Environment, names: string[]) =>
+  names.map(name => env[name]).find(value => value !== undefined && value !== '')
 
 /**
  * The HTTP dispatcher: through the proxy named by HTTPS_PROXY/HTTP_PROXY (NO_PROXY honoured, either
- * case), as the runner's other tools do, or direct. Built only when the step sends a request.
+ * case) in the step's environment, as the runner's other tools do, or direct.
  */
-export function createDispatcher(env: Readonly<Record<string, string | undefined>>): Dispatcher {
-  const options = { connect: { timeout: 30_000 } }
-  return PROXY_VARIABLES.some(name => env[name])
-    ? new EnvHttpProxyAgent(options)
-    : new Agent(options)
+export function createDispatcher(env: Environment, options: DispatcherOptions): Dispatcher {
+  const httpsProxy = first(env, ['HTTPS_PROXY', 'https_proxy'])
+  const httpProxy = first(env, ['HTTP_PROXY', 'http_proxy'])
+  const timeout = () => Math.max(1, Math.floor(options.remainingMs()))
+  if (httpsProxy || httpProxy) {
+    // The tunnel's TLS is set up per connection: bounded by the budget as it stands at the start.
+    // (EnvHttpProxyAgent hands these to its ProxyAgent, whose options its type does not list.)
+    const tls = { timeout: timeout() }
+    const proxyOptions = { proxyTls: tls, requestTls: tls }
+    return new EnvHttpProxyAgent({
+      httpProxy,
+      httpsProxy,
+      noProxy: first(env, ['NO_PROXY', 'no_proxy']) ?? '',
+      connections: options.connections,
+      connect: tls,
+      ...proxyOptions
+    } as EnvHttpProxyAgent.Options)
+  }
+  return new Agent({
+    connections: options.connections,
+    // Built per connection, so that a connection made late in the step gets only what is left.
+    connect: (connectOptions, callback) =>
+      buildConnector({ timeout: timeout() })(connectOptions, callback)
+  })
 }

@@ -21,6 +21,8 @@ export interface OperationContext {
  */
 export interface Operation<Config> {
   readonly name: string
+  /** Requests this operation sends in parallel at most (default 1: one keep-alive connection). */
+  readonly parallelRequests?: number
   parse(read: InputReader): Config
   run(config: Config, ctx: OperationContext): Promise<void>
 }
