@@ -330,7 +330,7 @@ function notFound(pathname: string): ApiFailure {
   return new ApiFailure(404, 'RESOURCE_NOT_FOUND', `Cannot find resource ${pathname}.`, [pathname])
 }
 
-/** Seeds the two projects of the brief: users to issue certs for, and a CA to disable. */
+/** Seeds the two fixed projects: users to issue certs for, and a CA to disable. */
 async function seed(emulator: AtlasEmulator, now: Date): Promise<void> {
   const managed = { databaseName: '$external', x509Type: 'MANAGED' } as const
   emulator.addUser(SEEDED_GROUP_ID, { ...managed, username: 'ci-user' })

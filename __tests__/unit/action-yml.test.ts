@@ -5,6 +5,10 @@ import { OPERATION_NAMES } from '../../src/operations/registry.js'
 
 /** action.yml is what the runner reads: it must parse, and say what README.md and the code say. */
 const action = parse(readFileSync('action.yml', 'utf8')) as {
+  name: string
+  description: string
+  author: string
+  branding: { icon: string; color: string }
   inputs: Record<string, { description: string; default?: string; required?: boolean }>
   outputs: Record<string, { description: string }>
   runs: { using: string; main: string; post: string }
@@ -97,5 +101,24 @@ describe('action.yml', () => {
   })
   it('marks nothing required: credentials and the project may come from the environment', () => {
     for (const spec of Object.values(action.inputs)) expect(spec.required ?? false).toBe(false)
+  })
+  it('carries the metadata the Marketplace lists', () => {
+    expect(action.name.trim()).not.toBe('')
+    expect(action.author.trim()).not.toBe('')
+    expect(action.description.length).toBeGreaterThan(0)
+    expect(action.description.length).toBeLessThanOrEqual(125)
+    // The Marketplace's branding colours; the icon is a Feather icon name.
+    expect([
+      'white',
+      'black',
+      'yellow',
+      'blue',
+      'green',
+      'orange',
+      'red',
+      'purple',
+      'gray-dark'
+    ]).toContain(action.branding.color)
+    expect(action.branding.icon).toMatch(/^[a-z][a-z0-9-]*$/)
   })
 })

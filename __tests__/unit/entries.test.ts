@@ -1,0 +1,64 @@
+/**
+ * The entry points `@github/local-action` loads: it imports `src/main.ts` (and the post entry,
+ * `src/cleanup.ts`) and calls their exported `run()`. Importing them must not run the action;
+ * only `src/index.ts` and `src/post.ts`, the files ncc bundles for the runner, call `run()`.
+ */
+import { jest } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+
+// Every function of @actions/core replaced by a recording stub, so any call made while the
+// modules load (an input read, an output, a failure) is seen.
+const realCore = await import('@actions/core')
+const coreCalls = jest.fn()
+const recordingCore = Object.fromEntries(
+  Object.entries(realCore).map(([name, value]) => [
+    name,
+    typeof value === 'function'
+      ? (...args: unknown[]) => coreCalls(name, ...args)
+      : (value as unknown)
+  ])
+)
+jest.unstable_mockModule('@actions/core', () => recordingCore)
+
+describe.each([
+  ['src/main.ts', '../../src/main.js'],
+  ['src/cleanup.ts', '../../src/cleanup.js']
+])('%s', (_file, specifier) => {
+  it('exports a function run and does nothing when imported', async () => {
+    // Workflow commands (::error::, ::set-output::) go to stdout; stderr carries Node's own
+    // experimental-VM-modules warning, so it is not watched.
+    const written = jest.fn<(chunk: unknown) => boolean>(() => true)
+    const stdoutWrite = process.stdout.write
+    const exitCodeBefore = process.exitCode
+    process.stdout.write = written as unknown as typeof process.stdout.write
+    let entry: Record<string, unknown>
+    try {
+      entry = (await import(specifier)) as Record<string, unknown>
+      // Anything the import started asynchronously would show up within a few ticks.
+      await new Promise(resolve => setTimeout(resolve, 50))
+    } finally {
+      process.stdout.write = stdoutWrite
+    }
+    expect(typeof entry.run).toBe('function')
+    expect(coreCalls).not.toHaveBeenCalled()
+    expect(written).not.toHaveBeenCalled()
+    expect(process.exitCode).toBe(exitCodeBefore)
+  })
+})
+
+describe('the bundled entries', () => {
+  it('src/index.ts runs the action when imported (so the checks above would see a run)', async () => {
+    coreCalls.mockClear()
+    await import('../../src/index.js')
+    expect(coreCalls).toHaveBeenCalledWith('getInput', 'operation')
+  })
+
+  it.each([
+    ['src/index.ts', './main.js'],
+    ['src/post.ts', './cleanup.js']
+  ])('%s imports run from %s and calls it', (file, module) => {
+    const source = readFileSync(file, 'utf8')
+    expect(source).toContain(`import { run } from '${module}'`)
+    expect(source).toMatch(/^await run\(\)$/m)
+  })
+})
