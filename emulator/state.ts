@@ -43,7 +43,29 @@ export class ProjectState {
   }
 }
 
-function userKey(databaseName: string, username: string): string {
+/** The projects an emulator holds, by group id. */
+export class ProjectRegistry {
+  private readonly byId = new Map<string, ProjectState>()
+
+  add(groupId: string): ProjectState {
+    const project = new ProjectState(groupId)
+    this.byId.set(groupId, project)
+    return project
+  }
+
+  find(groupId: string): ProjectState | undefined {
+    return this.byId.get(groupId)
+  }
+
+  /** For the test facade: a project the emulator does not hold is a bug in the test. */
+  get(groupId: string): ProjectState {
+    const project = this.byId.get(groupId)
+    if (!project) throw new Error(`the emulator has no project ${groupId}`)
+    return project
+  }
+}
+
+export function userKey(databaseName: string, username: string): string {
   return `${databaseName}\u0000${username}`
 }
 

@@ -1,0 +1,158 @@
+import { Authenticator } from './auth.js'
+import { createTlsMaterial } from './ca.js'
+import { DigestVerifier } from './digest.js'
+import { FaultBook } from './faults.js'
+import { HttpFront } from './http.js'
+import { TokenStore } from './oauth.js'
+import { AtlasRouter } from './router.js'
+import type { ServerResources } from './routes/context.js'
+import { handleControl } from './routes/control.js'
+import {
+  EMULATOR_CREDENTIALS,
+  OTHER_GROUP_ID,
+  SEEDED_GROUP_ID,
+  createManagedCa,
+  seedProjects
+} from './seed.js'
+import { CertIdSequence, ProjectRegistry, normalizeUser, seedRecord } from './state.js'
+import type {
+  CertificateRecordSeed,
+  DatabaseUser,
+  Emulator,
+  EmulatorOptions,
+  FaultSpec,
+  IssuedCertRecord,
+  RecordedRequest
+} from './types.js'
+
+type Resources = ServerResources & { served: Set<string> }
+
+/** The Emulator the tests hold: state accessors over the projects, plus the HTTP front. */
+class AtlasEmulator implements Emulator {
+  readonly groupId = SEEDED_GROUP_ID
+  readonly otherGroupId = OTHER_GROUP_ID
+  readonly credentials = { ...EMULATOR_CREDENTIALS }
+  readonly managedCaPem: string
+  tlsCaPem?: string
+
+  private readonly projects = new ProjectRegistry()
+  private readonly faults = new FaultBook()
+  private readonly front: HttpFront
+
+  constructor(
+    now: () => Date,
+    private readonly resources: Resources,
+    options: EmulatorOptions
+  ) {
+    this.managedCaPem = resources.managedCa.pem
+    const tokens = new TokenStore(now, token => resources.recordSecret(token))
+    const algorithm = options.digestAlgorithm ?? 'MD5'
+    const digest = new DigestVerifier(
+      algorithm,
+      { username: this.credentials.publicKey, password: this.credentials.privateKey },
+      options.nonceTtlMs ?? 300_000,
+      now
+    )
+    this.front = new HttpFront({
+      auth: new Authenticator(digest, tokens, algorithm),
+      tokens,
+      faults: this.faults,
+      router: new AtlasRouter(this.projects, resources, now),
+      oauthClient: {
+        clientId: this.credentials.clientId,
+        clientSecret: this.credentials.clientSecret
+      },
+      control: ex => handleControl(ex, this)
+    })
+    for (const groupId of [SEEDED_GROUP_ID, OTHER_GROUP_ID]) this.projects.add(groupId)
+  }
+
+  get url(): string {
+    return this.front.url
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.front.requests
+  }
+
+  async listen(port: number, tls: boolean, start: Date): Promise<void> {
+    const material = tls ? await createTlsMaterial(start) : undefined
+    this.tlsCaPem = material?.caPem
+    await this.front.listen(port, material)
+  }
+
+  clearRequests(): void {
+    this.front.requests.length = 0
+  }
+
+  fault(spec: FaultSpec): void {
+    this.faults.add(spec)
+  }
+
+  clearFaults(): void {
+    this.faults.clear()
+  }
+
+  addUser(groupId: string, user: Partial<DatabaseUser> & { username: string }): void {
+    this.projects.get(groupId).putUser(normalizeUser(groupId, user))
+  }
+
+  getUser(groupId: string, databaseName: string, username: string): DatabaseUser | undefined {
+    return this.projects.get(groupId).getUser(databaseName, username)
+  }
+
+  users(groupId: string): DatabaseUser[] {
+    return this.projects.get(groupId).users()
+  }
+
+  issuedCertificates(groupId: string, username: string): IssuedCertRecord[] {
+    return [...this.projects.get(groupId).certificates(username)]
+  }
+
+  addCertificateRecord(groupId: string, username: string, record: CertificateRecordSeed): void {
+    this.projects
+      .get(groupId)
+      .addCertificate(username, seedRecord(record, username, this.resources.certIds))
+  }
+
+  setCustomerX509(groupId: string, casPem: string | null): void {
+    this.projects.get(groupId).customerCas = casPem
+  }
+
+  customerX509(groupId: string): string | null {
+    return this.projects.get(groupId).customerCas
+  }
+
+  servedSecrets(): string[] {
+    return [...this.resources.served]
+  }
+
+  restarts(groupId: string): number {
+    return this.projects.get(groupId).restartCount
+  }
+
+  async close(): Promise<void> {
+    await this.front.close()
+  }
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const now = options.now ?? (() => new Date())
+  const start = now()
+  const served = new Set<string>()
+  const resources: Resources = {
+    served,
+    recordSecret: secret => served.add(secret),
+    managedCa: await createManagedCa(start),
+    certIds: new CertIdSequence(),
+    options: {
+      certLimitPerUser: options.certLimitPerUser ?? 50,
+      maxPageSize: options.maxPageSize ?? 500,
+      keyAlgorithm: options.keyAlgorithm ?? 'RSA'
+    }
+  }
+  const emulator = new AtlasEmulator(now, resources, options)
+  await seedProjects(emulator, start)
+  await emulator.listen(options.port ?? 0, options.tls ?? false, start)
+  return emulator
+}
