@@ -1,5 +1,6 @@
 import { Authenticator } from './auth.js'
 import { createTlsMaterial } from './ca.js'
+import type { ClusterState } from './clusters.js'
 import { DigestVerifier } from './digest.js'
 import { FaultBook } from './faults.js'
 import { HttpFront } from './http.js'
@@ -17,6 +18,9 @@ import {
 import { CertIdSequence, ProjectRegistry, normalizeUser, seedRecord } from './state.js'
 import type {
   CertificateRecordSeed,
+  ChangeStatus,
+  ClusterOptions,
+  ClusterSummary,
   DatabaseUser,
   Emulator,
   EmulatorOptions,
@@ -40,7 +44,7 @@ class AtlasEmulator implements Emulator {
   private readonly front: HttpFront
 
   constructor(
-    now: () => Date,
+    private readonly now: () => Date,
     private readonly resources: Resources,
     options: EmulatorOptions
   ) {
@@ -131,6 +135,42 @@ class AtlasEmulator implements Emulator {
     return this.projects.get(groupId).restartCount
   }
 
+  addCluster(groupId: string, name: string, options: ClusterOptions = {}): void {
+    this.projects.get(groupId).addCluster(name, this.now(), options)
+  }
+
+  clusters(groupId: string): ClusterSummary[] {
+    const nowMs = this.now().getTime()
+    return this.projects
+      .get(groupId)
+      .clusters()
+      .map(c => ({
+        name: c.name,
+        id: c.id,
+        flex: c.flex,
+        changeStatus: c.changeStatus(nowMs),
+        ...(c.mongod ? { mongod: c.mongod } : {})
+      }))
+  }
+
+  clusterChangeStatus(groupId: string, name: string): ChangeStatus {
+    return this.cluster(groupId, name).changeStatus(this.now().getTime())
+  }
+
+  setClusterApplies(groupId: string, name: string, applies: boolean): void {
+    this.cluster(groupId, name).applies = applies
+  }
+
+  setClusterApplyDelay(groupId: string, name: string, applyDelayMs: number | undefined): void {
+    this.cluster(groupId, name).applyDelayMs = applyDelayMs
+  }
+
+  private cluster(groupId: string, name: string): ClusterState {
+    const cluster = this.projects.get(groupId).getCluster(name)
+    if (!cluster) throw new Error(`the emulator has no cluster ${name} in project ${groupId}`)
+    return cluster
+  }
+
   async close(): Promise<void> {
     await this.front.close()
   }
@@ -148,7 +188,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     options: {
       certLimitPerUser: options.certLimitPerUser ?? 50,
       maxPageSize: options.maxPageSize ?? 500,
-      keyAlgorithm: options.keyAlgorithm ?? 'RSA'
+      keyAlgorithm: options.keyAlgorithm ?? 'RSA',
+      applyDelayMs: options.applyDelayMs ?? 0
     }
   }
   const emulator = new AtlasEmulator(now, resources, options)

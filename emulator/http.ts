@@ -23,7 +23,7 @@ export interface HttpFrontParts {
   router: AtlasRouter
   oauthClient: ClientCredentials
   /** Answers /__emulator/* (not authenticated, not recorded). */
-  control: (ex: Exchange) => void
+  control: (ex: Exchange) => void | Promise<void>
 }
 
 /** The listening side: takes requests in, records them, plays faults, authenticates. */

@@ -1,4 +1,4 @@
-import { checkVersionedAccept, VERSIONED_JSON } from './accept.js'
+import { BASE_VERSION, checkVersionedAccept, resolveVersion, versionedJson } from './accept.js'
 import { sendApiError, sendBody, sendEmpty, sendJson, type Exchange } from './exchange.js'
 import { ApiFailure } from './json.js'
 import type { Reply, RouteContext, ServerResources } from './routes/context.js'
@@ -29,12 +29,13 @@ export class AtlasRouter {
   private async route(
     ex: Exchange,
     corruptPem?: CorruptPemVariant
-  ): Promise<Reply & { v2: boolean }> {
+  ): Promise<Reply & { version?: string }> {
     const raw = ex.pathname.split('/')
     // ['', 'api', 'atlas', version, 'groups', groupId, ...rest]
     const version = raw[3]
     const v2 = version === 'v2'
-    if (v2) checkVersionedAccept(ex.req.headers.accept, this.now())
+    const accept = ex.req.headers.accept
+    const requestedVersions = v2 ? checkVersionedAccept(accept, this.now()) : []
     if ((!v2 && version !== 'v1.0') || raw[4] !== 'groups' || raw.length < 7) {
       throw notFound(ex.pathname)
     }
@@ -59,6 +60,9 @@ export class AtlasRouter {
         }
       )
     }
+    const resolved = v2
+      ? resolveVersion(requestedVersions, match.route.versions ?? [BASE_VERSION], accept)
+      : undefined
     const ctx: RouteContext = {
       project: this.projectForRequest(groupId),
       params: match.params,
@@ -68,10 +72,11 @@ export class AtlasRouter {
       baseUrl: ex.baseUrl,
       pathname: ex.pathname,
       now: this.now(),
+      ...(resolved ? { version: resolved } : {}),
       server: this.resources,
       ...(corruptPem ? { corruptPem } : {})
     }
-    return { ...(await handler(ctx)), v2 }
+    return { ...(await handler(ctx)), ...(resolved ? { version: resolved } : {}) }
   }
 
   private projectForRequest(groupId: string): ProjectState {
@@ -91,9 +96,9 @@ export class AtlasRouter {
   }
 }
 
-function sendReply(ex: Exchange, reply: Reply & { v2: boolean }): void {
+function sendReply(ex: Exchange, reply: Reply & { version?: string }): void {
   // Atlas labels v2 success bodies with the resolved version, the PEM text included.
-  const contentType = reply.v2 ? VERSIONED_JSON : 'application/json'
+  const contentType = reply.version ? versionedJson(reply.version) : 'application/json'
   if ('json' in reply) return sendJson(ex, reply.status, reply.json, contentType)
   if ('text' in reply)
     return sendBody(ex, reply.status, reply.text, { 'Content-Type': contentType })

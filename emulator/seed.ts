@@ -22,7 +22,11 @@ export function createManagedCa(start: Date): Promise<CertificateAuthority> {
   )
 }
 
-/** Seeds the two projects: users to issue certs for, and a CA to disable. */
+/** The demo project's clusters: one dedicated, one Flex (both apply user changes). */
+export const SEEDED_CLUSTER = 'Cluster0'
+export const SEEDED_FLEX_CLUSTER = 'FlexCluster0'
+
+/** Seeds the two projects: users to issue certs for, clusters, and a CA to disable. */
 export async function seedProjects(emulator: Emulator, now: Date): Promise<void> {
   const managed = { databaseName: '$external', x509Type: 'MANAGED' } as const
   emulator.addUser(SEEDED_GROUP_ID, { ...managed, username: 'ci-user' })
@@ -33,6 +37,8 @@ export async function seedProjects(emulator: Emulator, now: Date): Promise<void>
     x509Type: 'NONE',
     ldapAuthType: 'USER'
   })
+  emulator.addCluster(SEEDED_GROUP_ID, SEEDED_CLUSTER)
+  emulator.addCluster(SEEDED_GROUP_ID, SEEDED_FLEX_CLUSTER, { flex: true })
   const customerCa = await createCertificateAuthority(
     'customer-ca',
     'Customer Root CA',
