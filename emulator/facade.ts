@@ -1,9 +1,12 @@
 import { Authenticator } from './auth.js'
-import { createTlsMaterial } from './ca.js'
+import { X509Certificate } from 'node:crypto'
+import { createTlsMaterial, pemBlocks, type TlsMaterial } from './ca.js'
 import type { ClusterState } from './clusters.js'
 import { DigestVerifier } from './digest.js'
 import { FaultBook } from './faults.js'
 import { HttpFront } from './http.js'
+import { x509Login } from './mongod/login.js'
+import { MongodListener } from './mongod/server.js'
 import { TokenStore } from './oauth.js'
 import { AtlasRouter } from './router.js'
 import type { ServerResources } from './routes/context.js'
@@ -15,7 +18,13 @@ import {
   createManagedCa,
   seedProjects
 } from './seed.js'
-import { CertIdSequence, ProjectRegistry, normalizeUser, seedRecord } from './state.js'
+import {
+  CertIdSequence,
+  ProjectRegistry,
+  normalizeUser,
+  seedRecord,
+  type ProjectState
+} from './state.js'
 import type {
   CertificateRecordSeed,
   ChangeStatus,
@@ -26,6 +35,8 @@ import type {
   EmulatorOptions,
   FaultSpec,
   IssuedCertRecord,
+  MongodCommandRecord,
+  MongodEndpoint,
   RecordedRequest
 } from './types.js'
 
@@ -42,6 +53,9 @@ class AtlasEmulator implements Emulator {
   private readonly projects = new ProjectRegistry()
   private readonly faults = new FaultBook()
   private readonly front: HttpFront
+  private readonly mongods = new Map<ClusterState, Promise<MongodListener>>()
+  private readonly startedMongods = new Map<ClusterState, MongodListener>()
+  private mongodTls?: Promise<TlsMaterial>
 
   constructor(
     private readonly now: () => Date,
@@ -171,7 +185,48 @@ class AtlasEmulator implements Emulator {
     return cluster
   }
 
+  async startMongod(groupId: string, clusterName: string): Promise<MongodEndpoint> {
+    const project = this.projects.get(groupId)
+    const cluster = this.cluster(groupId, clusterName)
+    let listener = this.mongods.get(cluster)
+    if (!listener) {
+      listener = this.listenMongod(project, cluster)
+      this.mongods.set(cluster, listener)
+    }
+    const endpoint = (await listener).endpoint
+    if (!endpoint) throw new Error(`the MongoDB endpoint of ${clusterName} did not start`)
+    cluster.mongod = endpoint
+    return endpoint
+  }
+
+  private async listenMongod(
+    project: ProjectState,
+    cluster: ClusterState
+  ): Promise<MongodListener> {
+    // Real time, not the injected clock: TLS peers check the server certificate against it.
+    this.mongodTls ??= createTlsMaterial(new Date())
+    const managedCa = new X509Certificate(this.managedCaPem)
+    const listener = new MongodListener(await this.mongodTls, {
+      trustedCas: () => [
+        this.managedCaPem,
+        ...pemBlocks(project.customerCas ?? '').map(block => block.text)
+      ],
+      login: cert => x509Login(cert, managedCa, project, cluster, this.now().getTime())
+    })
+    await listener.listen()
+    this.startedMongods.set(cluster, listener)
+    return listener
+  }
+
+  mongodLog(groupId: string, clusterName: string): MongodCommandRecord[] {
+    return [...(this.startedMongods.get(this.cluster(groupId, clusterName))?.log ?? [])]
+  }
+
   async close(): Promise<void> {
+    const listeners = await Promise.allSettled(this.mongods.values())
+    for (const result of listeners) {
+      if (result.status === 'fulfilled') await result.value.close()
+    }
     await this.front.close()
   }
 }

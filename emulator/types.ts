@@ -58,6 +58,17 @@ export interface MongodEndpoint {
   caPem: string
 }
 
+/** One command a MongoDB endpoint received (X.509 auth carries no secret). */
+export interface MongodCommandRecord {
+  connectionId: number
+  /** 2013 OP_MSG or 2004 OP_QUERY (legacy handshake). */
+  opCode: number
+  /** The command name: the first key of the command document. */
+  command: string
+  db: string
+  body: Record<string, unknown>
+}
+
 export interface Credentials {
   publicKey: string
   privateKey: string
@@ -192,5 +203,12 @@ export interface Emulator {
   setClusterApplies(groupId: string, name: string, applies: boolean): void
   /** Sets the apply delay of one cluster (undefined: back to EmulatorOptions.applyDelayMs). */
   setClusterApplyDelay(groupId: string, name: string, applyDelayMs: number | undefined): void
+  /**
+   * Starts (once) the cluster's TLS MongoDB endpoint, which authenticates MONGODB-X509 clients
+   * against the project's users as this cluster knows them. close() stops it.
+   */
+  startMongod(groupId: string, clusterName: string): Promise<MongodEndpoint>
+  /** Commands the cluster's MongoDB endpoint received, in order (empty before startMongod). */
+  mongodLog(groupId: string, clusterName: string): MongodCommandRecord[]
   close(): Promise<void>
 }
