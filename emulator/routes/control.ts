@@ -45,7 +45,9 @@ export async function handleControl(ex: Exchange, emulator: Emulator): Promise<v
       const name = clusters[2] ? decodeURIComponent(clusters[2]) : String(body.name ?? '')
       if (ex.method === 'POST' && !clusters[2]) {
         emulator.addCluster(groupId, name, clusterOptions(body))
+        if (body.mongod === true) await emulator.startMongod(groupId, name)
       } else if (ex.method === 'PATCH' && clusters[2]) {
+        if (body.mongod === true) await emulator.startMongod(groupId, name)
         if (typeof body.applies === 'boolean')
           emulator.setClusterApplies(groupId, name, body.applies)
         if ('applyDelayMs' in body) {
@@ -77,7 +79,7 @@ function optionalNumber(value: unknown): number | undefined {
   return value
 }
 
-/** POST body: {name, flex?, applyDelayMs?, neverApplies?}. */
+/** POST body: {name, flex?, applyDelayMs?, neverApplies?, mongod?} (mongod: start its endpoint). */
 function clusterOptions(body: Record<string, unknown>): ClusterOptions {
   if (typeof body.name !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9-]*$/.test(body.name)) {
     throw new Error('name must match ^[a-zA-Z0-9][a-zA-Z0-9-]*$')
