@@ -1,15 +1,18 @@
 /**
- * `npm run emulator -- [--port N] [--tls] [--sha256]`: the Atlas emulator on 127.0.0.1 until
- * SIGINT/SIGTERM. Port from --port, else ATLAS_EMULATOR_PORT, else 8080 (0 = any free port).
+ * `npm run emulator -- [--port N] [--tls] [--sha256] [--cluster NAME]... [--apply-delay-ms MS]
+ * [--mongod]`: the Atlas emulator on 127.0.0.1 until SIGINT/SIGTERM. Port from --port, else
+ * ATLAS_EMULATOR_PORT, else 8080 (0 = any free port). --cluster adds a dedicated cluster to the
+ * demo project; --mongod starts a MongoDB endpoint for every cluster of the demo project.
  * A bad flag or port, or a port it cannot listen on, is one line on stderr and exit code 2.
  */
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startEmulator } from './index.js'
+import { SEEDED_GROUP_ID, startEmulator } from './index.js'
 
-const USAGE = 'usage: npm run emulator -- [--port N] [--tls] [--sha256]'
+const USAGE =
+  'usage: npm run emulator -- [--port N] [--tls] [--sha256] [--cluster NAME]... [--apply-delay-ms MS] [--mongod]'
 
 /** One readable line on stderr and exit code 2, never a stack trace. */
 function fail(message: string): never {
@@ -21,7 +24,7 @@ function usageError(message: string): never {
   return fail(`${message} (${USAGE})`)
 }
 
-const FLAGS = ['port', 'tls', 'sha256'] as const
+const FLAGS = ['port', 'tls', 'sha256', 'cluster', 'apply-delay-ms', 'mongod'] as const
 
 function parseCommandLine() {
   // `npm run emulator --tls` (no `--`) makes npm keep the flag as its own config, npm_config_tls,
@@ -36,7 +39,10 @@ function parseCommandLine() {
       options: {
         port: { type: 'string' },
         tls: { type: 'boolean', default: false },
-        sha256: { type: 'boolean', default: false }
+        sha256: { type: 'boolean', default: false },
+        cluster: { type: 'string', multiple: true, default: [] },
+        'apply-delay-ms': { type: 'string' },
+        mongod: { type: 'boolean', default: false }
       }
     }).values
   } catch (error) {
@@ -54,10 +60,16 @@ const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN
 if (!(port >= 0 && port <= 65535))
   usageError(`invalid ${portSource} ${JSON.stringify(portText)}: a whole number from 0 to 65535`)
 
+const applyDelayText = values['apply-delay-ms'] ?? '0'
+const applyDelayMs = /^\d{1,9}$/.test(applyDelayText) ? Number(applyDelayText) : NaN
+if (!Number.isInteger(applyDelayMs))
+  usageError(`invalid --apply-delay-ms ${JSON.stringify(applyDelayText)}: a whole number of ms`)
+
 const emulator = await startEmulator({
   port,
   tls: values.tls,
-  digestAlgorithm: values.sha256 ? 'SHA-256' : 'MD5'
+  digestAlgorithm: values.sha256 ? 'SHA-256' : 'MD5',
+  applyDelayMs
 }).catch((error: NodeJS.ErrnoException) => {
   const reason =
     error.code === 'EADDRINUSE'
@@ -67,6 +79,11 @@ const emulator = await startEmulator({
         : error.message
   return fail(`cannot listen on 127.0.0.1:${port}: ${reason}`)
 })
+for (const name of values.cluster) {
+  if (!emulator.clusters(SEEDED_GROUP_ID).some(c => c.name === name)) {
+    emulator.addCluster(SEEDED_GROUP_ID, name)
+  }
+}
 
 let caDir: string | undefined
 const lines = [
@@ -84,6 +101,18 @@ if (emulator.tlsCaPem) {
   const caFile = join(caDir, 'tls-ca.pem')
   writeFileSync(caFile, emulator.tlsCaPem)
   lines.push(`  TLS CA file:     ${caFile}`)
+}
+const clusters = emulator.clusters(SEEDED_GROUP_ID)
+lines.push(`  clusters:        ${clusters.map(c => c.name + (c.flex ? ' (Flex)' : '')).join(', ')}`)
+lines.push(`  apply delay:     ${applyDelayMs} ms`)
+if (values.mongod) {
+  caDir ??= mkdtempSync(join(tmpdir(), 'atlas-emulator-'))
+  const caFile = join(caDir, 'mongod-ca.pem')
+  for (const cluster of clusters) {
+    const endpoint = await emulator.startMongod(SEEDED_GROUP_ID, cluster.name)
+    writeFileSync(caFile, endpoint.caPem) // one CA for every endpoint
+    lines.push(`  mongod ${cluster.name}: ${endpoint.uri} (tlsCAFile ${caFile})`)
+  }
 }
 lines.push('Control: GET/DELETE /__emulator/requests, POST/DELETE /__emulator/faults')
 console.log(lines.join('\n'))

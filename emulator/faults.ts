@@ -70,12 +70,3 @@ export function faultFromJson(input: unknown): FaultSpec {
   validateFault(spec)
   return spec
 }
-
-export function faultToJson(spec: FaultSpec): Record<string, unknown> {
-  const { path, times, ...rest } = spec
-  return {
-    ...rest,
-    ...(typeof path === 'string' ? { path } : { pathRegex: path.source }),
-    ...(times === undefined ? {} : { times: times === Infinity ? 'Infinity' : times })
-  }
-}

@@ -1,4 +1,10 @@
-import type { CertificateRecordSeed, DatabaseUser, IssuedCertRecord } from './types.js'
+import { ClusterState } from './clusters.js'
+import type {
+  CertificateRecordSeed,
+  ClusterOptions,
+  DatabaseUser,
+  IssuedCertRecord
+} from './types.js'
 
 /** Atlas caps database users per project (spec: createDatabaseUser). */
 export const MAX_USERS_PER_GROUP = 100
@@ -7,10 +13,46 @@ export const MAX_USERS_PER_GROUP = 100
 export class ProjectState {
   private readonly usersByKey = new Map<string, DatabaseUser>()
   private readonly certsByUser = new Map<string, IssuedCertRecord[]>()
+  private readonly clustersByName = new Map<string, ClusterState>()
   customerCas: string | null = null
   restartCount = 0
 
   constructor(readonly groupId: string) {}
+
+  /** Dedicated and Flex clusters, in creation order. */
+  clusters(): ClusterState[] {
+    return [...this.clustersByName.values()]
+  }
+
+  getCluster(name: string): ClusterState | undefined {
+    return this.clustersByName.get(name)
+  }
+
+  /** A new cluster starts with every existing user applied. */
+  addCluster(name: string, createDate: Date, options: ClusterOptions = {}): ClusterState {
+    if (this.clustersByName.has(name)) throw new Error(`cluster ${name} already exists`)
+    const cluster = new ClusterState(this.groupId, name, createDate, options)
+    this.clustersByName.set(name, cluster)
+    return cluster
+  }
+
+  /**
+   * A user created or deleted through the API: each cluster it reaches sees the change only
+   * after that cluster's apply delay.
+   */
+  scheduleUserChange(
+    user: DatabaseUser,
+    previous: DatabaseUser | undefined,
+    nowMs: number,
+    defaultDelayMs: number
+  ): void {
+    const key = userKey(user.databaseName, user.username)
+    for (const cluster of this.clusters()) {
+      if (!cluster.reaches(user)) continue
+      const delay = cluster.applyDelayMs ?? defaultDelayMs
+      cluster.scheduleUserChange(key, previous, nowMs, nowMs + delay)
+    }
+  }
 
   users(): DatabaseUser[] {
     return [...this.usersByKey.values()]
@@ -43,7 +85,29 @@ export class ProjectState {
   }
 }
 
-function userKey(databaseName: string, username: string): string {
+/** The projects an emulator holds, by group id. */
+export class ProjectRegistry {
+  private readonly byId = new Map<string, ProjectState>()
+
+  add(groupId: string): ProjectState {
+    const project = new ProjectState(groupId)
+    this.byId.set(groupId, project)
+    return project
+  }
+
+  find(groupId: string): ProjectState | undefined {
+    return this.byId.get(groupId)
+  }
+
+  /** For the test facade: a project the emulator does not hold is a bug in the test. */
+  get(groupId: string): ProjectState {
+    const project = this.byId.get(groupId)
+    if (!project) throw new Error(`the emulator has no project ${groupId}`)
+    return project
+  }
+}
+
+export function userKey(databaseName: string, username: string): string {
   return `${databaseName}\u0000${username}`
 }
 

@@ -20,6 +20,53 @@ export interface EmulatorOptions {
   maxPageSize?: number
   /** Key of issued client certs, default 'RSA' (2048). */
   keyAlgorithm?: KeyAlgorithm
+  /**
+   * How long a database-user create or delete stays PENDING on each cluster the user reaches
+   * before it applies (on the injected clock). Default 0: applied at once. Per cluster:
+   * ClusterOptions.applyDelayMs.
+   */
+  applyDelayMs?: number
+}
+
+/** ClusterStatus.changeStatus of GET …/clusters/{clusterName}/status. */
+export type ChangeStatus = 'PENDING' | 'APPLIED'
+
+export interface ClusterOptions {
+  /** A Flex cluster (listed by …/flexClusters, not by …/clusters). Default false. */
+  flex?: boolean
+  /** Overrides EmulatorOptions.applyDelayMs for this cluster. */
+  applyDelayMs?: number
+  /** User changes never apply here: the status stays PENDING (see setClusterApplies). */
+  neverApplies?: boolean
+}
+
+export interface ClusterSummary {
+  name: string
+  id: string
+  flex: boolean
+  changeStatus: ChangeStatus
+  mongod?: MongodEndpoint
+}
+
+/** A cluster's TLS MongoDB endpoint on 127.0.0.1 (client certificates required). */
+export interface MongodEndpoint {
+  host: string
+  port: number
+  /** mongodb://127.0.0.1:PORT/?tls=true&directConnection=true */
+  uri: string
+  /** The CA of the endpoint's server certificate, for the driver's tlsCAFile. */
+  caPem: string
+}
+
+/** One command a MongoDB endpoint received (X.509 auth carries no secret). */
+export interface MongodCommandRecord {
+  connectionId: number
+  /** 2013 OP_MSG or 2004 OP_QUERY (legacy handshake). */
+  opCode: number
+  /** The command name: the first key of the command document. */
+  command: string
+  db: string
+  body: Record<string, unknown>
 }
 
 export interface Credentials {
@@ -147,5 +194,21 @@ export interface Emulator {
   servedSecrets(): string[]
   /** Rolling restarts triggered (PATCH userSecurity and DELETE customerX509 count 1 each). */
   restarts(groupId: string): number
+  /** Adds a dedicated (or, with flex, a Flex) cluster; existing users are applied on it. */
+  addCluster(groupId: string, name: string, options?: ClusterOptions): void
+  clusters(groupId: string): ClusterSummary[]
+  /** What GET …/clusters/{name}/status answers now. */
+  clusterChangeStatus(groupId: string, name: string): ChangeStatus
+  /** false: user changes stop applying on this cluster (stay PENDING) until set back to true. */
+  setClusterApplies(groupId: string, name: string, applies: boolean): void
+  /** Sets the apply delay of one cluster (undefined: back to EmulatorOptions.applyDelayMs). */
+  setClusterApplyDelay(groupId: string, name: string, applyDelayMs: number | undefined): void
+  /**
+   * Starts (once) the cluster's TLS MongoDB endpoint, which authenticates MONGODB-X509 clients
+   * against the project's users as this cluster knows them. close() stops it.
+   */
+  startMongod(groupId: string, clusterName: string): Promise<MongodEndpoint>
+  /** Commands the cluster's MongoDB endpoint received, in order (empty before startMongod). */
+  mongodLog(groupId: string, clusterName: string): MongodCommandRecord[]
   close(): Promise<void>
 }

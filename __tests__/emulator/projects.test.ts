@@ -286,7 +286,7 @@ describe('OAuth', () => {
 
 describe('routing errors', () => {
   it.each([
-    ['/api/atlas/v2/groups/32b6e34b3d91647abb20e7b8/clusters', 404, 'RESOURCE_NOT_FOUND'],
+    ['/api/atlas/v2/groups/32b6e34b3d91647abb20e7b8/processes', 404, 'RESOURCE_NOT_FOUND'],
     ['/api/atlas/v2/groups/0123456789abcdef01234567/userSecurity', 404, 'GROUP_NOT_FOUND'],
     ['/api/atlas/v2/groups/not-a-group/userSecurity', 400, 'INVALID_GROUP_ID']
   ])('GET %s → %i %s', async (path, status, errorCode) => {

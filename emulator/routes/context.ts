@@ -15,6 +15,8 @@ export interface RouteContext {
   /** Raw pathname as received. */
   pathname: string
   now: Date
+  /** The API version the Accept header resolved to (v2 only). */
+  version?: string
   server: ServerResources
   /** Set by a 'corrupt-pem' fault: spoil the certs POST body this way. */
   corruptPem?: CorruptPemVariant
@@ -23,7 +25,9 @@ export interface RouteContext {
 export interface ServerResources {
   managedCa: CertificateAuthority
   certIds: CertIdSequence
-  options: Required<Pick<EmulatorOptions, 'certLimitPerUser' | 'keyAlgorithm' | 'maxPageSize'>>
+  options: Required<
+    Pick<EmulatorOptions, 'certLimitPerUser' | 'keyAlgorithm' | 'maxPageSize' | 'applyDelayMs'>
+  >
   /** Remembers a secret handed to a client (see Emulator.servedSecrets). */
   recordSecret(secret: string): void
 }

@@ -1,13 +1,14 @@
 import { sendEmpty, sendJson, type Exchange } from '../exchange.js'
 import { faultFromJson } from '../faults.js'
 import { atlasDate } from '../json.js'
-import type { Emulator } from '../types.js'
+import type { ClusterOptions, Emulator } from '../types.js'
 
 /**
  * /__emulator/* lets another process (tests driving `npm run emulator`) read the request log,
- * script faults and read a project's state. No auth, not recorded in the request log.
+ * script faults, read a project's state and add or tune clusters. No auth, not recorded in the
+ * request log.
  */
-export function handleControl(ex: Exchange, emulator: Emulator): void {
+export async function handleControl(ex: Exchange, emulator: Emulator): Promise<void> {
   const route = `${ex.method} ${ex.pathname}`
   if (route === 'GET /__emulator/requests') return sendJson(ex, 200, emulator.requests)
   if (route === 'DELETE /__emulator/requests') {
@@ -34,7 +35,61 @@ export function handleControl(ex: Exchange, emulator: Emulator): void {
       return sendJson(ex, 404, { error: (error as Error).message })
     }
   }
+  const clusters = /^\/__emulator\/groups\/([a-f0-9]{24})\/clusters(?:\/([^/]+))?$/.exec(
+    ex.pathname
+  )
+  if (clusters?.[1] && (ex.method === 'POST' || ex.method === 'PATCH')) {
+    try {
+      const body = jsonObject(ex.body)
+      const groupId = clusters[1]
+      const name = clusters[2] ? decodeURIComponent(clusters[2]) : String(body.name ?? '')
+      if (ex.method === 'POST' && !clusters[2]) {
+        emulator.addCluster(groupId, name, clusterOptions(body))
+        if (body.mongod === true) await emulator.startMongod(groupId, name)
+      } else if (ex.method === 'PATCH' && clusters[2]) {
+        if (body.mongod === true) await emulator.startMongod(groupId, name)
+        if (typeof body.applies === 'boolean')
+          emulator.setClusterApplies(groupId, name, body.applies)
+        if ('applyDelayMs' in body) {
+          emulator.setClusterApplyDelay(groupId, name, optionalNumber(body.applyDelayMs))
+        }
+      } else {
+        return sendJson(ex, 404, { error: `no control route ${route}` })
+      }
+      const summary = emulator.clusters(groupId).find(c => c.name === name)
+      return sendJson(ex, ex.method === 'POST' ? 201 : 200, summary)
+    } catch (error) {
+      return sendJson(ex, 400, { error: (error as Error).message })
+    }
+  }
   sendJson(ex, 404, { error: `no control route ${route}` })
+}
+
+function jsonObject(text: string): Record<string, unknown> {
+  const value = JSON.parse(text === '' ? '{}' : text) as unknown
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('body must be a JSON object')
+  }
+  return value as Record<string, unknown>
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !(value >= 0)) throw new Error('applyDelayMs must be >= 0')
+  return value
+}
+
+/** POST body: {name, flex?, applyDelayMs?, neverApplies?, mongod?} (mongod: start its endpoint). */
+function clusterOptions(body: Record<string, unknown>): ClusterOptions {
+  if (typeof body.name !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9-]*$/.test(body.name)) {
+    throw new Error('name must match ^[a-zA-Z0-9][a-zA-Z0-9-]*$')
+  }
+  const applyDelayMs = optionalNumber(body.applyDelayMs)
+  return {
+    flex: body.flex === true,
+    neverApplies: body.neverApplies === true,
+    ...(applyDelayMs !== undefined ? { applyDelayMs } : {})
+  }
 }
 
 function groupSnapshot(emulator: Emulator, groupId: string): unknown {
@@ -56,6 +111,7 @@ function groupSnapshot(emulator: Emulator, groupId: string): unknown {
     users,
     certificates,
     customerX509: emulator.customerX509(groupId),
-    restarts: emulator.restarts(groupId)
+    restarts: emulator.restarts(groupId),
+    clusters: emulator.clusters(groupId)
   }
 }

@@ -37,6 +37,8 @@ export function createUser(ctx: RouteContext): Reply {
     )
   }
   const user = normalizeUser(ctx.project.groupId, input)
+  const nowMs = ctx.now.getTime()
+  ctx.project.scheduleUserChange(user, undefined, nowMs, ctx.server.options.applyDelayMs)
   ctx.project.putUser(user)
   return { status: 201, json: userView(ctx, user) }
 }
@@ -59,6 +61,8 @@ export function getUser(ctx: RouteContext): Reply {
 
 export function deleteUser(ctx: RouteContext): Reply {
   const user = existingUser(ctx)
+  const nowMs = ctx.now.getTime()
+  ctx.project.scheduleUserChange(user, user, nowMs, ctx.server.options.applyDelayMs)
   ctx.project.deleteUser(user.databaseName, user.username)
   return { status: 204 }
 }

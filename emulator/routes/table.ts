@@ -1,4 +1,11 @@
 import { createCertificate, listCertificates } from './certs.js'
+import {
+  CLUSTER_VERSIONS,
+  FLEX_VERSION,
+  getClusterStatus,
+  listClusters,
+  listFlexClusters
+} from './clusters.js'
 import type { Handler } from './context.js'
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './databaseUsers.js'
 import { disableCustomerX509, getUserSecurity, updateUserSecurity } from './userSecurity.js'
@@ -7,6 +14,8 @@ export interface Route {
   /** Segments after /groups/{groupId}; ':name' captures a percent-decoded segment. */
   pattern: string[]
   methods: Record<string, Handler>
+  /** API versions served, ascending; default 2023-01-01 only. */
+  versions?: string[]
 }
 
 /** v2 routes, most specific first (a user named "certs" loses to the certs route, as on Atlas). */
@@ -21,7 +30,10 @@ export const v2Routes: Route[] = [
     methods: { GET: getUser, PATCH: updateUser, DELETE: deleteUser }
   },
   { pattern: ['userSecurity'], methods: { GET: getUserSecurity, PATCH: updateUserSecurity } },
-  { pattern: ['userSecurity', 'customerX509'], methods: { DELETE: disableCustomerX509 } }
+  { pattern: ['userSecurity', 'customerX509'], methods: { DELETE: disableCustomerX509 } },
+  { pattern: ['clusters'], methods: { GET: listClusters }, versions: CLUSTER_VERSIONS },
+  { pattern: ['clusters', ':clusterName', 'status'], methods: { GET: getClusterStatus } },
+  { pattern: ['flexClusters'], methods: { GET: listFlexClusters }, versions: [FLEX_VERSION] }
 ]
 
 /** Legacy v1.0: only the certs route, so the seed document's curl command runs verbatim. */
