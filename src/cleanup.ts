@@ -1,7 +1,9 @@
 import { parseCommonConfig } from './inputs/common.js'
 import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
 import { isFromRun } from './operations/ephemeral-labels.js'
-import { STATE } from './operations/operation.js'
+import type { AccessToken } from './atlas/auth/oauth.js'
+import type { ActionIO } from './io.js'
+import { STATE, type OperationContext } from './operations/operation.js'
 import { describeFailure } from './report.js'
 import {
   defaultDependencies,
@@ -37,60 +39,92 @@ export async function removeCertificateFile(
  */
 export async function removeEphemeralUser(
   state: EphemeralUserState,
-  deps: RunDependencies
+  ctx: OperationContext
 ): Promise<void> {
-  const { io } = deps
+  const { api, io } = ctx
+  if (!state.confirmed) {
+    const existing = await api.getUser(state.groupId, state.username)
+    if (!existing) {
+      io.info(`The ephemeral user ${state.username} was never created; nothing to delete.`)
+      return
+    }
+    if (!isFromRun(existing, state.githubRun)) {
+      io.info(`${state.username} exists but was not created by this run; it is left untouched.`)
+      return
+    }
+  }
+  const deleted = await api.deleteUser(state.groupId, state.username)
+  io.info(
+    deleted
+      ? `Deleted the ephemeral user ${state.username} ($external) from project ${state.groupId}.`
+      : `The ephemeral user ${state.username} was already gone.`
+  )
+}
+
+function userNotDeleted(state: EphemeralUserState, error: unknown, io: ActionIO): void {
+  const { title, message } = describeFailure(error)
+  io.fail(
+    `The ephemeral database user ${state.username} in project ${state.groupId} could not be deleted and still holds a live credential (${title}: ${message}). Delete it with operation delete-user, or let prune-ephemeral-users remove it after its expires-at label.`,
+    `Ephemeral user not deleted: ${state.username}`
+  )
+}
+
+function readJsonState<T>(text: string, valid: (value: T) => boolean): T | undefined {
   try {
-    maskSecretInputs(deps)
-    const config = { ...parseCommonConfig(deps.readInput, deps.env), groupId: state.groupId }
-    await withOperationContext(config, deps, async ctx => {
-      if (!state.confirmed) {
-        const existing = await ctx.api.getUser(state.groupId, state.username)
-        if (!existing) {
-          io.info(`The ephemeral user ${state.username} was never created; nothing to delete.`)
-          return
-        }
-        if (!isFromRun(existing, state.githubRun)) {
-          io.info(`${state.username} exists but was not created by this run; it is left untouched.`)
-          return
-        }
-      }
-      const deleted = await ctx.api.deleteUser(state.groupId, state.username)
-      io.info(
-        deleted
-          ? `Deleted the ephemeral user ${state.username} ($external) from project ${state.groupId}.`
-          : `The ephemeral user ${state.username} was already gone.`
-      )
-    })
-  } catch (error) {
-    const { title, message } = describeFailure(error)
-    io.fail(
-      `The ephemeral database user ${state.username} in project ${state.groupId} could not be deleted and still holds a live credential (${title}: ${message}). Delete it with operation delete-user, or let prune-ephemeral-users remove it after its expires-at label.`,
-      `Ephemeral user not deleted: ${state.username}`
-    )
+    const value = JSON.parse(text) as T
+    return value && valid(value) ? value : undefined
+  } catch {
+    return undefined
   }
 }
 
-function readUserState(text: string): EphemeralUserState | undefined {
+/**
+ * The Atlas side of the post step: the ephemeral user, then (last, also after a failure) the
+ * revocation of the job's access token.
+ */
+async function cleanUpAtlas(
+  user: EphemeralUserState | undefined,
+  token: AccessToken | undefined,
+  deps: RunDependencies
+): Promise<void> {
   try {
-    const state = JSON.parse(text) as EphemeralUserState
-    return typeof state.username === 'string' && typeof state.groupId === 'string'
-      ? state
-      : undefined
-  } catch {
-    return undefined
+    maskSecretInputs(deps)
+    const common = parseCommonConfig(deps.readInput, deps.env)
+    await withOperationContext(
+      user ? { ...common, groupId: user.groupId } : common,
+      deps,
+      async ctx => {
+        if (user) await removeEphemeralUser(user, ctx)
+      },
+      { accessToken: { handOver: false, handedOver: token } }
+    )
+  } catch (error) {
+    if (user) return userNotDeleted(user, error, deps.io)
+    const { title, message } = describeFailure(error)
+    deps.io.warning(
+      `Could not revoke the service account's access token (${title}: ${message}). It stays active until it expires.`,
+      'Access token not revoked'
+    )
   }
 }
 
 /** The post step: runs after the job's steps, also when the main step failed or was cancelled. */
 export async function runPost(overrides: Partial<RunDependencies> = {}): Promise<void> {
   const deps = { ...defaultDependencies(), ...overrides }
-  const userState = readUserState(deps.io.getState(STATE.ephemeralUser))
-  const file = deps.io.getState(STATE.certificateFile)
+  const { io } = deps
+  const user = readJsonState<EphemeralUserState>(
+    io.getState(STATE.ephemeralUser),
+    state => typeof state.username === 'string' && typeof state.groupId === 'string'
+  )
+  const token = readJsonState<AccessToken>(
+    io.getState(STATE.accessToken),
+    state => typeof state.value === 'string' && typeof state.expiresAt === 'number'
+  )
+  const file = io.getState(STATE.certificateFile)
   // The user first: it is the live credential. The file goes even if that fails.
-  if (userState) await removeEphemeralUser(userState, deps)
+  if (user || token) await cleanUpAtlas(user, token, deps)
   if (file) await removeCertificateFile(file, deps)
-  if (!userState && !file) deps.io.debug('Nothing to clean up.')
+  if (!user && !token && !file) io.debug('Nothing to clean up.')
 }
 
 /** The name `@github/local-action` and the post entry call. */

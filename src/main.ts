@@ -17,12 +17,10 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<voi
     const operation = findOperation(deps.readInput('operation'), DEFAULTS.operation)
     const common = parseCommonConfig(deps.readInput, deps.env)
     const config = operation.parse(deps.readInput)
-    await withOperationContext(
-      common,
-      deps,
-      ctx => operation.run(config, ctx),
-      operation.parallelRequests
-    )
+    await withOperationContext(common, deps, ctx => operation.run(config, ctx), {
+      parallelRequests: operation.parallelRequests,
+      accessToken: { handOver: true }
+    })
   } catch (error) {
     await reportFailure(error, deps.io)
   }

@@ -4,13 +4,14 @@ import { HttpAtlasApi, type AtlasApi } from './atlas/api.js'
 import { AtlasClient } from './atlas/client.js'
 import { createDispatcher } from './atlas/dispatcher.js'
 import { Budget } from './atlas/transport.js'
+import type { AccessToken } from './atlas/auth/oauth.js'
 import { nodeFileSystem, type FileSystem } from './certificate/file.js'
 import { systemClock, type Clock } from './clock.js'
 import type { CommonConfig } from './inputs/common.js'
 import { secretCredentialValues } from './inputs/credentials.js'
 import type { Environment, InputReader } from './inputs/inputs.js'
 import { coreIO, type ActionIO } from './io.js'
-import type { OperationContext } from './operations/operation.js'
+import { STATE, type OperationContext } from './operations/operation.js'
 
 export const USER_AGENT = 'atlas-x509-action/1.0.0'
 
@@ -42,6 +43,16 @@ export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput'
   for (const value of secretCredentialValues(deps.readInput, deps.env)) deps.io.setSecret(value)
 }
 
+export interface SessionOptions {
+  /** Requests sent in parallel at most (one keep-alive connection each). */
+  parallelRequests?: number
+  /**
+   * A service account's access token: the main step hands it to the post step through state; the
+   * post step reuses it and revokes every token of the job at its end.
+   */
+  accessToken: { handOver: true } | { handOver: false; handedOver: AccessToken | undefined }
+}
+
 /**
  * Runs work with an operation context: one Atlas client for the step, its dispatcher closed
  * afterwards so idle keep-alive connections do not hold the step open.
@@ -50,8 +61,9 @@ export async function withOperationContext<T>(
   config: CommonConfig,
   deps: RunDependencies,
   work: (ctx: OperationContext) => Promise<T>,
-  parallelRequests = 1
+  session: SessionOptions = { accessToken: { handOver: true } }
 ): Promise<T> {
+  const parallelRequests = session.parallelRequests ?? 1
   const budget = new Budget(config.timeoutSeconds, deps.clock)
   const dispatcher =
     deps.dispatcher ??
@@ -59,20 +71,26 @@ export async function withOperationContext<T>(
       connections: parallelRequests,
       remainingMs: () => budget.remainingMs()
     })
-  const api: AtlasApi = new HttpAtlasApi(
-    new AtlasClient({
-      baseUrl: config.baseUrl,
-      credentials: config.credentials,
-      dispatcher,
-      budget,
-      maxRetries: config.maxRetries,
-      clock: deps.clock,
-      registerSecret: value => deps.io.setSecret(value),
-      debug: message => deps.io.debug(message),
-      notice: message => deps.io.notice(message, 'Atlas rate limit'),
-      userAgent: USER_AGENT
-    })
-  )
+  const tokenHandling = session.accessToken
+  const client = new AtlasClient({
+    baseUrl: config.baseUrl,
+    credentials: config.credentials,
+    dispatcher,
+    budget,
+    maxRetries: config.maxRetries,
+    clock: deps.clock,
+    registerSecret: value => deps.io.setSecret(value),
+    debug: message => deps.io.debug(message),
+    notice: message => deps.io.notice(message, 'Atlas rate limit'),
+    userAgent: USER_AGENT,
+    ...(tokenHandling.handOver
+      ? {
+          onAccessToken: token =>
+            deps.io.saveState(STATE.accessToken, JSON.stringify(token satisfies AccessToken))
+        }
+      : { handedOverToken: tokenHandling.handedOver })
+  })
+  const api: AtlasApi = new HttpAtlasApi(client)
   try {
     return await work({
       groupId: config.groupId,
@@ -84,7 +102,21 @@ export async function withOperationContext<T>(
       clock: deps.clock
     })
   } finally {
+    if (!tokenHandling.handOver) await revokeAccessTokens(client, deps)
     deps.io.debug(`Atlas HTTP requests sent: ${api.requestCount}`)
     if (!deps.dispatcher) await dispatcher.destroy().catch(() => undefined)
+  }
+}
+
+/** The post step's last call: no access token of the job is left active (a warning if one is). */
+async function revokeAccessTokens(client: AtlasClient, deps: RunDependencies): Promise<void> {
+  try {
+    const revoked = await client.revokeAccessTokens()
+    if (revoked > 0) deps.io.info(`Revoked the service account's access token (${revoked}).`)
+  } catch (error) {
+    deps.io.warning(
+      `Could not revoke the service account's access token: ${(error as Error).message} It stays active until it expires (1 hour after it was issued) and counts against the service account's limit of 100 active tokens.`,
+      'Access token not revoked'
+    )
   }
 }

@@ -51,6 +51,8 @@ interface Timed extends StepResult {
   realMs: number
   /** What the fake clock was asked to wait in the main step. */
   sleptMs: number
+  /** The requests of the main step (the post step's token revocation comes after). */
+  requests: ReturnType<typeof atlasRequests>
 }
 
 /** create-certificate for ci-user as one job (main + post); records the row of the README table. */
@@ -68,9 +70,15 @@ async function certificateJob(
   const main = await target.step('main', { inputs, clock, runnerTemp, ...options })
   const realMs = Date.now() - started
   const sleptMs = clock.offsetMs
-  const requests = atlasRequests(target.emulator).length
+  const mainRequests = [...atlasRequests(target.emulator)]
+  const requests = mainRequests.length
   const post = await target.step('post', { inputs, state: main.state, runnerTemp, ...options })
   expect(post.exitCode).toBe(0)
+  // A service account's token, if the main step got one, is revoked by the post step.
+  const revokes = atlasRequests(target.emulator)
+    .slice(requests)
+    .filter(r => r.path === '/api/oauth/revoke')
+  expect(revokes).toHaveLength(main.state['atlas-access-token'] ? 1 : 0)
   expect(filesIn(runnerTemp)).toEqual([])
   if (main.outputs['certificate-file'])
     expect(post.info).toContain(`Removed the certificate file ${main.outputs['certificate-file']}.`)
@@ -78,7 +86,7 @@ async function certificateJob(
   table.push(
     `| ${fault} | ${outcome} | ${requests} | ${((realMs + sleptMs) / 1000).toFixed(1)} s |`
   )
-  return { ...main, realMs, sleptMs }
+  return { ...main, realMs, sleptMs, requests: mainRequests }
 }
 
 const certsPath = /\/certs$/
@@ -107,7 +115,7 @@ describe('fault suite', () => {
         )
       })
     ])
-    expect(atlasRequests(atlas.emulator).map(r => r.status)).toEqual([200, 429, 201])
+    expect(main.requests.map(r => r.status)).toEqual([200, 429, 201])
   })
 
   it('429 RATE_LIMITED_TOKEN_BUCKET with Retry-After as an HTTP date, then success', async () => {
@@ -130,7 +138,7 @@ describe('fault suite', () => {
     expect(main.clock.sleeps).toHaveLength(1)
     expect(main.clock.sleeps[0]).toBeGreaterThan(900)
     expect(main.clock.sleeps[0]).toBeLessThanOrEqual(2000)
-    expect(atlasRequests(atlas.emulator).map(r => r.status)).toEqual([401, 429, 201])
+    expect(main.requests.map(r => r.status)).toEqual([401, 429, 201])
   })
 
   it('503 twice, then success: exponential backoff with jitter', async () => {
@@ -150,7 +158,7 @@ describe('fault suite', () => {
     expect(main.clock.sleeps[0]).toBeGreaterThanOrEqual(0)
     expect(main.clock.sleeps[0]).toBeLessThan(1000)
     expect(main.clock.sleeps[1]).toBeLessThan(2000)
-    expect(atlasRequests(atlas.emulator).map(r => r.status)).toEqual([200, 503, 503, 201])
+    expect(main.requests.map(r => r.status)).toEqual([200, 503, 503, 201])
   })
 
   it('a dropped connection, then success', async () => {
@@ -161,7 +169,7 @@ describe('fault suite', () => {
       'api-key'
     )
     expect(main.exitCode).toBe(0)
-    expect(atlasRequests(atlas.emulator).map(r => r.status)).toEqual([401, 0, 201])
+    expect(main.requests.map(r => r.status)).toEqual([401, 0, 201])
     expect(main.clock.sleeps).toHaveLength(1)
     expect(main.clock.sleeps[0]).toBeLessThan(1000)
     expect(main.debug.some(line => /retry 1 of 4 in \d+ ms/.test(line))).toBe(true)
@@ -184,7 +192,7 @@ describe('fault suite', () => {
     expect(main.errors).toEqual([
       expect.objectContaining({ title: 'Atlas UNEXPECTED_ERROR (HTTP 500)' })
     ])
-    expect(atlasRequests(atlas.emulator).filter(r => r.status === 500)).toHaveLength(3)
+    expect(main.requests.filter(r => r.status === 500)).toHaveLength(3)
     expect(main.clock.sleeps).toHaveLength(2)
   })
 
@@ -233,7 +241,7 @@ describe('fault suite', () => {
       })
     ])
     expect(main.clock.sleeps).toEqual([])
-    expect(atlasRequests(atlas.emulator).filter(r => r.status === 429)).toHaveLength(1)
+    expect(main.requests.filter(r => r.status === 429)).toHaveLength(1)
   })
 
   it('an HTML 502 from a proxy: Atlas API unreachable, after the retries, page not echoed', async () => {
@@ -252,7 +260,7 @@ describe('fault suite', () => {
       }
     ])
     expect(main.log).not.toMatch(/<html/i)
-    expect(atlasRequests(atlas.emulator).filter(r => r.status === 502)).toHaveLength(2)
+    expect(main.requests.filter(r => r.status === 502)).toHaveLength(2)
   })
 
   it('a 429 from the token endpoint, then success', async () => {
@@ -270,9 +278,7 @@ describe('fault suite', () => {
     )
     expect(main.exitCode).toBe(0)
     expect(
-      atlasRequests(atlas.emulator).map(
-        r => `${r.path.startsWith('/api/oauth') ? 'token' : 'certs'} ${r.status}`
-      )
+      main.requests.map(r => `${r.path.startsWith('/api/oauth') ? 'token' : 'certs'} ${r.status}`)
     ).toEqual(['token 429', 'token 200', 'certs 201'])
     expect(main.clock.sleeps).toEqual([1000])
   })
@@ -281,7 +287,7 @@ describe('fault suite', () => {
     atlas.emulator.fault({ path: certsPath, kind: 'stale-nonce' })
     const main = await certificateJob('Digest nonce answered `stale=true`', atlas, 'api-key')
     expect(main.exitCode).toBe(0)
-    expect(atlasRequests(atlas.emulator).map(r => r.status)).toEqual([401, 401, 201])
+    expect(main.requests.map(r => r.status)).toEqual([401, 401, 201])
   })
 
   it('a redirect is not followed: an error naming the host, credentials sent nowhere else', async () => {
@@ -299,7 +305,7 @@ describe('fault suite', () => {
         message: expect.stringMatching(/redirect to login\.example\.net/)
       }
     ])
-    expect(atlasRequests(atlas.emulator)).toHaveLength(2)
+    expect(main.requests).toHaveLength(2)
   })
 
   it('an untrusted TLS certificate fails at once (no retries) and says how to trust a CA', async () => {

@@ -36,6 +36,10 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
   const secrets = () => [
     emulator.credentials.privateKey,
     emulator.credentials.clientSecret,
+    // The Basic credential of the token endpoint carries the client secret in base64.
+    Buffer.from(`${emulator.credentials.clientId}:${emulator.credentials.clientSecret}`).toString(
+      'base64'
+    ),
     ...emulator.servedSecrets()
   ]
   const atlas: Atlas = {

@@ -173,6 +173,24 @@ function resultOf(io: RecordingIO, clock: FakeClock): StepResult {
   }
 }
 
+/**
+ * The service account's access token, handed to the post step in state by design: allowed there
+ * and nowhere else, and only as the exact `{value, expiresAt}` record.
+ */
+export function isAccessTokenHandOver(name: string, value: string): boolean {
+  if (name !== 'atlas-access-token') return false
+  try {
+    const record = JSON.parse(value) as Record<string, unknown>
+    return (
+      Object.keys(record).sort().join(',') === 'expiresAt,value' &&
+      typeof record.value === 'string' &&
+      typeof record.expiresAt === 'number'
+    )
+  } catch {
+    return false
+  }
+}
+
 /** The text of an event as the runner would carry it somewhere visible ('' for setSecret). */
 function visibleText(event: IOEvent, certificateOutputAllowed: boolean): string {
   switch (event.kind) {
@@ -181,7 +199,7 @@ function visibleText(event: IOEvent, certificateOutputAllowed: boolean): string 
     case 'setOutput':
       return event.name === 'certificate' && certificateOutputAllowed ? '' : event.value
     case 'saveState':
-      return event.value
+      return isAccessTokenHandOver(event.name, event.value) ? '' : event.value
     case 'summary':
       return [event.heading, ...event.rows.flat()].join('\n')
     case 'fail':
@@ -276,6 +294,10 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
   const secrets = () => [
     emulator.credentials.privateKey,
     emulator.credentials.clientSecret,
+    // The Basic credential of the token endpoint carries the client secret in base64.
+    Buffer.from(`${emulator.credentials.clientId}:${emulator.credentials.clientSecret}`).toString(
+      'base64'
+    ),
     ...emulator.servedSecrets()
   ]
   const atlas: InProcessAtlas = {

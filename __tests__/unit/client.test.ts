@@ -176,7 +176,8 @@ describe('AtlasClient with a service account (OAuth)', () => {
     await client.call('GET', '/a')
     await client.call('GET', '/b')
     expect(tokenRequests).toBe(1)
-    expect(secrets).toEqual(['tok-123'])
+    // The Basic credential (client id and secret in base64) first, before any request; then the token.
+    expect(secrets).toEqual([Buffer.from('id:mdb_sa_sk_s').toString('base64'), 'tok-123'])
     expect(client.requestCount).toBe(3)
   })
 

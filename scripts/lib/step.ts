@@ -191,6 +191,19 @@ export async function runStep(
   }
 }
 
+function isAccessTokenRecord(value: string): boolean {
+  try {
+    const record = JSON.parse(value) as Record<string, unknown>
+    return (
+      Object.keys(record).sort().join(',') === 'expiresAt,value' &&
+      typeof record.value === 'string' &&
+      typeof record.expiresAt === 'number'
+    )
+  } catch {
+    return false
+  }
+}
+
 /**
  * Where a secret shows up in what a step printed or wrote, other than inside an ::add-mask::
  * command (and the `certificate` output when the run asked for it). Empty means no leak.
@@ -208,11 +221,16 @@ export function findLeaks(
   if (options.certificateOutputAllowed && result.outputs.certificate !== undefined) {
     output = output.replace(result.outputs.certificate, '')
   }
+  // The service account's access token goes to the post step in state by design, as a
+  // `{value, expiresAt}` record under one name: allowed there and nowhere else.
+  let state = result.files.state
+  const handOver = result.state['atlas-access-token']
+  if (handOver !== undefined && isAccessTokenRecord(handOver)) state = state.replace(handOver, '')
   const places: Record<string, string> = {
     stdout,
     stderr: result.stderr,
     'step summary': result.files.summary,
-    'state file': result.files.state,
+    'state file': state,
     'output file': output
   }
   const leaks: string[] = []

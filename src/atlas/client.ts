@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
 import { BearerAuth, DigestAuth, type AuthMethod, type Credentials } from './auth/methods.js'
-import { ClientCredentialsTokenSource } from './auth/oauth.js'
+import { ClientCredentialsTokenSource, type AccessToken } from './auth/oauth.js'
 import { AtlasUnreachableError, errorForAnswer } from './errors.js'
 import { DEFAULT_BACKOFF, withRetries, type Retrier, type RetryPolicy } from './retry.js'
 import { Budget, Transport, type HttpRequest, type HttpResponse } from './transport.js'
@@ -22,6 +22,10 @@ export interface AtlasClientOptions {
   registerSecret(value: string): void
   random?: () => number
   userAgent?: string
+  /** Service accounts: a token the main step obtained, for the post step to reuse. */
+  handedOverToken?: AccessToken
+  /** Service accounts: called with each new access token (the main step hands it over). */
+  onAccessToken?(token: AccessToken): void
 }
 
 export interface CallOptions {
@@ -45,6 +49,7 @@ export class AtlasClient {
   private readonly transport: Transport
   private readonly retrier: Retrier
   private readonly auth: AuthMethod
+  private readonly tokens: ClientCredentialsTokenSource | undefined
 
   constructor(options: AtlasClientOptions) {
     const budget = options.budget
@@ -67,18 +72,28 @@ export class AtlasClient {
       baseUrl: options.baseUrl
     }
     const credentials = options.credentials
-    this.auth =
-      credentials.kind === 'api-key'
-        ? new DigestAuth(credentials.publicKey, credentials.privateKey)
-        : new BearerAuth(
-            new ClientCredentialsTokenSource(
-              credentials.clientId,
-              credentials.clientSecret,
-              this.transport,
-              this.retrier,
-              options.registerSecret
-            )
-          )
+    if (credentials.kind === 'api-key') {
+      this.auth = new DigestAuth(credentials.publicKey, credentials.privateKey)
+    } else {
+      this.tokens = new ClientCredentialsTokenSource(
+        credentials.clientId,
+        credentials.clientSecret,
+        this.transport,
+        this.retrier,
+        {
+          clock: options.clock,
+          registerSecret: options.registerSecret,
+          handedOver: options.handedOverToken,
+          onToken: options.onAccessToken
+        }
+      )
+      this.auth = new BearerAuth(this.tokens)
+    }
+  }
+
+  /** Revokes the service account's access tokens this step used (none for an API key). */
+  revokeAccessTokens(): Promise<number> {
+    return this.tokens ? this.tokens.revokeAll() : Promise.resolve(0)
   }
 
   get requestCount(): number {

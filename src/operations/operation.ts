@@ -30,5 +30,7 @@ export interface Operation<Config> {
 /** State saved by the main step for the post step. */
 export const STATE = {
   certificateFile: 'certificate-file',
-  ephemeralUser: 'ephemeral-user'
+  ephemeralUser: 'ephemeral-user',
+  /** The service account's access token, masked, for the post step to reuse and revoke. */
+  accessToken: 'atlas-access-token'
 } as const

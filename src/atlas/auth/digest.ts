@@ -108,6 +108,11 @@ export class DigestSigner {
     return this.challenge !== undefined
   }
 
+  /** True when the last request signed reused a nonce an earlier request had used (nc above 1). */
+  get reusedNonce(): boolean {
+    return this.nonceCount > 1
+  }
+
   accept(challenge: DigestChallenge): void {
     this.challenge = challenge
     this.nonceCount = 0

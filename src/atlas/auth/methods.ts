@@ -35,8 +35,9 @@ export class DigestAuth implements AuthMethod {
   ): boolean {
     const challenge = parseDigestChallenge(wwwAuthenticate)
     if (!challenge) return false
-    // First contact, or the nonce went stale: take the new challenge. Otherwise the key was refused.
-    if (!sentAuthorization || challenge.stale) {
+    // First contact, a stale nonce, or a refused reuse of a nonce (servers need not accept one,
+    // stale flag or not): take the new challenge. A fresh nonce refused means the key is wrong.
+    if (!sentAuthorization || challenge.stale || this.signer.reusedNonce) {
       this.signer.accept(challenge)
       return true
     }

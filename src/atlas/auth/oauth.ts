@@ -1,4 +1,5 @@
-import { AtlasUnreachableError, errorForAnswer } from '../errors.js'
+import type { Clock } from '../../clock.js'
+import { AtlasProtocolError, errorForAnswer } from '../errors.js'
 import { withRetries, type Retrier } from '../retry.js'
 import type { Transport } from '../transport.js'
 
@@ -15,21 +16,38 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
 }
 
 export const TOKEN_PATH = '/api/oauth/token'
+export const REVOKE_PATH = '/api/oauth/revoke'
 export const TOKEN_REQUEST_BODY = 'grant_type=client_credentials'
+/** Atlas's documented token lifetime, when an answer does not say. */
+const DEFAULT_LIFETIME_SECONDS = 3600
+/** A token handed over from the main step is reused only while it has this long left. */
+export const MIN_REUSE_MS = 60_000
+
+/** An access token and when it expires (epoch ms). */
+export interface AccessToken {
+  value: string
+  expiresAt: number
+}
 
 /** Reads the access token from a 200 token response, or throws if the body has none. */
-export function readAccessToken(body: string): string {
+export function readAccessToken(body: string, now: number): AccessToken {
   let parsed: unknown
   try {
     parsed = JSON.parse(body)
   } catch {
-    throw new Error('the token endpoint answered 200 with a body that is not JSON')
+    throw new AtlasProtocolError(
+      'The token endpoint answered 200 with a body that is not JSON: is base-url an Atlas origin?'
+    )
   }
-  const token = (parsed as { access_token?: unknown } | null)?.access_token
-  if (typeof token !== 'string' || token.length === 0) {
-    throw new Error('the token endpoint answered 200 without an access_token')
+  const doc = (parsed ?? {}) as { access_token?: unknown; expires_in?: unknown }
+  if (typeof doc.access_token !== 'string' || doc.access_token.length === 0) {
+    throw new AtlasProtocolError('The token endpoint answered 200 without an access_token.')
   }
-  return token
+  const lifetime =
+    typeof doc.expires_in === 'number' && doc.expires_in > 0
+      ? doc.expires_in
+      : DEFAULT_LIFETIME_SECONDS
+  return { value: doc.access_token, expiresAt: now + lifetime * 1000 }
 }
 
 /** Where Bearer auth gets its token from. */
@@ -37,54 +55,104 @@ export interface TokenSource {
   token(): Promise<string>
 }
 
+export interface TokenSourceOptions {
+  clock: Clock
+  /** Registers a value with the runner's log masking (the Basic credential, each token). */
+  registerSecret(value: string): void
+  /** A token the main step obtained, for the post step to reuse. */
+  handedOver?: AccessToken
+  /** Called with each new token, so the main step can hand it to the post step. */
+  onToken?(token: AccessToken): void
+}
+
 /**
- * One token per step from the service account's token endpoint, fetched on first use: the
- * endpoint is rate-limited, and a service account holds a limited number of active tokens.
+ * One token per job from the service account's token endpoint: fetched on first use, handed from
+ * the main step to the post step, revoked there. The endpoint is rate-limited, and a service
+ * account holds at most 100 active tokens.
  */
 export class ClientCredentialsTokenSource implements TokenSource {
-  private pending: Promise<string> | undefined
+  private current: AccessToken | undefined
+  private pending: Promise<AccessToken> | undefined
+  /** Every token this step used: the post step revokes them all. */
+  private readonly used = new Map<string, AccessToken>()
+  private readonly basic: string
 
   constructor(
-    private readonly clientId: string,
-    private readonly clientSecret: string,
+    clientId: string,
+    clientSecret: string,
     private readonly transport: Transport,
     private readonly retrier: Retrier,
-    /** Registers the token with the runner's log masking. */
-    private readonly registerSecret: (value: string) => void
-  ) {}
-
-  token(): Promise<string> {
-    this.pending ??= this.fetch().catch(error => {
-      this.pending = undefined
-      throw error
-    })
-    return this.pending
+    private readonly options: TokenSourceOptions
+  ) {
+    this.basic = basicAuthorization(clientId, clientSecret)
+    // The Basic credential carries the client secret in another encoding: mask it before any request.
+    options.registerSecret(this.basic.slice('Basic '.length))
+    const handed = options.handedOver
+    if (handed) {
+      options.registerSecret(handed.value)
+      this.used.set(handed.value, handed)
+      if (handed.expiresAt - options.clock.now() >= MIN_REUSE_MS) this.current = handed
+    }
   }
 
-  private async fetch(): Promise<string> {
-    const label = `POST ${TOKEN_PATH}`
-    const response = await withRetries(label, 'retry-safe', this.retrier, () =>
-      this.transport.send({
-        method: 'POST',
-        target: TOKEN_PATH,
-        headers: {
-          authorization: basicAuthorization(this.clientId, this.clientSecret),
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json'
-        },
-        body: TOKEN_REQUEST_BODY
-      })
+  /** The token in use, if any (what the main step hands over). */
+  get accessToken(): AccessToken | undefined {
+    return this.current
+  }
+
+  async token(): Promise<string> {
+    if (this.current && this.current.expiresAt - this.options.clock.now() > 0)
+      return this.current.value
+    this.pending ??= this.fetch().finally(() => (this.pending = undefined))
+    return (await this.pending).value
+  }
+
+  /** Revokes every token this step used; answers how many. */
+  async revokeAll(): Promise<number> {
+    let revoked = 0
+    for (const token of this.used.values()) {
+      const response = await withRetries(`POST ${REVOKE_PATH}`, 'retry-safe', this.retrier, () =>
+        this.transport.send(
+          this.form(
+            REVOKE_PATH,
+            `token=${encodeURIComponent(token.value)}&token_type_hint=access_token`
+          )
+        )
+      )
+      if (response.status < 200 || response.status >= 300)
+        throw errorForAnswer(response, this.transport.baseUrl)
+      revoked += 1
+    }
+    this.used.clear()
+    this.current = undefined
+    return revoked
+  }
+
+  private form(target: string, body: string) {
+    return {
+      method: 'POST',
+      target,
+      headers: {
+        authorization: this.basic,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json'
+      },
+      body
+    }
+  }
+
+  private async fetch(): Promise<AccessToken> {
+    const response = await withRetries(`POST ${TOKEN_PATH}`, 'retry-safe', this.retrier, () =>
+      this.transport.send(this.form(TOKEN_PATH, TOKEN_REQUEST_BODY))
     )
     if (response.status < 200 || response.status >= 300) {
       throw errorForAnswer(response, this.transport.baseUrl)
     }
-    let token: string
-    try {
-      token = readAccessToken(response.text)
-    } catch (error) {
-      throw new AtlasUnreachableError(`Service account token: ${(error as Error).message}`)
-    }
-    this.registerSecret(token)
+    const token = readAccessToken(response.text, this.options.clock.now())
+    this.options.registerSecret(token.value)
+    this.used.set(token.value, token)
+    this.current = token
+    this.options.onToken?.(token)
     return token
   }
 }
