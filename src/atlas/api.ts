@@ -161,12 +161,9 @@ export class HttpAtlasApi implements AtlasApi {
       )
       return true
     } catch (error) {
-      if (
-        error instanceof AtlasApiError &&
-        error.status === 404 &&
-        error.errorCode !== 'GROUP_NOT_FOUND'
-      )
-        return false
+      // Only Atlas saying the user does not exist means it is gone: a 404 for a wrong path or
+      // project (RESOURCE_NOT_FOUND, GROUP_NOT_FOUND) says nothing about the user.
+      if (isCode(error, 404, 'USERNAME_NOT_FOUND')) return false
       throw error
     }
   }

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
 import { BearerAuth, DigestAuth, type AuthMethod, type Credentials } from './auth/methods.js'
 import { ClientCredentialsTokenSource, type AccessToken } from './auth/oauth.js'
-import { AtlasUnreachableError, errorForAnswer } from './errors.js'
+import { AtlasProtocolError, errorForAnswer } from './errors.js'
 import { DEFAULT_BACKOFF, withRetries, type Retrier, type RetryPolicy } from './retry.js'
 import { Budget, Transport, type HttpRequest, type HttpResponse } from './transport.js'
 
@@ -138,8 +138,8 @@ export class AtlasClient {
     try {
       return parse(response.text) as T
     } catch {
-      throw new AtlasUnreachableError(
-        `${method} ${path} answered ${response.status} with a body that is not JSON`
+      throw new AtlasProtocolError(
+        `${method} ${path} answered ${response.status} with a body that is not JSON: an answer that is not Atlas's (a proxy's page?). Check base-url and any proxy in between.`
       )
     }
   }

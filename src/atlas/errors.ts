@@ -32,6 +32,16 @@ export class OutcomeUnknownError extends AtlasUnreachableError {
   }
 }
 
+/** The HTTPS proxy refused to open a tunnel to Atlas (its answer to CONNECT was not 200). */
+export class ProxyRefusedError extends AtlasUnreachableError {
+  constructor(readonly proxyStatus: number) {
+    super(
+      `The proxy refused to open a tunnel to Atlas: it answered CONNECT with HTTP ${proxyStatus}${proxyStatus === 407 ? ' (Proxy Authentication Required: put the proxy credentials in HTTPS_PROXY as http://user:password@host:port)' : ''}. Check HTTPS_PROXY/HTTP_PROXY, and NO_PROXY if Atlas should be reached directly. Not retried.`
+    )
+    this.name = 'ProxyRefusedError'
+  }
+}
+
 /** Atlas answered, but not in a way this action can use (an unsupported Digest challenge, say). */
 export class AtlasProtocolError extends Error {
   constructor(message: string) {

@@ -3,7 +3,9 @@ import type { AtlasApiError } from './errors.js'
 const CREDENTIALS_HINT =
   'Check the credentials: for a service account, `client-id`/`client-secret`; for an API key, `public-key`/`private-key`. They must belong to the organisation that owns the project.'
 const ACCESS_LIST_HINT =
-  "If the credentials are right, add the runner's IP address to the API access list of the API key or service account, and check that it has the Project Owner role on this project."
+  "Check that the API key or service account has the role this operation needs on the project (Project Owner for certificates and customer X.509; see the README's setup guide), and that its API access list admits the runner. GitHub-hosted runners change addresses on every job, so an entry per runner is not the fix: use a runner with a static egress IP (larger runners, self-hosted), or manage the access list from the workflow."
+const TOKEN_LIMIT_HINT =
+  "The service account has too many active access tokens (Atlas allows 100). This action revokes its own in the post step; other tools' tokens expire within an hour. Wait, revoke unused tokens, or give each pipeline its own service account."
 const RATE_HINT =
   'Atlas rate-limited the request and the retries ran out: raise `max-retries` or `timeout-seconds`, or run fewer jobs against this project at once.'
 
@@ -37,6 +39,9 @@ export const HINTS: Readonly<Record<string, string>> = {
     'X.509 users cannot have a deleteAfterDate; this action deletes ephemeral users in its post step instead.',
   ATLAS_MANAGED_X509_NAME_INVALID:
     'Use a plain user name (letters, digits, `-`, `_`) without `=` or `,`: Atlas makes the subject `CN=<username>` itself.',
+  CANNOT_GENERATE_CERT_IF_ADVANCED_X509:
+    'The project uses customer-managed (self-managed) X.509, and Atlas then refuses to issue managed certificates: issue certificates from your own CA, or turn customer X.509 off with `disable-customer-x509` (that restarts every cluster).',
+  access_denied: TOKEN_LIMIT_HINT,
   invalid_client: CREDENTIALS_HINT,
   unauthorized_client: CREDENTIALS_HINT
 }

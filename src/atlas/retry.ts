@@ -4,7 +4,8 @@ import {
   AtlasUnreachableError,
   describeAnswer,
   errorForAnswer,
-  OutcomeUnknownError
+  OutcomeUnknownError,
+  ProxyRefusedError
 } from './errors.js'
 import {
   classifyNetworkError,
@@ -12,6 +13,7 @@ import {
   header,
   isTimeout,
   networkErrorCode,
+  proxyRefusal,
   type Budget,
   type HttpResponse
 } from './transport.js'
@@ -66,7 +68,12 @@ export interface Retrier {
   baseUrl: string
 }
 
-const BUDGET_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+// Connecting, headers and body are each given what is left of the budget: their timeouts mean it is spent.
+const BUDGET_TIMEOUTS = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT'
+])
 
 const attempts = (n: number) => `after ${n} attempt${n === 1 ? '' : 's'}`
 
@@ -87,7 +94,8 @@ export async function withRetries(
     try {
       response = await attempt()
     } catch (error) {
-      // The header and body timeouts are set to what is left of the budget: they mean it is spent.
+      const refusedWith = proxyRefusal(error)
+      if (refusedWith !== undefined) throw new ProxyRefusedError(refusedWith)
       if (isTimeout(error) || BUDGET_TIMEOUTS.has(networkErrorCode(error) ?? ''))
         throw budget.spent(label)
       const failure = classifyNetworkError(error)

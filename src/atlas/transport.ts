@@ -203,3 +203,11 @@ export function describeNetworkError(error: unknown): string {
   const message = err?.cause?.message ?? err?.message ?? String(error)
   return `network error${code ? ` (${code})` : ''}: ${message.slice(0, 200)}`
 }
+
+/** The proxy's answer to CONNECT when it refused the tunnel (undici words it in the message). */
+export function proxyRefusal(error: unknown): number | undefined {
+  const message = (error as { message?: unknown } | null)?.message
+  const match =
+    typeof message === 'string' ? /Proxy response \((\d{3})\) !== 200/.exec(message) : null
+  return match ? Number(match[1]) : undefined
+}
