@@ -5,6 +5,7 @@ import { AtlasClient } from './atlas/client.js'
 import { createDispatcher } from './atlas/dispatcher.js'
 import { nodeFileSystem, type FileSystem } from './certificate/file.js'
 import { systemClock, type Clock } from './clock.js'
+import type { GitHubSecretStoreFactory } from './github/secret-store.js'
 import type { CommonConfig } from './inputs/common.js'
 import { secretCredentialValues } from './inputs/credentials.js'
 import type { Environment, InputReader } from './inputs/inputs.js'
@@ -23,6 +24,8 @@ export interface RunDependencies {
   clock: Clock
   fs: FileSystem
   cwd: string
+  /** The GitHub secret store for `github-secret`; Octokit against GITHUB_API_URL when not given. */
+  githubSecretStore?: GitHubSecretStoreFactory
 }
 
 export function defaultDependencies(): RunDependencies {
@@ -39,6 +42,8 @@ export function defaultDependencies(): RunDependencies {
 /** Registers secret inputs (and their environment fallbacks) before anything can print them. */
 export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput' | 'io'>): void {
   for (const value of secretCredentialValues(deps.readInput, deps.env)) deps.io.setSecret(value)
+  const githubToken = deps.readInput('github-token')
+  if (githubToken) deps.io.setSecret(githubToken)
 }
 
 /**
@@ -73,7 +78,8 @@ export async function withOperationContext<T>(
       env: deps.env,
       fs: deps.fs,
       cwd: deps.cwd,
-      clock: deps.clock
+      clock: deps.clock,
+      githubSecretStore: deps.githubSecretStore
     })
   } finally {
     deps.io.debug(`Atlas HTTP requests sent: ${api.requestCount}`)
