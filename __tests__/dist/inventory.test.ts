@@ -33,7 +33,7 @@ describe('list-certificates', () => {
     }
     const main = await atlas.step('main', { inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'inventory-user' }) })
     expect(main.exitCode).toBe(0)
-    const certificates = JSON.parse(main.outputs.certificates!) as Array<{ id: string; subject: string; createdAt: string; notAfter: string }>
+    const certificates = JSON.parse(main.outputs.certificates!) as Array<{ username: string; id: string; subject: string; createdAt: string; notAfter: string }>
     expect(certificates.map(c => c.id)).toEqual([
       '2039020905786260978',
       '9223372036854775807',

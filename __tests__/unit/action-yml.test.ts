@@ -99,7 +99,12 @@ describe('action.yml', () => {
   it('leaves operation-dependent defaults to the code (the runner would always pass a default)', () => {
     expect(action.inputs.months!.default).toBeUndefined()
     expect(action.inputs.username!.default).toBeUndefined()
-    for (const name of ['renew-within-days', 'github-secret', 'github-secret-environment', 'github-token'])
+    for (const name of [
+      'renew-within-days',
+      'github-secret',
+      'github-secret-environment',
+      'github-token'
+    ])
       expect(action.inputs[name]!.default).toBeUndefined()
   })
   it('marks nothing required: credentials and the project may come from the environment', () => {

@@ -14,7 +14,9 @@ import { permissionAdvice, secretTarget } from '../../src/github/secret-store.js
 import { GitHubRequestError } from '../../src/github/errors.js'
 
 // The reference implementation (libsodium, as WebAssembly) opens what the action sealed with tweetnacl.
-const sodium = createRequire(import.meta.url)('libsodium-wrappers') as typeof import('libsodium-wrappers')
+const sodium = createRequire(import.meta.url)(
+  'libsodium-wrappers'
+) as typeof import('libsodium-wrappers')
 
 const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? ''
 const inputError = (fn: () => unknown): InputError => {
@@ -37,9 +39,9 @@ describe('renew-within-days', () => {
     expect(parseRenewWithinDays(reader({ 'renew-within-days': '0' }))).toBe(0)
     expect(parseRenewWithinDays(reader({ 'renew-within-days': '730' }))).toBe(730)
     for (const bad of ['731', '-1', '3.5', 'soon']) {
-      expect(inputError(() => parseRenewWithinDays(reader({ 'renew-within-days': bad }))).input).toBe(
-        'renew-within-days'
-      )
+      expect(
+        inputError(() => parseRenewWithinDays(reader({ 'renew-within-days': bad }))).input
+      ).toBe('renew-within-days')
     }
   })
 })
@@ -51,7 +53,11 @@ describe('the renewal decision', () => {
   })
   it('is not due while the latest expires more than N days from now, and says from when it is', () => {
     const records = [{ notAfter: at(10) }, { notAfter: at(200) }, { notAfter: at(50) }]
-    expect(decideRenewal(records, 30, NOW)).toEqual({ due: false, latestExpiry: at(200), dueAt: at(170) })
+    expect(decideRenewal(records, 30, NOW)).toEqual({
+      due: false,
+      latestExpiry: at(200),
+      dueAt: at(170)
+    })
   })
   it('is due when the latest expires within N days (the boundary included)', () => {
     expect(decideRenewal([{ notAfter: at(10) }], 30, NOW).due).toBe(true)
@@ -68,26 +74,38 @@ describe('github-secret inputs', () => {
     expect(parseGitHubSecret(reader({}))).toBeUndefined()
   })
   it('a name and a token, optionally an environment', () => {
-    expect(parseGitHubSecret(reader({ 'github-secret': 'ATLAS_CERT', 'github-token': 't' }))).toEqual({
+    expect(
+      parseGitHubSecret(reader({ 'github-secret': 'ATLAS_CERT', 'github-token': 't' }))
+    ).toEqual({
       name: 'ATLAS_CERT',
       token: 't',
       environment: undefined
     })
     expect(
       parseGitHubSecret(
-        reader({ 'github-secret': '_x1', 'github-token': 't', 'github-secret-environment': 'production' })
+        reader({
+          'github-secret': '_x1',
+          'github-token': 't',
+          'github-secret-environment': 'production'
+        })
       )
     ).toEqual({ name: '_x1', token: 't', environment: 'production' })
   })
   it.each([
     [{ 'github-secret': 'ATLAS_CERT' }, 'github-token'],
     [{ 'github-secret-environment': 'production' }, 'github-secret-environment'],
-    [{ 'github-secret-environment': 'production', 'github-token': 't' }, 'github-secret-environment'],
+    [
+      { 'github-secret-environment': 'production', 'github-token': 't' },
+      'github-secret-environment'
+    ],
     [{ 'github-secret': '1CERT', 'github-token': 't' }, 'github-secret'],
     [{ 'github-secret': 'ATLAS-CERT', 'github-token': 't' }, 'github-secret'],
     [{ 'github-secret': 'GITHUB_CERT', 'github-token': 't' }, 'github-secret'],
     [{ 'github-secret': 'github_cert', 'github-token': 't' }, 'github-secret'],
-    [{ 'github-secret': 'A', 'github-token': 't', 'github-secret-environment': 'a\nb' }, 'github-secret-environment']
+    [
+      { 'github-secret': 'A', 'github-token': 't', 'github-secret-environment': 'a\nb' },
+      'github-secret-environment'
+    ]
   ])('%j is an input error naming %s', (inputs, input) => {
     expect(inputError(() => parseGitHubSecret(reader(inputs))).input).toBe(input)
   })
@@ -98,19 +116,32 @@ describe('github-secret inputs', () => {
       baseUrl: 'https://api.github.com'
     })
     expect(
-      secretTarget(options, { GITHUB_REPOSITORY: 'octo/app', GITHUB_API_URL: 'https://ghe.example/api/v3/' }).baseUrl
+      secretTarget(options, {
+        GITHUB_REPOSITORY: 'octo/app',
+        GITHUB_API_URL: 'https://ghe.example/api/v3/'
+      }).baseUrl
     ).toBe('https://ghe.example/api/v3')
-    expect(inputError(() => secretTarget(options, {})).message).toMatch(/GITHUB_REPOSITORY is not set/)
+    expect(inputError(() => secretTarget(options, {})).message).toMatch(
+      /GITHUB_REPOSITORY is not set/
+    )
   })
   it('a refused request says which permission the token needs', () => {
     const repo = { owner: 'o', repo: 'r', name: 'N', environment: undefined }
-    expect(permissionAdvice(new GitHubRequestError('secret', 403, 'x'), repo)).toMatch(/"Secrets: Read and write"/)
-    expect(permissionAdvice(new GitHubRequestError('secret', 403, 'x'), { ...repo, environment: 'prod' })).toMatch(
-      /"Environments: Read and write"/
+    expect(permissionAdvice(new GitHubRequestError('secret', 403, 'x'), repo)).toMatch(
+      /"Secrets: Read and write"/
     )
-    expect(permissionAdvice(new GitHubRequestError('public-key', 401, 'x'), repo)).toMatch(/did not accept/)
-    expect(permissionAdvice(new GitHubRequestError('public-key', 404, 'x'), repo)).toMatch(/does not exist/)
-    expect(permissionAdvice(new GitHubRequestError('secret', 403, 'x'), repo)).toMatch(/GITHUB_TOKEN cannot/)
+    expect(
+      permissionAdvice(new GitHubRequestError('secret', 403, 'x'), { ...repo, environment: 'prod' })
+    ).toMatch(/"Environments: Read and write"/)
+    expect(permissionAdvice(new GitHubRequestError('public-key', 401, 'x'), repo)).toMatch(
+      /did not accept/
+    )
+    expect(permissionAdvice(new GitHubRequestError('public-key', 404, 'x'), repo)).toMatch(
+      /does not exist/
+    )
+    expect(permissionAdvice(new GitHubRequestError('secret', 403, 'x'), repo)).toMatch(
+      /GITHUB_TOKEN cannot/
+    )
   })
 })
 
@@ -124,7 +155,11 @@ describe('the sealed box', () => {
     const value = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
     const sealed = sealForGitHub(value, Buffer.from(pk).toString('base64'))
     expect(Buffer.from(sealed, 'base64')).toHaveLength(32 + 16 + value.length)
-    const opened = sodium.crypto_box_seal_open(new Uint8Array(Buffer.from(sealed, 'base64')), pk, sk)
+    const opened = sodium.crypto_box_seal_open(
+      new Uint8Array(Buffer.from(sealed, 'base64')),
+      pk,
+      sk
+    )
     expect(Buffer.from(opened).toString('utf8')).toBe(value)
     // A fresh ephemeral key each time.
     expect(sealForGitHub(value, Buffer.from(pk).toString('base64'))).not.toBe(sealed)
@@ -135,14 +170,18 @@ describe('the sealed box', () => {
 })
 
 describe('list-certificates across users', () => {
-  const cert = (username: string, days: number, id = `${username}-${days}`): CertificateSummary => ({
+  const cert = (
+    username: string,
+    days: number,
+    id = `${username}-${days}`
+  ): CertificateSummary => ({
     username,
     id,
     subject: `CN=${username}`,
     createdAt: at(-1),
     notAfter: at(days)
   })
-  it('picks each user\'s newest certificate', () => {
+  it("picks each user's newest certificate", () => {
     const all = [cert('a', 5), cert('a', 300), cert('b', 20), cert('b', 10)]
     expect(newestPerUser(all).map(c => c.id)).toEqual(['a-300', 'b-20'])
   })
