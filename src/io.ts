@@ -15,6 +15,12 @@ export interface ActionIO {
   fail(message: string, title: string): void
   /** A Markdown table in the step summary; skipped with a debug line where there is none. */
   summary(heading: string, rows: ReadonlyArray<readonly [string, string]>): Promise<void>
+  /** A Markdown table with a header row and any number of columns; skipped like `summary`. */
+  summaryTable(
+    heading: string,
+    header: readonly string[],
+    rows: ReadonlyArray<readonly string[]>
+  ): Promise<void>
 }
 
 function escapeHtml(value: string): string {
@@ -46,6 +52,19 @@ export function coreIO(env: Readonly<Record<string, string | undefined>> = proce
         .addTable(
           rows.map(([name, value]) => [{ data: escapeHtml(name), header: true }, escapeHtml(value)])
         )
+        .write()
+    },
+    summaryTable: async (heading, header, rows) => {
+      if (!env.GITHUB_STEP_SUMMARY) {
+        core.debug('GITHUB_STEP_SUMMARY is not set; no step summary written.')
+        return
+      }
+      await core.summary
+        .addHeading(escapeHtml(heading), 3)
+        .addTable([
+          header.map(name => ({ data: escapeHtml(name), header: true })),
+          ...rows.map(row => row.map(escapeHtml))
+        ])
         .write()
     }
   }

@@ -6,6 +6,7 @@ import {
 } from './atlas/errors.js'
 import { hintFor } from './atlas/hints.js'
 import { CertificateResponseError } from './certificate/pem.js'
+import { GitHubSecretNotStoredError } from './github/errors.js'
 import { InputError } from './inputs/inputs.js'
 import type { ActionIO } from './io.js'
 
@@ -29,6 +30,8 @@ export function describeFailure(error: unknown): { title: string; message: strin
   if (error instanceof CertificateResponseError) {
     return { title: 'Unusable certificate response', message: error.message }
   }
+  if (error instanceof GitHubSecretNotStoredError)
+    return { title: 'GitHub secret not stored', message: error.message }
   const message = error instanceof Error ? error.message : String(error)
   return { title: 'atlas-x509-action failed', message }
 }

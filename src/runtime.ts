@@ -7,6 +7,7 @@ import { Budget } from './atlas/transport.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
 import { nodeFileSystem, type FileSystem } from './certificate/file.js'
 import { systemClock, type Clock } from './clock.js'
+import type { GitHubSecretStoreFactory } from './github/secret-store.js'
 import type { CommonConfig } from './inputs/common.js'
 import { secretCredentialValues } from './inputs/credentials.js'
 import type { Environment, InputReader } from './inputs/inputs.js'
@@ -25,6 +26,8 @@ export interface RunDependencies {
   clock: Clock
   fs: FileSystem
   cwd: string
+  /** The GitHub secret store for `github-secret`; Octokit against GITHUB_API_URL when not given. */
+  githubSecretStore?: GitHubSecretStoreFactory
 }
 
 export function defaultDependencies(): RunDependencies {
@@ -41,6 +44,8 @@ export function defaultDependencies(): RunDependencies {
 /** Registers secret inputs (and their environment fallbacks) before anything can print them. */
 export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput' | 'io'>): void {
   for (const value of secretCredentialValues(deps.readInput, deps.env)) deps.io.setSecret(value)
+  const githubToken = deps.readInput('github-token')
+  if (githubToken) deps.io.setSecret(githubToken)
 }
 
 export interface SessionOptions {
@@ -99,7 +104,8 @@ export async function withOperationContext<T>(
       env: deps.env,
       fs: deps.fs,
       cwd: deps.cwd,
-      clock: deps.clock
+      clock: deps.clock,
+      githubSecretStore: deps.githubSecretStore
     })
   } finally {
     if (!tokenHandling.handOver) await revokeAccessTokens(client, deps)

@@ -44,6 +44,7 @@ describe('list-certificates', () => {
     })
     expect(main.exitCode).toBe(0)
     const certificates = JSON.parse(main.outputs.certificates!) as Array<{
+      username: string
       id: string
       subject: string
       createdAt: string
@@ -57,18 +58,22 @@ describe('list-certificates', () => {
       '9007199254740993',
       '2039020905786260979'
     ])
-    expect(Object.keys(certificates[0]!)).toEqual(['id', 'subject', 'createdAt', 'notAfter'])
+    expect(Object.keys(certificates[0]!)).toEqual([
+      'username',
+      'id',
+      'subject',
+      'createdAt',
+      'notAfter'
+    ])
+    expect(certificates.every(c => c.username === 'inventory-user')).toBe(true)
     expect(main.outputs.count).toBe('6')
     expect(main.outputs['next-expiry']).toBe(
       new Date(Math.floor((now + 5 * DAY) / 1000) * 1000).toISOString()
     )
     expect(main.outputs['latest-expiry']).toBe(certificates[5]!.notAfter)
-    // 30 days by default: the 5- and 20-day certificates.
-    expect(main.warnings.map(w => w.message.split(' ')[1])).toEqual([
-      '2039020905786260978',
-      '9223372036854775807'
-    ])
-    expect(main.warnings[0]!.title).toBe('Certificate expires soon')
+    // Only the user's newest certificate (400 days) matters: the 5- and 20-day ones are superseded.
+    expect(main.warnings).toEqual([])
+    expect(main.summary).toMatch(/renew soon|ok/)
     expect(main.summary).toContain('9007199254740993')
     // Pages of 3 although 500 were asked for: 6 certificates, 2 pages, and the raw body carried the ids as numbers.
     const pages = atlasRequests(atlas.emulator).filter(r => r.status === 200)
@@ -82,7 +87,20 @@ describe('list-certificates', () => {
         'expiry-warning-days': '100'
       })
     })
-    expect(wider.warnings).toHaveLength(4)
+    expect(wider.warnings).toEqual([])
+    const widest = await atlas.step('main', {
+      inputs: atlas.inputs('service-account', {
+        operation: 'list-certificates',
+        username: 'inventory-user',
+        'expiry-warning-days': '500'
+      })
+    })
+    expect(widest.warnings).toEqual([
+      expect.objectContaining({
+        title: 'Certificate expires soon',
+        message: expect.stringContaining('2039020905786260979')
+      })
+    ])
   })
 
   it.each(CREDENTIAL_KINDS)(

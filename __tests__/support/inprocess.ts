@@ -48,7 +48,7 @@ export type IOEvent =
   | { kind: 'debug' | 'info'; message: string }
   | { kind: 'notice' | 'warning'; message: string; title?: string }
   | { kind: 'fail'; message: string; title: string }
-  | { kind: 'summary'; heading: string; rows: Array<[string, string]> }
+  | { kind: 'summary'; heading: string; rows: string[][] }
 
 /** An ActionIO that records; `getState` serves the state given to it (what a main step saved). */
 export class RecordingIO implements ActionIO {
@@ -82,7 +82,15 @@ export class RecordingIO implements ActionIO {
     this.events.push({ kind: 'fail', message, title })
   }
   async summary(heading: string, rows: ReadonlyArray<readonly [string, string]>): Promise<void> {
-    this.events.push({ kind: 'summary', heading, rows: rows.map(([n, v]) => [n, v]) })
+    this.events.push({ kind: 'summary', heading, rows: rows.map(row => [...row]) })
+  }
+  /** A table with a header row: recorded as the header row, then the rows. */
+  async summaryTable(
+    heading: string,
+    header: readonly string[],
+    rows: ReadonlyArray<readonly string[]>
+  ): Promise<void> {
+    this.events.push({ kind: 'summary', heading, rows: [[...header], ...rows.map(r => [...r])] })
   }
 }
 
@@ -100,7 +108,7 @@ export interface StepResult {
   log: string
   /** The summary tables as text (`### heading` then `name | value` rows). */
   summary: string
-  summaries: Array<{ heading: string; rows: Array<[string, string]> }>
+  summaries: Array<{ heading: string; rows: string[][] }>
   annotations: Annotation[]
   errors: Annotation[]
   warnings: Annotation[]
@@ -152,7 +160,7 @@ function resultOf(io: RecordingIO, clock: FakeClock): StepResult {
     }
   }
   const summary = summaries
-    .map(s => [`### ${s.heading}`, ...s.rows.map(([n, v]) => `${n} | ${v}`)].join('\n'))
+    .map(s => [`### ${s.heading}`, ...s.rows.map(row => row.join(' | '))].join('\n'))
     .join('\n')
   return {
     exitCode: annotations.some(a => a.level === 'error') ? 1 : 0,

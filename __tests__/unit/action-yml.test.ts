@@ -37,7 +37,11 @@ const CONTRACT_INPUTS = [
   'dry-run',
   'expiry-warning-days',
   'ca-certificates',
-  'ca-file'
+  'ca-file',
+  'renew-within-days',
+  'github-secret',
+  'github-secret-environment',
+  'github-token'
 ]
 const CONTRACT_OUTPUTS = [
   'certificate-file',
@@ -57,7 +61,8 @@ const CONTRACT_OUTPUTS = [
   'latest-expiry',
   'ca-certificates',
   'ca-count',
-  'ca-expires-at'
+  'ca-expires-at',
+  'issued'
 ]
 
 describe('action.yml', () => {
@@ -98,6 +103,13 @@ describe('action.yml', () => {
   it('leaves operation-dependent defaults to the code (the runner would always pass a default)', () => {
     expect(action.inputs.months!.default).toBeUndefined()
     expect(action.inputs.username!.default).toBeUndefined()
+    for (const name of [
+      'renew-within-days',
+      'github-secret',
+      'github-secret-environment',
+      'github-token'
+    ])
+      expect(action.inputs[name]!.default).toBeUndefined()
   })
   it('marks nothing required: credentials and the project may come from the environment', () => {
     for (const spec of Object.values(action.inputs)) expect(spec.required ?? false).toBe(false)

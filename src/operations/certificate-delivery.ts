@@ -1,6 +1,6 @@
 import { connectionStringFor, parseConnectionString } from '../certificate/connection-string.js'
 import { certificatePath, checkCertificatePath, writeCertificateFile } from '../certificate/file.js'
-import { readCertificateResponse } from '../certificate/pem.js'
+import { readCertificateResponse, type IssuedCertificate } from '../certificate/pem.js'
 import {
   DEFAULTS,
   InputError,
@@ -54,6 +54,16 @@ export async function issueAndDeliver(
   path: string,
   ctx: OperationContext
 ): Promise<Array<[string, string]>> {
+  return (await deliverCertificate(username, options, path, ctx)).rows
+}
+
+/** issueAndDeliver, also returning the checked certificate (for callers that store it elsewhere). */
+export async function deliverCertificate(
+  username: string,
+  options: CertificateOptions,
+  path: string,
+  ctx: OperationContext
+): Promise<{ rows: Array<[string, string]>; issued: IssuedCertificate }> {
   const { io } = ctx
   const body = await ctx.api.issueCertificate(ctx.groupId, username, options.months)
   const response = readCertificateResponse(body)
@@ -77,11 +87,12 @@ export async function issueAndDeliver(
   if (options.connectionString) {
     io.setOutput('connection-string', connectionStringFor(options.connectionString, path))
   }
-  return [
+  const rows: Array<[string, string]> = [
     ['User', username],
     ['Subject', issued.subject],
     ['Serial', issued.serialNumber],
     ['Expires', issued.expiresAt],
     ['File', `${path}${options.cleanup ? ' (removed by the post step)' : ''}`]
   ]
+  return { rows, issued }
 }

@@ -1,65 +1,162 @@
+import { EXTERNAL_DATABASE } from '../atlas/api.js'
 import { parseExpiryWarningDays, parseUsername } from '../inputs/inputs.js'
-import type { Operation } from './operation.js'
+import type { Operation, OperationContext } from './operation.js'
 import { daysUntil, warnAboutExpiry } from './expiry.js'
 
 /** One certificate of the list, as the `certificates` output carries it. */
 export interface CertificateSummary {
+  username: string
   id: string
   subject: string
   createdAt: string
   notAfter: string
 }
 
+export type CertificateStatus = 'ok' | 'renew soon' | 'expired'
+
+/** Users whose certificates are read at the same time. */
+export const USER_CONCURRENCY = 4
+
+const DAY_MS = 86_400_000
+
 const iso = (value: string | undefined) => {
   const time = Date.parse(value ?? '')
   return Number.isFinite(time) ? new Date(time).toISOString() : (value ?? '')
 }
 
-/** Every unexpired certificate of a user, sorted by expiry, with warnings for those that end soon. */
-export const listCertificates: Operation<{ username: string; expiryWarningDays: number }> = {
+/** `fn` over `items`, at most `limit` at a time, results in the order of `items`. */
+export async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+/**
+ * Each user's newest certificate (latest notAfter): the one whose expiry matters. An older one
+ * ending while a newer one is valid needs no action.
+ */
+export function newestPerUser(certificates: readonly CertificateSummary[]): CertificateSummary[] {
+  const newest = new Map<string, CertificateSummary>()
+  for (const c of certificates) {
+    const current = newest.get(c.username)
+    if (!current || Date.parse(c.notAfter) > Date.parse(current.notAfter)) newest.set(c.username, c)
+  }
+  return [...newest.values()]
+}
+
+/** `expired`, `renew soon` (the user's newest, within the warning window) or `ok`. */
+export function certificateStatus(
+  certificate: CertificateSummary,
+  isNewest: boolean,
+  warningDays: number,
+  now: number
+): CertificateStatus {
+  const left = Date.parse(certificate.notAfter) - now
+  if (left <= 0) return 'expired'
+  if (isNewest && left <= warningDays * DAY_MS) return 'renew soon'
+  return 'ok'
+}
+
+async function readCertificates(
+  ctx: OperationContext,
+  username: string
+): Promise<CertificateSummary[]> {
+  const records = await ctx.api.listCertificates(ctx.groupId, username)
+  return records.map(record => ({
+    username,
+    id: String(record._id ?? ''),
+    subject: record.subject ?? '',
+    createdAt: iso(record.createdAt),
+    notAfter: iso(record.notAfter)
+  }))
+}
+
+/**
+ * Every unexpired certificate of a user, or without `username` of every Atlas-managed X.509 user
+ * of the project, sorted by expiry, with a warning per user whose newest certificate ends soon.
+ */
+export const listCertificates: Operation<{
+  username: string | undefined
+  expiryWarningDays: number
+}> = {
   name: 'list-certificates',
   parse: read => ({
-    username: parseUsername(read),
+    username: read('username') ? parseUsername(read) : undefined,
     expiryWarningDays: parseExpiryWarningDays(read)
   }),
   async run({ username, expiryWarningDays }, ctx) {
     const { groupId, io } = ctx
-    const records = await ctx.api.listCertificates(groupId, username)
-    const certificates: CertificateSummary[] = records
-      .map(record => ({
-        id: String(record._id ?? ''),
-        subject: record.subject ?? '',
-        createdAt: iso(record.createdAt),
-        notAfter: iso(record.notAfter)
-      }))
-      .sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter))
+    const usernames = username
+      ? [username]
+      : (await ctx.api.listUsers(groupId))
+          .filter(user => user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED')
+          .map(user => user.username)
+    const perUser = await mapConcurrently(usernames, USER_CONCURRENCY, name =>
+      readCertificates(ctx, name)
+    )
+    const certificates = perUser
+      .flat()
+      .sort(
+        (a, b) =>
+          Date.parse(a.notAfter) - Date.parse(b.notAfter) || a.username.localeCompare(b.username)
+      )
 
     io.setOutput('certificates', JSON.stringify(certificates))
     io.setOutput('count', String(certificates.length))
     io.setOutput('next-expiry', certificates[0]?.notAfter ?? '')
     io.setOutput('latest-expiry', certificates.at(-1)?.notAfter ?? '')
+    const whose = username ?? `${usernames.length} Atlas-managed X.509 user(s)`
     io.info(
       certificates.length === 0
-        ? `${username} has no unexpired certificates.`
-        : `${username} has ${certificates.length} unexpired certificate(s); the next expires at ${certificates[0]!.notAfter}, the latest at ${certificates.at(-1)!.notAfter}.`
+        ? `${whose} ha${username ? 's' : 've'} no unexpired certificates.`
+        : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${certificates[0]!.notAfter}, the latest at ${certificates.at(-1)!.notAfter}.`
     )
+
+    const newest = new Set(newestPerUser(certificates))
     const soon = warnAboutExpiry(
       ctx,
-      certificates.map(c => ({ name: `Certificate ${c.id} of ${username}`, notAfter: c.notAfter })),
+      [...newest].map(c => ({
+        name: `The newest certificate of ${c.username} (${c.id})`,
+        notAfter: c.notAfter
+      })),
       expiryWarningDays,
       'issue a new one with create-certificate before then'
     )
     const now = ctx.clock.now()
-    await io.summary(`Atlas X.509 certificates of ${username}`, [
-      ['Operation', 'list-certificates'],
-      ['Project', groupId],
-      ['User', username],
-      ['Unexpired certificates', String(certificates.length)],
-      [`Expiring within ${expiryWarningDays} days`, String(soon)],
-      ...certificates.map((c): [string, string] => [
-        c.id,
-        `${c.subject}, expires ${c.notAfter} (${daysUntil(c.notAfter, now)} days)`
-      ])
-    ])
+    await io.summary(
+      username ? `Atlas X.509 certificates of ${username}` : 'Atlas X.509 certificates',
+      [
+        ['Operation', 'list-certificates'],
+        ['Project', groupId],
+        username ? ['User', username] : ['Atlas-managed X.509 users', String(usernames.length)],
+        ['Unexpired certificates', String(certificates.length)],
+        [`Users to renew within ${expiryWarningDays} days`, String(soon)]
+      ]
+    )
+    if (certificates.length > 0) {
+      await io.summaryTable(
+        'Certificates by days left',
+        ['User', 'Certificate', 'Subject', 'Expires', 'Days left', 'Status'],
+        certificates.map(c => [
+          c.username,
+          c.id,
+          c.subject,
+          c.notAfter,
+          String(daysUntil(c.notAfter, now)),
+          certificateStatus(c, newest.has(c), expiryWarningDays, now)
+        ])
+      )
+    }
   }
 }

@@ -1,6 +1,7 @@
 import type { AtlasApi } from '../atlas/api.js'
 import type { FileSystem } from '../certificate/file.js'
 import type { Clock } from '../clock.js'
+import type { GitHubSecretStoreFactory } from '../github/secret-store.js'
 import type { Environment, InputReader } from '../inputs/inputs.js'
 import type { ActionIO } from '../io.js'
 
@@ -13,6 +14,8 @@ export interface OperationContext {
   fs: FileSystem
   cwd: string
   clock: Clock
+  /** Opens the GitHub secret store (`github-secret`); Octokit when not given. */
+  githubSecretStore?: GitHubSecretStoreFactory
 }
 
 /**

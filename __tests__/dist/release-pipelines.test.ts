@@ -1,0 +1,446 @@
+/**
+ * Release pipelines through dist/: create-certificate only when due (`renew-within-days`), the PEM
+ * sealed into a GitHub secret (`github-secret`), and list-certificates over the whole project.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { startGitHubEmulator, type GitHubEmulator } from '../../emulator/github.js'
+import { tempDir } from '../../scripts/lib/step.js'
+import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
+
+// Opens the sealed secret with libsodium itself, independent of the tweetnacl code the action uses.
+const sodium = createRequire(import.meta.url)(
+  'libsodium-wrappers'
+) as typeof import('libsodium-wrappers')
+
+let atlas: Atlas
+let github: GitHubEmulator
+beforeAll(async () => {
+  ;[atlas, github] = await Promise.all([startAtlas(), startGitHubEmulator()])
+  await sodium.ready
+})
+afterAll(() => Promise.all([atlas.close(), github.close()]))
+beforeEach(() => {
+  atlas.emulator.clearRequests()
+  atlas.emulator.clearFaults()
+  github.clearRequests()
+})
+
+const DAY = 86_400_000
+const githubEnv = () => ({ GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github.repository })
+
+/** A managed user whose only certificate expires in `days` days. */
+function userExpiringIn(username: string, days: number): string {
+  const notAfter = new Date(Math.floor((Date.now() + days * DAY) / 1000) * 1000)
+  atlas.emulator.addUser(atlas.emulator.groupId, { username })
+  atlas.emulator.addCertificateRecord(atlas.emulator.groupId, username, {
+    createdAt: new Date(Date.now() - DAY),
+    notAfter,
+    subject: `CN=${username}`
+  })
+  return notAfter.toISOString()
+}
+
+const certsPath = (username: string) =>
+  `/api/atlas/v2/groups/${atlas.emulator.groupId}/databaseUsers/${username}/certs`
+
+describe('create-certificate with renew-within-days', () => {
+  it('not due (latest expires in 200 days, renew within 30): issues nothing, in 2 requests', async () => {
+    const expiresAt = userExpiringIn('svc-later', 200)
+    const runnerTemp = tempDir('runner-temp-')
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'svc-later', 'renew-within-days': '30' }),
+      runnerTemp
+    })
+    expect(main.exitCode).toBe(0)
+    expect(main.errors).toEqual([])
+    // The digest challenge, then the list: no POST.
+    expect(
+      atlasRequests(atlas.emulator).map(r => [r.method, r.path.split('?')[0], r.status])
+    ).toEqual([
+      ['GET', certsPath('svc-later'), 401],
+      ['GET', certsPath('svc-later'), 200]
+    ])
+    expect(
+      atlas.emulator
+        .issuedCertificates(atlas.emulator.groupId, 'svc-later')
+        .filter(c => c.serialNumber)
+    ).toEqual([])
+    expect(main.outputs).toEqual({
+      issued: 'false',
+      username: 'svc-later',
+      'expires-at': expiresAt
+    })
+    expect(filesIn(runnerTemp)).toEqual([])
+    expect(main.state).toEqual({})
+    const dueAt = new Date(Date.parse(expiresAt) - 30 * DAY).toISOString()
+    expect(main.notices).toEqual([
+      {
+        level: 'notice',
+        title: 'Certificate not due for renewal',
+        message: expect.stringContaining(`Renewal is due from ${dueAt}`)
+      }
+    ])
+    expect(main.summary).toContain('Issued')
+    expect(main.summary).toMatch(/no: the latest certificate is valid for more than 30 days/)
+  })
+
+  it('with a service account: the token request and the list, nothing else', async () => {
+    userExpiringIn('svc-later-sa', 200)
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('service-account', {
+        username: 'svc-later-sa',
+        'renew-within-days': '30'
+      })
+    })
+    expect(main.outputs.issued).toBe('false')
+    expect(atlasRequests(atlas.emulator).map(r => [r.method, r.path.split('?')[0]])).toEqual([
+      ['POST', '/api/oauth/token'],
+      ['GET', certsPath('svc-later-sa')]
+    ])
+  })
+
+  it('due (latest expires in 10 days, renew within 30): issues one, in 3 requests', async () => {
+    userExpiringIn('svc-soon', 10)
+    const { main, post, runnerTemp } = await atlas.job({
+      inputs: atlas.inputs('api-key', { username: 'svc-soon', 'renew-within-days': '30' })
+    })
+    expect(main.exitCode).toBe(0)
+    expect(main.outputs.issued).toBe('true')
+    const requests = atlasRequests(atlas.emulator).filter(r => r.status !== 401)
+    expect(requests.map(r => [r.method, r.path.split('?')[0], r.status])).toEqual([
+      ['GET', certsPath('svc-soon'), 200],
+      ['POST', certsPath('svc-soon'), 201]
+    ])
+    const issued = atlas.emulator
+      .issuedCertificates(atlas.emulator.groupId, 'svc-soon')
+      .filter(c => c.serialNumber)
+    expect(issued).toHaveLength(1)
+    expect(main.outputs['expires-at']).toBe(issued[0]!.notAfter.toISOString())
+    expect(main.summary).toMatch(/yes: renewal was due/)
+    expect(post.exitCode).toBe(0)
+    expect(filesIn(runnerTemp)).toEqual([])
+  })
+
+  it('without the input: always issues, without listing first', async () => {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'svc-soon' })
+    })
+    expect(main.outputs.issued).toBe('true')
+    expect(atlasRequests(atlas.emulator).map(r => r.method)).toEqual(['POST', 'POST'])
+  })
+
+  it.each(['-1', '731', 'soon'])(
+    'renew-within-days %s is an input error before any request',
+    async value => {
+      const main = await atlas.step('main', {
+        inputs: atlas.inputs('api-key', { username: 'svc-soon', 'renew-within-days': value })
+      })
+      expect(main.errors).toEqual([
+        expect.objectContaining({ title: 'Invalid input: renew-within-days' })
+      ])
+      expect(atlasRequests(atlas.emulator)).toHaveLength(0)
+    }
+  )
+})
+
+/** Opens a stored secret with the store's private key (libsodium's crypto_box_seal_open). */
+function openSecret(environment?: string): string {
+  const stored = github.secret(github.repository, 'ATLAS_CERT', environment)
+  expect(stored).toBeDefined()
+  const keys = github.keyPair(github.repository, environment)
+  expect(stored!.key_id).toBe(keys.keyId)
+  const opened = sodium.crypto_box_seal_open(
+    new Uint8Array(Buffer.from(stored!.encrypted_value, 'base64')),
+    keys.publicKey,
+    keys.privateKey
+  )
+  return Buffer.from(opened).toString('utf8')
+}
+
+/** The main step, the PEM it wrote, then the post step. */
+async function issueWithSecret(extra: Record<string, string>) {
+  const runnerTemp = tempDir('runner-temp-')
+  const options = {
+    inputs: atlas.inputs('service-account', {
+      username: 'release-bot',
+      'github-secret': 'ATLAS_CERT',
+      ...extra
+    }),
+    env: githubEnv(),
+    runnerTemp
+  }
+  const main = await atlas.step('main', options)
+  const file = main.outputs['certificate-file']
+  const pem = file && existsSync(file) ? readFileSync(file, 'utf8') : undefined
+  const post = await atlas.step('post', { ...options, state: main.state })
+  return { main, post, pem, runnerTemp }
+}
+
+/** Nothing but the ::add-mask:: line shows the token. */
+function expectTokenNotShown(
+  result: { stdout: string; stderr: string; files: Record<string, string> },
+  token: string
+) {
+  const shown = [
+    result.stdout
+      .split('\n')
+      .filter(l => !l.startsWith('::add-mask::'))
+      .join('\n'),
+    result.stderr,
+    ...Object.values(result.files)
+  ]
+  for (const text of shown) expect(text).not.toContain(token)
+}
+
+describe('create-certificate with github-secret', () => {
+  it.each([
+    ['a repository secret', undefined, '/repos/octo-org/release-app/actions/secrets'],
+    [
+      'an environment secret',
+      'production',
+      '/repos/octo-org/release-app/environments/production/secrets'
+    ]
+  ])(
+    'stores %s that decrypts to exactly the issued PEM, in 2 GitHub requests',
+    async (_, environment, base) => {
+      const { main, post, pem, runnerTemp } = await issueWithSecret({
+        'github-token': github.tokens.write,
+        ...(environment ? { 'github-secret-environment': environment } : {})
+      })
+      expect(main.exitCode).toBe(0)
+      expect(main.errors).toEqual([])
+      expect(main.outputs.issued).toBe('true')
+      expect(main.outputs.certificate).toBeUndefined()
+      expect(pem).toMatch(/-----BEGIN PRIVATE KEY-----/)
+      expect(openSecret(environment)).toBe(pem)
+      expect(github.requests.map(r => [r.method, r.path, r.status, r.token])).toEqual([
+        ['GET', `${base}/public-key`, 200, github.tokens.write],
+        ['PUT', `${base}/ATLAS_CERT`, expect.any(Number), github.tokens.write]
+      ])
+      expect(main.masks).toContain(github.tokens.write)
+      expectTokenNotShown(main, github.tokens.write)
+      // The sealed value is not printed either.
+      expect(main.stdout).not.toContain(
+        github.secret(github.repository, 'ATLAS_CERT', environment)!.encrypted_value
+      )
+      expect(main.summary).toContain('ATLAS_CERT')
+      expect(main.summary).toMatch(/written/)
+      expect(post.exitCode).toBe(0)
+      expect(filesIn(runnerTemp)).toEqual([])
+    }
+  )
+
+  it.each([
+    [
+      'a token without permission (403)',
+      () => github.tokens.readOnly,
+      403,
+      /"Secrets: Read and write"/
+    ],
+    ['an invalid token (401)', () => github.tokens.invalid, 401, /did not accept/]
+  ])(
+    '%s: one error that says the certificate exists, and the post step still removes the file',
+    async (_, token, status, advice) => {
+      const { main, post, pem, runnerTemp } = await issueWithSecret({ 'github-token': token() })
+      expect(main.exitCode).toBe(1)
+      expect(main.errors).toHaveLength(1)
+      const error = main.errors[0]!
+      expect(error.title).toBe('GitHub secret not stored')
+      expect(error.message).toMatch(advice)
+      expect(error.message).toContain(`HTTP ${status}`)
+      expect(error.message).toMatch(/GITHUB_TOKEN cannot write secrets/)
+      expect(error.message).toContain(`serial ${main.outputs['serial-number']}`)
+      expect(error.message).toContain(`expires at ${main.outputs['expires-at']}`)
+      expect(error.message).toContain(main.outputs['certificate-file'])
+      expect(pem).toBeDefined()
+      expect(github.requests.at(-1)!.status).toBe(status)
+      expect(main.outputs.issued).toBe('true')
+      expect(main.summary).toContain('GitHub secret not stored')
+      expectTokenNotShown(main, token())
+      expect(post.exitCode).toBe(0)
+      expect(post.stdout).toContain(
+        `Removed the certificate file ${main.outputs['certificate-file']}`
+      )
+      expect(filesIn(runnerTemp)).toEqual([])
+    }
+  )
+
+  it('an unknown environment: 404, named, with the permission it needs', async () => {
+    const { main } = await issueWithSecret({
+      'github-token': github.tokens.write,
+      'github-secret-environment': 'staging'
+    })
+    expect(main.errors).toEqual([
+      expect.objectContaining({
+        title: 'GitHub secret not stored',
+        message: expect.stringMatching(
+          /environment "staging" of octo-org\/release-app does not exist[\s\S]*"Environments: Read and write"/
+        )
+      })
+    ])
+  })
+
+  it('not due: no secret written, and the notice says so', async () => {
+    userExpiringIn('svc-secret-later', 200)
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        username: 'svc-secret-later',
+        'renew-within-days': '30',
+        'github-secret': 'LATER_CERT',
+        'github-token': github.tokens.write
+      }),
+      env: githubEnv()
+    })
+    expect(main.exitCode).toBe(0)
+    expect(main.outputs.issued).toBe('false')
+    expect(github.requests).toEqual([])
+    expect(main.notices[0]!.message).toMatch(/No secret was written; LATER_CERT keeps its value/)
+    expect(main.summary).toMatch(/LATER_CERT[^\n]*not written/)
+  })
+
+  it.each([
+    [{ 'github-secret': 'ATLAS_CERT' }, 'github-token'],
+    [{ 'github-secret-environment': 'production' }, 'github-secret-environment'],
+    [{ 'github-secret': 'GITHUB_CERT', 'github-token': 't0ken-value' }, 'github-secret'],
+    [{ 'github-secret': 'ATLAS-CERT', 'github-token': 't0ken-value' }, 'github-secret']
+  ])('%j: Invalid input: %s, before any request', async (extra, input) => {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'ci-user', ...extra }),
+      env: githubEnv()
+    })
+    expect(main.errors).toEqual([expect.objectContaining({ title: `Invalid input: ${input}` })])
+    expect(atlasRequests(atlas.emulator)).toHaveLength(0)
+    expect(github.requests).toHaveLength(0)
+  })
+
+  it('without GITHUB_REPOSITORY: an input error before any request', async () => {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        username: 'ci-user',
+        'github-secret': 'ATLAS_CERT',
+        'github-token': github.tokens.write
+      }),
+      env: { GITHUB_API_URL: github.url }
+    })
+    expect(main.errors).toEqual([
+      expect.objectContaining({
+        title: 'Invalid input: github-secret',
+        message: expect.stringMatching(/GITHUB_REPOSITORY/)
+      })
+    ])
+    expect(atlasRequests(atlas.emulator)).toHaveLength(0)
+  })
+})
+
+describe('lazy loading', () => {
+  /** Runs a main step with a module hook that records every file Node loads. */
+  async function loadedFiles(extra: Record<string, string>): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'loads-'))
+    const log = join(dir, 'loaded.txt')
+    writeFileSync(log, '')
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs'\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context) }\n`
+    )
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)})\n`
+    )
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { username: 'release-bot', ...extra }),
+      env: {
+        ...githubEnv(),
+        NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'register.mjs')).href}`
+      }
+    })
+    expect(main.exitCode).toBe(0)
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(url => url.includes('/dist/main/'))
+      .map(url => url.slice(url.lastIndexOf('/') + 1))
+  }
+
+  it('dist/main has separate chunk files; a step without github-secret loads none of them', async () => {
+    const chunks = readdirSync('dist/main').filter(name => /^\d+\.index\.js$/.test(name))
+    expect(chunks.length).toBeGreaterThanOrEqual(2)
+    expect(await loadedFiles({})).toEqual(['index.js'])
+    const withSecret = await loadedFiles({
+      'github-secret': 'LAZY_CERT',
+      'github-token': github.tokens.write
+    })
+    expect(withSecret[0]).toBe('index.js')
+    expect(withSecret.slice(1).sort()).toEqual(chunks.sort())
+  })
+})
+
+describe('list-certificates without username', () => {
+  it('lists every Atlas-managed X.509 user, warns per user for the newest certificate only, and tabulates by days left', async () => {
+    const { emulator } = atlas
+    const group = emulator.groupId
+    const seed = (username: string, days: number[]) => {
+      emulator.addUser(group, { username })
+      for (const d of days)
+        emulator.addCertificateRecord(group, username, {
+          createdAt: new Date(Date.now() - DAY),
+          notAfter: new Date(Date.now() + d * DAY),
+          subject: `CN=${username}`
+        })
+    }
+    seed('watch-renewed', [5, 300]) // the 5-day one is superseded: no warning
+    seed('watch-due', [12])
+    seed('watch-fine', [90])
+    emulator.addUser(group, { username: 'watch-customer', x509Type: 'CUSTOMER' })
+    emulator.addUser(group, { username: 'watch-scram', databaseName: 'admin', x509Type: 'NONE' })
+    emulator.clearRequests()
+
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'list-certificates' })
+    })
+    expect(main.exitCode).toBe(0)
+    const managed = emulator
+      .users(group)
+      .filter(u => u.databaseName === '$external' && u.x509Type === 'MANAGED')
+      .map(u => u.username)
+    const certificates = JSON.parse(main.outputs.certificates!) as Array<{
+      username: string
+      id: string
+      notAfter: string
+    }>
+    expect(Object.keys(certificates[0]!)).toEqual([
+      'username',
+      'id',
+      'subject',
+      'createdAt',
+      'notAfter'
+    ])
+    expect(new Set(certificates.map(c => c.username)).size).toBeLessThanOrEqual(managed.length)
+    expect(certificates.map(c => c.username)).not.toContain('watch-customer')
+    expect(certificates.filter(c => c.username.startsWith('watch-')).map(c => c.username)).toEqual([
+      'watch-renewed',
+      'watch-due',
+      'watch-fine',
+      'watch-renewed'
+    ])
+    const sorted = [...certificates].sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter))
+    expect(certificates).toEqual(sorted)
+    expect(main.outputs.count).toBe(String(certificates.length))
+    expect(main.outputs['next-expiry']).toBe(certificates[0]!.notAfter)
+    expect(main.outputs['latest-expiry']).toBe(certificates.at(-1)!.notAfter)
+    const warned = main.warnings.map(w => w.message)
+    expect(warned.some(m => m.includes('watch-due'))).toBe(true)
+    expect(warned.some(m => m.includes('watch-renewed'))).toBe(false)
+    expect(warned.some(m => m.includes('watch-fine'))).toBe(false)
+    // One user list, then one certificate list per managed user.
+    const pages = atlasRequests(emulator).filter(r => r.status === 200)
+    expect(pages.filter(r => r.path.includes('/databaseUsers?'))).toHaveLength(1)
+    expect(pages.filter(r => r.path.includes('/certs?'))).toHaveLength(managed.length)
+    // The summary table: one row per certificate, with a status.
+    expect(main.summary).toMatch(/<th>Status<\/th>/)
+    expect(main.summary).toMatch(/watch-due<\/td>(<td>[^<]*<\/td>){4}<td>renew soon<\/td>/)
+    expect(main.summary).toMatch(/watch-fine<\/td>(<td>[^<]*<\/td>){4}<td>ok<\/td>/)
+  })
+})

@@ -1,0 +1,57 @@
+export const id = 287;
+export const ids = [287];
+export const modules = {
+
+/***/ 2287:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   PUBLIC_KEY_BYTES: () => (/* binding */ PUBLIC_KEY_BYTES),
+/* harmony export */   seal: () => (/* binding */ seal),
+/* harmony export */   sealForGitHub: () => (/* binding */ sealForGitHub)
+/* harmony export */ });
+/* harmony import */ var blakejs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9874);
+/* harmony import */ var blakejs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(blakejs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var tweetnacl__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(668);
+/* harmony import */ var tweetnacl__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(tweetnacl__WEBPACK_IMPORTED_MODULE_1__);
+/**
+ * libsodium's sealed box (`crypto_box_seal`), which GitHub requires for Actions secrets: an
+ * ephemeral X25519 key pair, the nonce blake2b-192(ephemeral public key || recipient public key),
+ * and XSalsa20-Poly1305 (`crypto_box`). Output: ephemeral public key || ciphertext.
+ *
+ * Loaded only through a dynamic import, so steps that store no secret never load it.
+ */
+
+
+const PUBLIC_KEY_BYTES = (tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().box).publicKeyLength;
+/** Seals `message` for the holder of the X25519 secret key matching `recipientPublicKey`. */
+function seal(message, recipientPublicKey) {
+    if (recipientPublicKey.length !== PUBLIC_KEY_BYTES) {
+        throw new Error(`The public key has ${recipientPublicKey.length} bytes; an X25519 key has ${PUBLIC_KEY_BYTES}.`);
+    }
+    const ephemeral = tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().box.keyPair();
+    const nonce = sealNonce(ephemeral.publicKey, recipientPublicKey);
+    const boxed = tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().box(message, nonce, recipientPublicKey, ephemeral.secretKey);
+    ephemeral.secretKey.fill(0);
+    const sealed = new Uint8Array(ephemeral.publicKey.length + boxed.length);
+    sealed.set(ephemeral.publicKey);
+    sealed.set(boxed, ephemeral.publicKey.length);
+    return sealed;
+}
+function sealNonce(ephemeralPublicKey, recipientPublicKey) {
+    const input = new Uint8Array(ephemeralPublicKey.length + recipientPublicKey.length);
+    input.set(ephemeralPublicKey);
+    input.set(recipientPublicKey, ephemeralPublicKey.length);
+    return blakejs__WEBPACK_IMPORTED_MODULE_0___default().blake2b(input, undefined, (tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().box).nonceLength);
+}
+/** GitHub's form: the value sealed with the base64 public key, base64 encoded. */
+function sealForGitHub(value, publicKeyBase64) {
+    const key = new Uint8Array(Buffer.from(publicKeyBase64, 'base64'));
+    return Buffer.from(seal(new TextEncoder().encode(value), key)).toString('base64');
+}
+
+
+/***/ })
+
+};
