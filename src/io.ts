@@ -19,6 +19,7 @@ export interface ActionIO {
 
 const LINE_BREAK = /\r\n|[\r\n\u2028\u2029\u0085]/g
 // C0 controls other than tab, and DEL: an ESC could hide or rewrite log text in a terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g
 const escapeControl = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
 

@@ -18,7 +18,7 @@ const usersPath = /\/groups\/[0-9a-f]{24}\/databaseUsers$/
 const ours = (username: string, expiresAt = '2020-01-01T00:00:00.000Z') => ({
   username,
   databaseName: '$external',
-  x509Type: 'MANAGED',
+  x509Type: 'MANAGED' as const,
   labels: [
     { key: 'managed-by', value: 'atlas-x509-action' },
     { key: 'expires-at', value: expiresAt }

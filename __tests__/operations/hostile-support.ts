@@ -74,7 +74,9 @@ export function fakeClock(start = Date.now()): Clock & { advance(ms: number): vo
 
 /** Every text the step printed or wrote, except the `certificate` output. */
 export function printed(recording: Recording): string {
-  const { certificate: _certificate, ...outputs } = recording.outputs
+  const outputs = Object.entries(recording.outputs)
+    .filter(([name]) => name !== 'certificate')
+    .map(([, value]) => value)
   return [
     ...recording.debug,
     ...recording.info,
@@ -83,7 +85,7 @@ export function printed(recording: Recording): string {
       a.message
     ]),
     ...recording.summaries.flatMap(s => [s.heading, ...s.rows.flat()]),
-    ...Object.values(outputs),
+    ...outputs,
     ...Object.values(recording.state)
   ].join('\n')
 }
