@@ -72,6 +72,11 @@ export async function playFault(
     case 'stale-nonce':
       auth.staleChallenge(ex)
       return true
+    case 'body':
+      sendBody(ex, spec.status ?? 200, spec.body ?? '', {
+        'Content-Type': spec.contentType ?? 'application/json'
+      })
+      return true
     case 'corrupt-pem':
       return false
   }

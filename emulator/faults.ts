@@ -43,7 +43,16 @@ export class FaultBook {
   }
 }
 
-const kinds = new Set(['status', 'drop', 'delay', 'html', 'corrupt-pem', 'redirect', 'stale-nonce'])
+const kinds = new Set([
+  'status',
+  'drop',
+  'delay',
+  'html',
+  'corrupt-pem',
+  'redirect',
+  'stale-nonce',
+  'body'
+])
 
 function validateFault(spec: FaultSpec): void {
   if (!kinds.has(spec.kind)) throw new Error(`unknown fault kind: ${String(spec.kind)}`)
@@ -52,6 +61,8 @@ function validateFault(spec: FaultSpec): void {
   }
   if (spec.times !== undefined && !(spec.times > 0)) throw new Error('fault times must be > 0')
   if (spec.kind === 'redirect' && !spec.location) throw new Error('redirect fault needs location')
+  if (spec.kind === 'body' && typeof spec.body !== 'string')
+    throw new Error('body fault needs body')
 }
 
 /** A FaultSpec sent as JSON to POST /__emulator/faults (`pathRegex` for a RegExp, `times: "Infinity"`). */

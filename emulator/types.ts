@@ -93,7 +93,7 @@ export interface RecordedRequest {
 }
 
 export type FaultKind =
-  'status' | 'drop' | 'delay' | 'html' | 'corrupt-pem' | 'redirect' | 'stale-nonce'
+  'status' | 'drop' | 'delay' | 'html' | 'corrupt-pem' | 'redirect' | 'stale-nonce' | 'body'
 
 export type CorruptPemVariant =
   'garbage' | 'truncated' | 'no-key' | 'mismatched-key' | 'two-certs' | 'json-quoted'
@@ -117,6 +117,10 @@ export interface FaultSpec {
   location?: string
   /** 'corrupt-pem': how to spoil the certs POST body. */
   variant?: CorruptPemVariant
+  /** 'body': the answer's body, sent verbatim (status default 200) — a hostile or broken server. */
+  body?: string
+  /** 'body': the Content-Type header, default 'application/json'. */
+  contentType?: string
 }
 
 export interface DatabaseUserRole {

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import type { UserSecurity } from './atlas/api.js'
 import { distinguishedName } from './certificate/pem.js'
-import { InputError, type InputReader } from './inputs/inputs.js'
+import { InputError, parseFileInput, type InputReader } from './inputs/inputs.js'
 
 /** Customer-managed X.509: the CA bundle, its checks, and what Atlas holds. */
 
@@ -82,7 +82,7 @@ export type CaSource = { kind: 'text'; pem: string } | { kind: 'file'; path: str
 
 export function parseCaSource(read: InputReader): CaSource {
   const text = read('ca-certificates')
-  const path = read('ca-file')
+  const path = parseFileInput(read, 'ca-file')
   const accepted =
     'Give exactly one of `ca-certificates` (PEM text) and `ca-file` (a path to a PEM file).'
   if (text && path)

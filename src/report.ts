@@ -5,6 +5,7 @@ import {
   OutcomeUnknownError
 } from './atlas/errors.js'
 import { hintFor } from './atlas/hints.js'
+import { CertificateFileError } from './certificate/file.js'
 import { CertificateResponseError } from './certificate/pem.js'
 import { GitHubSecretNotStoredError } from './github/errors.js'
 import { InputError } from './inputs/inputs.js'
@@ -32,8 +33,11 @@ export function describeFailure(error: unknown): { title: string; message: strin
   }
   if (error instanceof GitHubSecretNotStoredError)
     return { title: 'GitHub secret not stored', message: error.message }
+  if (error instanceof CertificateFileError)
+    return { title: 'Certificate file not written', message: error.message }
   const message = error instanceof Error ? error.message : String(error)
-  return { title: 'atlas-x509-action failed', message }
+  // An unexpected error may quote what it choked on: keep the annotation readable.
+  return { title: 'atlas-x509-action failed', message: message.slice(0, 2000) }
 }
 
 /** The step's one error annotation, repeated in the step summary where people look first. */

@@ -1,4 +1,4 @@
-import { AtlasApiError } from './errors.js'
+import { AtlasApiError, AtlasProtocolError } from './errors.js'
 import type { AtlasClient, CallOptions } from './client.js'
 
 /**
@@ -13,7 +13,7 @@ export interface DatabaseUser {
   username: string
   databaseName: string
   x509Type?: string
-  labels?: Array<{ key?: string; value?: string }>
+  labels?: Array<{ key: string; value: string }>
 }
 
 export interface DatabaseRole {
@@ -66,8 +66,16 @@ export interface AtlasApi {
   readonly requestCount: number
 }
 
-/** Percent-encodes every interpolated value: `atlasPath\`/groups/${id}/databaseUsers/${name}\``. */
+/**
+ * Percent-encodes every interpolated value: `atlasPath\`/groups/${id}/databaseUsers/${name}\``.
+ * `.` and `..` are refused: encoding leaves them as they are, and URL resolution would then climb
+ * to another resource (a name from a server's list must not steer a DELETE elsewhere).
+ */
 export function atlasPath(strings: TemplateStringsArray, ...values: string[]): string {
+  for (const value of values) {
+    if (value === '.' || value === '..')
+      throw new AtlasProtocolError(`"${value}" cannot be a path segment of an Atlas URL.`)
+  }
   return strings.reduce(
     (path, part, i) => path + part + (i < values.length ? encodeURIComponent(values[i]!) : ''),
     ''
@@ -85,11 +93,60 @@ export function parseWithExactIds(text: string): unknown {
 /** The largest page Atlas serves, so most lists take one request. */
 export const PAGE_SIZE = 500
 const MAX_PAGES = 1000
+/** A list longer than this is refused, never cut short: no project this action serves has more. */
+export const MAX_LIST_ITEMS = 10_000
+/** Atlas limits database usernames to 1024 characters. */
+const MAX_USERNAME_LENGTH = 1024
 
-interface Page<T> {
-  results?: T[]
-  totalCount?: number
-  links?: Array<{ rel?: string; href?: string }>
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** A user from an answer, type-checked: a record without a string name is not Atlas's. */
+export function readDatabaseUser(value: unknown): DatabaseUser {
+  if (
+    !isRecord(value) ||
+    typeof value.username !== 'string' ||
+    typeof value.databaseName !== 'string' ||
+    value.username.length === 0 ||
+    value.username.length > MAX_USERNAME_LENGTH ||
+    value.databaseName.length > MAX_USERNAME_LENGTH
+  ) {
+    throw new AtlasProtocolError(
+      'Atlas answered with a database user that has no usable username or databaseName (each a string of at most 1024 characters).'
+    )
+  }
+  // Labels that are not {key, value} strings are not this action's: they are dropped.
+  const labels = Array.isArray(value.labels)
+    ? value.labels.flatMap(label =>
+        isRecord(label) && typeof label.key === 'string' && typeof label.value === 'string'
+          ? [{ key: label.key, value: label.value }]
+          : []
+      )
+    : []
+  return {
+    username: value.username,
+    databaseName: value.databaseName,
+    ...(typeof value.x509Type === 'string' ? { x509Type: value.x509Type } : {}),
+    labels
+  }
+}
+
+const optionalText = (value: unknown, max: number) =>
+  typeof value === 'string' ? value.slice(0, max) : undefined
+
+/** A certificate record, type-checked: `_id` must be an id (digits, as parseWithExactIds leaves it). */
+export function readCertificateRecord(value: unknown): CertificateRecord {
+  if (!isRecord(value) || typeof value._id !== 'string' || !/^-?\d{1,20}$/.test(value._id)) {
+    throw new AtlasProtocolError(
+      'Atlas answered with a certificate record whose _id is not a number.'
+    )
+  }
+  return {
+    _id: value._id,
+    subject: optionalText(value.subject, 1024),
+    createdAt: optionalText(value.createdAt, 64),
+    notAfter: optionalText(value.notAfter, 64)
+  }
 }
 
 const isCode = (error: unknown, status: number, code: string) =>
@@ -114,7 +171,8 @@ export class HttpAtlasApi implements AtlasApi {
   listCertificates(groupId: string, username: string): Promise<CertificateRecord[]> {
     return this.listAll(
       atlasPath`/groups/${groupId}/databaseUsers/${username}/certs`,
-      {},
+      readCertificateRecord,
+      record => record._id!,
       parseWithExactIds
     )
   }
@@ -143,9 +201,11 @@ export class HttpAtlasApi implements AtlasApi {
 
   async getUser(groupId: string, username: string): Promise<DatabaseUser | undefined> {
     try {
-      return await this.client.json<DatabaseUser>(
-        'GET',
-        atlasPath`/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`
+      return readDatabaseUser(
+        await this.client.json<unknown>(
+          'GET',
+          atlasPath`/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`
+        )
       )
     } catch (error) {
       if (isCode(error, 404, 'USERNAME_NOT_FOUND')) return undefined
@@ -169,11 +229,23 @@ export class HttpAtlasApi implements AtlasApi {
   }
 
   listUsers(groupId: string): Promise<DatabaseUser[]> {
-    return this.listAll(atlasPath`/groups/${groupId}/databaseUsers`)
+    return this.listAll(
+      atlasPath`/groups/${groupId}/databaseUsers`,
+      readDatabaseUser,
+      user => `${user.databaseName}/${user.username}`
+    )
   }
 
-  getUserSecurity(groupId: string): Promise<UserSecurity> {
-    return this.client.json<UserSecurity>('GET', atlasPath`/groups/${groupId}/userSecurity`)
+  async getUserSecurity(groupId: string): Promise<UserSecurity> {
+    const security = await this.client.json<unknown>(
+      'GET',
+      atlasPath`/groups/${groupId}/userSecurity`
+    )
+    if (!isRecord(security))
+      throw new AtlasProtocolError(
+        'Atlas answered GET userSecurity with something that is not an object.'
+      )
+    return security as UserSecurity
   }
 
   async setCustomerCas(groupId: string, pem: string): Promise<void> {
@@ -190,28 +262,50 @@ export class HttpAtlasApi implements AtlasApi {
   }
 
   /**
-   * Every item of a paginated list. Follows the `next` link or `totalCount`; a page shorter than
-   * asked for is not taken as the end (Atlas's `totalCount` is an estimate and pages may be short).
+   * Every item of a paginated list, each type-checked by `read` and kept once by `key`. Follows
+   * the `next` link or `totalCount`; a page shorter than asked for is not taken as the end
+   * (Atlas's `totalCount` is an estimate and pages may be short). An empty page, or one that
+   * brings no item not seen before (a server that ignores pageNum repeats its first page), ends
+   * the list; more than MAX_LIST_ITEMS items or MAX_PAGES pages is an error, never a cut.
    */
   private async listAll<T>(
     path: string,
-    options: CallOptions = {},
-    parse: (text: string) => unknown = JSON.parse
+    read: (item: unknown) => T,
+    key: (item: T) => string,
+    parse: (text: string) => unknown = JSON.parse,
+    options: CallOptions = {}
   ): Promise<T[]> {
-    const items: T[] = []
-    for (let pageNum = 1; pageNum <= MAX_PAGES; pageNum++) {
-      const page = await this.client.json<Page<T>>(
+    const items = new Map<string, T>()
+    const tooLong = (what: string) =>
+      new AtlasProtocolError(
+        `GET ${path} lists ${what}; refused (a list of more than ${MAX_LIST_ITEMS} items or ${MAX_PAGES} pages is not read).`
+      )
+    for (let pageNum = 1; ; pageNum++) {
+      if (pageNum > MAX_PAGES) throw tooLong(`more than ${MAX_PAGES} pages`)
+      const page = await this.client.json<unknown>(
         'GET',
         path,
         { ...options, query: { itemsPerPage: PAGE_SIZE, pageNum, includeCount: true } },
         parse
       )
-      const results = Array.isArray(page.results) ? page.results : []
-      items.push(...results)
-      const hasNext = page.links?.some(link => link.rel === 'next') ?? false
-      const countSaysMore = typeof page.totalCount === 'number' && items.length < page.totalCount
-      if (results.length === 0 || (!hasNext && !countSaysMore)) break
+      if (!isRecord(page) || !Array.isArray(page.results))
+        throw new AtlasProtocolError(`GET ${path} answered a page without a results array.`)
+      const results: unknown[] = page.results
+      if (results.length === 0) break
+      if (results.length > MAX_LIST_ITEMS) throw tooLong(`${results.length} items on one page`)
+      const before = items.size
+      for (const raw of results) {
+        const item = read(raw)
+        const id = key(item)
+        if (!items.has(id)) items.set(id, item)
+      }
+      if (items.size > MAX_LIST_ITEMS) throw tooLong(`more than ${MAX_LIST_ITEMS} items`)
+      if (items.size === before) break
+      const links = Array.isArray(page.links) ? page.links : []
+      const hasNext = links.some(link => isRecord(link) && link.rel === 'next')
+      const countSaysMore = typeof page.totalCount === 'number' && items.size < page.totalCount
+      if (!hasNext && !countSaysMore) break
     }
-    return items
+    return [...items.values()]
   }
 }

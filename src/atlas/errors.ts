@@ -90,17 +90,26 @@ export function decodeApiError(
   const doc = parsed as Record<string, unknown>
   const text = (value: unknown): string | undefined =>
     typeof value === 'string' && value.length > 0 ? value.slice(0, 1000) : undefined
+  // Codes become annotation titles and pick hints: only code-like strings are taken as codes.
+  const code = (value: unknown): value is string =>
+    typeof value === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(value)
   // Atlas ApiError: {error: <int status>, errorCode, detail, reason}
-  if (typeof doc.errorCode === 'string') {
+  if (code(doc.errorCode)) {
     const detail = text(doc.detail) ?? text(doc.reason) ?? REASONS[status] ?? 'No detail given.'
     return new AtlasApiError(status, doc.errorCode, detail, retryAfterMs)
   }
   // OAuth 2.0 token endpoint (RFC 6749 §5.2): {error: "invalid_client", error_description}
-  if (typeof doc.error === 'string') {
+  if (code(doc.error)) {
     const detail = text(doc.error_description) ?? REASONS[status] ?? 'No detail given.'
     return new AtlasApiError(status, doc.error, detail, retryAfterMs)
   }
-  if (typeof doc.error === 'number' || text(doc.detail) || text(doc.reason)) {
+  if (
+    typeof doc.error === 'number' ||
+    typeof doc.error === 'string' ||
+    typeof doc.errorCode === 'string' ||
+    text(doc.detail) ||
+    text(doc.reason)
+  ) {
     const detail = text(doc.detail) ?? text(doc.reason) ?? REASONS[status] ?? 'No detail given.'
     return new AtlasApiError(status, `HTTP_${status}`, detail, retryAfterMs)
   }

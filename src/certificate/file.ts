@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { constants as fsConstants } from 'node:fs'
-import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { access, lstat, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { Environment } from '../inputs/inputs.js'
@@ -11,13 +11,27 @@ export interface FileSystem {
   unlink(path: string): Promise<void>
   stat(path: string): Promise<{ isDirectory(): boolean }>
   readFile(path: string): Promise<string>
+  /** Like stat, for the link itself: a symbolic link is not followed. */
+  lstat(path: string): Promise<{ isDirectory(): boolean; isSymbolicLink(): boolean }>
+  /** Rejects when the calling process lacks the access `mode` (fs.constants.W_OK, …) asks for. */
+  access(path: string, mode: number): Promise<void>
 }
 
 export const nodeFileSystem: FileSystem = {
   open,
   unlink,
   stat,
-  readFile: path => readFile(path, 'utf8')
+  readFile: path => readFile(path, 'utf8'),
+  lstat,
+  access
+}
+
+/** The certificate was issued but could not be stored; it cannot be fetched from Atlas again. */
+export class CertificateFileError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'CertificateFileError'
+  }
 }
 
 /** Where the certificate goes: the given path, or a new random name under RUNNER_TEMP. */
@@ -26,22 +40,37 @@ export function certificatePath(given: string | undefined, env: Environment, cwd
   return join(env.RUNNER_TEMP || tmpdir(), `atlas-x509-${randomUUID()}.pem`)
 }
 
-/** Refuses an existing target (never overwritten) or a missing folder, before any request. */
+/**
+ * Refuses, before any request: an existing target (never overwritten), a symbolic link at the
+ * target (even a dangling one: the key would land wherever it points), a missing folder, a folder
+ * that is a symbolic link, or one this process cannot write to.
+ */
 export async function checkCertificatePath(
   path: string,
   fs: FileSystem
 ): Promise<string | undefined> {
-  const exists = await fs.stat(path).then(
+  const target = await fs.lstat(path).then(
+    s => s,
+    () => undefined
+  )
+  if (target?.isSymbolicLink())
+    return `${path} is a symbolic link; the private key is never written through one. Give the real path of a new file.`
+  if (target)
+    return `${path} already exists; it is never overwritten. Give a new path, or leave certificate-file empty for a fresh file under RUNNER_TEMP.`
+  const folderPath = dirname(path)
+  const folder = await fs.lstat(folderPath).then(
+    s => s,
+    () => undefined
+  )
+  if (folder?.isSymbolicLink())
+    return `The folder ${folderPath} is a symbolic link; give the real path of the folder.`
+  if (!folder?.isDirectory()) return `The folder ${folderPath} does not exist.`
+  const writable = await fs.access(folderPath, fsConstants.W_OK).then(
     () => true,
     () => false
   )
-  if (exists)
-    return `${path} already exists; it is never overwritten. Give a new path, or leave certificate-file empty for a fresh file under RUNNER_TEMP.`
-  const folder = await fs.stat(dirname(path)).then(
-    s => s.isDirectory(),
-    () => false
-  )
-  if (!folder) return `The folder ${dirname(path)} does not exist.`
+  if (!writable)
+    return `The folder ${folderPath} is not writable by the runner's user; give a folder it can write to.`
   return undefined
 }
 

@@ -78,33 +78,89 @@ export interface IssuedCertificate {
   /** Certificate block then private-key block, `\n` line ends. */
   pem: string
   subject: string
+  /** The subject's common name when the subject is exactly one CN attribute. */
+  commonName: string | undefined
   serialNumber: string
   fingerprintSha256: string
+  /** notBefore, ISO 8601 UTC. */
+  validFrom: string
+  /** notAfter, ISO 8601 UTC. */
   expiresAt: string
 }
 
 /**
  * A certificate response, read once: `masks` are the values to register with the log masking
- * before anything else happens (the whole body and every line of every private-key block, complete
- * or cut short); `check()` then validates the same parse.
+ * before anything else happens (the whole body and the lines of every private key in it);
+ * `check()` then validates the same parse.
  */
 export interface CertificateResponse {
   masks: string[]
   check(): IssuedCertificate
 }
 
+/** A certificate and its key are a few KB: a larger answer is refused unread. */
+export const MAX_CERTIFICATE_RESPONSE_BYTES = 64 * 1024
+/** Shorter strings are never registered as line masks: masking them would blank unrelated log text. */
+export const MIN_MASKED_LINE = 16
+const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/
+const PRIVATE_KEY_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g
+
+/**
+ * A private-key block the check can accept: every line base64, every line but the last at least
+ * MIN_MASKED_LINE long, and the last one at least a base64 quantum. Each such line is registered,
+ * so the key the check accepts is masked line by line, and nothing shorter than 4 is ever a mask.
+ */
+function isMaskableKeyBlock(block: PemBlock): boolean {
+  const last = block.lines.length - 1
+  return (
+    block.complete &&
+    block.lines.length > 0 &&
+    block.lines.every(
+      (line, i) => BASE64_LINE.test(line) && line.length >= (i === last ? 4 : MIN_MASKED_LINE)
+    )
+  )
+}
+
+/**
+ * Key material wherever a private-key BEGIN marker appears, on its own line or not: every
+ * base64-looking run of at least MIN_MASKED_LINE characters up to the next `-----END` (or the end
+ * of the body). This covers bodies the strict parse refuses (armour joined to other text).
+ */
+function looseKeyLines(text: string): string[] {
+  const found: string[] = []
+  for (const match of text.matchAll(PRIVATE_KEY_BEGIN)) {
+    const from = match.index + match[0].length
+    const end = text.indexOf('-----END', from)
+    const material = text.slice(from, end === -1 ? undefined : end)
+    for (const piece of material.split(/\s+/)) {
+      if (piece.length >= MIN_MASKED_LINE && BASE64_LINE.test(piece)) found.push(piece)
+    }
+  }
+  return found
+}
+
 export function readCertificateResponse(body: string): CertificateResponse {
+  const size = Buffer.byteLength(body, 'utf8')
+  if (size > MAX_CERTIFICATE_RESPONSE_BYTES) {
+    // Nothing of it is parsed or registered: a body this size is not a certificate and a key.
+    return {
+      masks: [],
+      check: () => {
+        throw new CertificateResponseError(
+          `Atlas's certificate response is ${size} bytes, more than the ${MAX_CERTIFICATE_RESPONSE_BYTES / 1024} KiB a certificate and key can take; refused unread. Nothing was written.`
+        )
+      }
+    }
+  }
   const text = unquote(body)
   const parsed = parsePem(text)
   const masks = new Set<string>()
   for (const value of [body.trim(), text.trim()]) if (value) masks.add(value)
-  // From a private-key BEGIN line to its END: a key block cut short masks what follows it too.
-  let inKey = false
   for (const block of parsed.blocks) {
-    if (isPrivateKeyLabel(block.label)) inKey = true
-    if (inKey) for (const line of block.lines) masks.add(line)
-    if (block.complete && isPrivateKeyLabel(block.label)) inKey = false
+    if (isPrivateKeyLabel(block.label) && isMaskableKeyBlock(block))
+      for (const line of block.lines) masks.add(line)
   }
+  for (const line of looseKeyLines(text.replace(/\r/g, '\n'))) masks.add(line)
   return { masks: [...masks], check: () => checkIssued(parsed) }
 }
 
@@ -118,6 +174,11 @@ function checkIssued(parsed: ParsedPem): IssuedCertificate {
   if (certs.length !== 1 || keys.length !== 1 || others > 0 || parsed.strayText || incomplete) {
     throw new CertificateResponseError(
       `Atlas's certificate response is not one certificate and one private key (found ${certs.length} certificate block(s), ${keys.length} key block(s), ${others} other block(s)${parsed.strayText || incomplete ? ' and stray text' : ''}). Nothing was written.`
+    )
+  }
+  if (!certs[0]!.lines.every(line => BASE64_LINE.test(line)) || !isMaskableKeyBlock(keys[0]!)) {
+    throw new CertificateResponseError(
+      "Atlas's certificate response has lines inside its PEM blocks that are not base64 (or a key line shorter than 16 characters before its last line). Nothing was written."
     )
   }
   const certPem = blockText(certs[0]!)
@@ -143,13 +204,76 @@ function checkIssued(parsed: ParsedPem): IssuedCertificate {
       "The private key in Atlas's response does not match its certificate. Nothing was written."
     )
   }
+  const validFrom = Date.parse(certificate.validFrom)
+  const validTo = Date.parse(certificate.validTo)
+  if (!Number.isFinite(validFrom) || !Number.isFinite(validTo)) {
+    throw new CertificateResponseError(
+      "Atlas's certificate has a validity period Node cannot read. Nothing was written."
+    )
+  }
   return {
     pem: certPem + keyPem,
     subject: distinguishedName(certificate.subject),
+    commonName: soleCommonName(certificate),
     serialNumber: certificate.serialNumber.toUpperCase(),
     fingerprintSha256: certificate.fingerprint256,
-    expiresAt: new Date(certificate.validTo).toISOString()
+    validFrom: new Date(validFrom).toISOString(),
+    expiresAt: new Date(validTo).toISOString()
   }
+}
+
+/** The CN of a subject that is exactly one CN attribute (unescaped), else undefined. */
+function soleCommonName(certificate: X509Certificate): string | undefined {
+  const subject: Record<string, unknown> = certificate.toLegacyObject().subject ?? {}
+  const names = Object.keys(subject)
+  return names.length === 1 && typeof subject.CN === 'string' ? subject.CN : undefined
+}
+
+const DAY_MS = 86_400_000
+/** Clock skew allowed between the runner and Atlas for a notBefore in the future. */
+const MAX_NOT_BEFORE_SKEW_MS = 3600_000
+/** How far the expiry may be from now + months before it is worth a warning. */
+const EXPIRY_TOLERANCE_MS = 3 * DAY_MS
+
+/** `now` plus whole calendar months, as Atlas counts monthsUntilExpiration. */
+export function addMonths(now: number, months: number): number {
+  const date = new Date(now)
+  date.setUTCMonth(date.getUTCMonth() + months)
+  return date.getTime()
+}
+
+/**
+ * Checks an issued certificate against what was asked: refuses (CertificateResponseError) one
+ * for another user, already expired or not valid for a long while yet; returns a warning when its
+ * expiry is more than a few days off now + months.
+ */
+export function checkAgainstRequest(
+  issued: IssuedCertificate,
+  request: { username: string; months: number; now: number }
+): string | undefined {
+  const { username, months, now } = request
+  if (issued.commonName !== username) {
+    throw new CertificateResponseError(
+      `Atlas returned a certificate for the subject ${JSON.stringify(issued.subject.slice(0, 200))}, not CN=${username} as asked. It cannot authenticate ${username}; nothing was written.`
+    )
+  }
+  const expiresAt = Date.parse(issued.expiresAt)
+  if (expiresAt <= now) {
+    throw new CertificateResponseError(
+      `Atlas returned a certificate that expired at ${issued.expiresAt}, before now (${new Date(now).toISOString()}). Nothing was written: check the runner's clock, then run again.`
+    )
+  }
+  if (Date.parse(issued.validFrom) > now + MAX_NOT_BEFORE_SKEW_MS) {
+    throw new CertificateResponseError(
+      `Atlas returned a certificate that is not valid before ${issued.validFrom}, more than an hour from now (${new Date(now).toISOString()}). Nothing was written: check the runner's clock, then run again.`
+    )
+  }
+  const expected = addMonths(now, months)
+  if (Math.abs(expiresAt - expected) > EXPIRY_TOLERANCE_MS) {
+    const days = Math.round((expiresAt - expected) / DAY_MS)
+    return `The certificate for ${username} expires at ${issued.expiresAt}, ${Math.abs(days)} day(s) ${days < 0 ? 'earlier' : 'later'} than the ${months} month(s) asked for (${new Date(expected).toISOString()}).`
+  }
+  return undefined
 }
 
 /** Node prints a DN one attribute per line; outputs use the one-line `CN=a,OU=b` form. */

@@ -71,7 +71,35 @@ export function parseUsername(read: InputReader): string {
   if (username.length > 1024 || [...username].some(isControlCharacter)) {
     throw new InputError('username', 'Expected at most 1024 printable characters.')
   }
+  const rewritten = pathSegmentProblem(username)
+  if (rewritten) throw new InputError('username', `"${username}" ${rewritten}`)
   return username
+}
+
+/**
+ * Why a value cannot be one path segment of an Atlas URL, or undefined when it can. Percent-
+ * encoding keeps `/` and `?` inside the segment, but URL parsers and servers still rewrite some
+ * segments after it: `.` and `..` (also as `%2E`) are resolved as relative paths, `%2F` and `%5C`
+ * are decoded to separators by some proxies, and `%` itself invites a second decoding. A name
+ * that could be rewritten would address another resource.
+ */
+export function pathSegmentProblem(value: string): string | undefined {
+  if (value === '.' || value === '..')
+    return 'cannot be used: URL normalisation resolves it as a relative path segment.'
+  if (/[/\\%]/.test(value))
+    return 'cannot be used: names with `/`, `\\` or `%` can be rewritten to another path by URL normalisation or a proxy that decodes the path.'
+  return undefined
+}
+
+/** A path input (`certificate-file`, `ca-file`): printable characters only, or '' when unset. */
+export function parseFileInput(read: InputReader, name: string): string {
+  const value = read(name)
+  if ([...value].some(isControlCharacter))
+    throw new InputError(
+      name,
+      'The path contains a control character (a line break?); give a plain file path.'
+    )
+  return value
 }
 
 export function parseExpiryWarningDays(read: InputReader): number {

@@ -1,10 +1,20 @@
 import { connectionStringFor, parseConnectionString } from '../certificate/connection-string.js'
-import { certificatePath, checkCertificatePath, writeCertificateFile } from '../certificate/file.js'
-import { readCertificateResponse, type IssuedCertificate } from '../certificate/pem.js'
+import {
+  CertificateFileError,
+  certificatePath,
+  checkCertificatePath,
+  writeCertificateFile
+} from '../certificate/file.js'
+import {
+  checkAgainstRequest,
+  readCertificateResponse,
+  type IssuedCertificate
+} from '../certificate/pem.js'
 import {
   DEFAULTS,
   InputError,
   parseBoolean,
+  parseFileInput,
   parseInteger,
   type InputReader
 } from '../inputs/inputs.js'
@@ -26,7 +36,7 @@ export function parseCertificateOptions(
 ): CertificateOptions {
   return {
     months: parseInteger(read, 'months', defaultMonths, 1, 24),
-    certificateFile: read('certificate-file') || undefined,
+    certificateFile: parseFileInput(read, 'certificate-file') || undefined,
     outputCertificate: parseBoolean(read, 'output-certificate', DEFAULTS['output-certificate']),
     cleanup: parseBoolean(read, 'cleanup', DEFAULTS.cleanup),
     connectionString: parseConnectionString(read('connection-string'))
@@ -70,8 +80,22 @@ export async function deliverCertificate(
   // Masks first: nothing below may print before the runner knows the key.
   for (const secret of response.masks) io.setSecret(secret)
   const issued = response.check()
+  const expiryWarning = checkAgainstRequest(issued, {
+    username,
+    months: options.months,
+    now: ctx.clock.now()
+  })
+  if (expiryWarning) io.warning(expiryWarning, 'Certificate expiry differs from the request')
 
-  await writeCertificateFile(path, issued.pem, ctx.fs)
+  try {
+    await writeCertificateFile(path, issued.pem, ctx.fs)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new CertificateFileError(
+      `Writing ${path} failed (${code}). Atlas did issue the certificate for ${username} (serial ${issued.serialNumber}, expires ${issued.expiresAt}), but its private key cannot be fetched again: that certificate is unusable. Check that the folder still exists, is writable and has free space, then run the step again for a new certificate.`,
+      { cause: error }
+    )
+  }
   if (options.cleanup) io.saveState(STATE.certificateFile, path)
   io.info(
     `Certificate for ${username} written to ${path} (mode 0600), valid until ${issued.expiresAt}.`

@@ -58,6 +58,9 @@ export function parseRoles(value: string): DatabaseRole[] {
   const entries = splitList(value)
   if (entries.length === 0)
     throw new InputError('roles', `Required: at least one role. ${accepted}`)
+  const repeated = firstRepeated(entries)
+  if (repeated !== undefined)
+    throw new InputError('roles', `"${repeated}" is given more than once; give each role once.`)
   return entries.map(entry => {
     const match = /^([^@\s]+)@([^.@\s]+)(?:\.([^@\s]+))?$/.exec(entry)
     if (!match) throw new InputError('roles', `"${entry}" is not a role. ${accepted}`)
@@ -102,8 +105,21 @@ export function parseRoles(value: string): DatabaseRole[] {
   })
 }
 
+/** An entry that the list holds more than once, if any. */
+function firstRepeated(entries: string[]): string | undefined {
+  const seen = new Set<string>()
+  return entries.find(entry => seen.size === seen.add(entry).size)
+}
+
 export function parseScopes(value: string): string[] {
-  return splitList(value).map(name => {
+  const names = splitList(value)
+  const repeated = firstRepeated(names)
+  if (repeated !== undefined)
+    throw new InputError(
+      'scopes',
+      `The cluster "${repeated}" is given more than once; give each cluster once.`
+    )
+  return names.map(name => {
     if (!CLUSTER_NAME.test(name) || name.length > 64) {
       throw new InputError(
         'scopes',

@@ -9,7 +9,11 @@ export const LABELS = {
 export const MANAGED_BY = 'atlas-x509-action'
 
 export function labelValue(user: DatabaseUser, key: string): string | undefined {
-  return user.labels?.find(label => label.key === key)?.value
+  const labels: unknown = user.labels
+  if (!Array.isArray(labels)) return undefined
+  const label: unknown = labels.find(l => (l as { key?: unknown } | null)?.key === key)
+  const value = (label as { value?: unknown } | undefined)?.value
+  return typeof value === 'string' ? value : undefined
 }
 
 /** Created by this action (whatever run): the only users prune may ever touch. */

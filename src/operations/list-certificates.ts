@@ -1,5 +1,6 @@
 import { EXTERNAL_DATABASE } from '../atlas/api.js'
 import { parseExpiryWarningDays, parseUsername } from '../inputs/inputs.js'
+import { normalisedIsoUtc } from '../iso-date.js'
 import type { Operation, OperationContext } from './operation.js'
 import { daysUntil, warnAboutExpiry } from './expiry.js'
 
@@ -19,10 +20,11 @@ export const USER_CONCURRENCY = 4
 
 const DAY_MS = 86_400_000
 
-const iso = (value: string | undefined) => {
-  const time = Date.parse(value ?? '')
-  return Number.isFinite(time) ? new Date(time).toISOString() : (value ?? '')
-}
+/** Atlas's date, re-written; '' (and reported) when it is not an ISO 8601 UTC date. */
+const iso = (value: string | undefined) => normalisedIsoUtc(value) ?? ''
+/** Unreadable expiries ('') sort last: they are neither the next nor the latest expiry. */
+const expiryOrder = (c: CertificateSummary) =>
+  c.notAfter ? Date.parse(c.notAfter) : Number.MAX_SAFE_INTEGER
 
 /** `fn` over `items`, at most `limit` at a time, results in the order of `items`. */
 export async function mapConcurrently<T, R>(
@@ -107,23 +109,33 @@ export const listCertificates: Operation<{
     )
     const certificates = perUser
       .flat()
-      .sort(
-        (a, b) =>
-          Date.parse(a.notAfter) - Date.parse(b.notAfter) || a.username.localeCompare(b.username)
+      .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username))
+    const undated = certificates.filter(c => !c.notAfter || !c.createdAt)
+    if (undated.length > 0) {
+      io.warning(
+        `Atlas listed ${undated.length} certificate(s) with a createdAt or notAfter that is not an ISO 8601 UTC date (id ${undated
+          .slice(0, 10)
+          .map(c => c.id)
+          .join(', ')}${undated.length > 10 ? ', …' : ''}); those dates are left empty.`,
+        'Unreadable certificate dates'
       )
+    }
+    const dated = certificates.filter(c => c.notAfter)
 
     io.setOutput('certificates', JSON.stringify(certificates))
     io.setOutput('count', String(certificates.length))
-    io.setOutput('next-expiry', certificates[0]?.notAfter ?? '')
-    io.setOutput('latest-expiry', certificates.at(-1)?.notAfter ?? '')
+    io.setOutput('next-expiry', dated[0]?.notAfter ?? '')
+    io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '')
     const whose = username ?? `${usernames.length} Atlas-managed X.509 user(s)`
     io.info(
       certificates.length === 0
         ? `${whose} ha${username ? 's' : 've'} no unexpired certificates.`
-        : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${certificates[0]!.notAfter}, the latest at ${certificates.at(-1)!.notAfter}.`
+        : dated.length === 0
+          ? `${whose}: ${certificates.length} unexpired certificate(s), none with a readable expiry.`
+          : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`
     )
 
-    const newest = new Set(newestPerUser(certificates))
+    const newest = new Set(newestPerUser(dated))
     const soon = warnAboutExpiry(
       ctx,
       [...newest].map(c => ({
@@ -152,9 +164,9 @@ export const listCertificates: Operation<{
           c.username,
           c.id,
           c.subject,
-          c.notAfter,
-          String(daysUntil(c.notAfter, now)),
-          certificateStatus(c, newest.has(c), expiryWarningDays, now)
+          c.notAfter || 'unreadable',
+          c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
+          c.notAfter ? certificateStatus(c, newest.has(c), expiryWarningDays, now) : 'unknown'
         ])
       )
     }

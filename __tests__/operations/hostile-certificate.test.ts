@@ -1,0 +1,250 @@
+/**
+ * Hostile certificate answers and file targets, through run(): what gets masked, what is refused
+ * before anything is written, and what is checked before any certificate is minted.
+ */
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
+import { MIN_MASKED_LINE } from '../../src/certificate/pem.js'
+import { tempDir } from '../../scripts/lib/step.js'
+import { selfSigned } from '../support/pki.js'
+import { fakeClock, keyLines, printed, startHostile, type Hostile } from './hostile-support.js'
+
+let hostile: Hostile
+beforeAll(async () => {
+  hostile = await startHostile()
+})
+afterAll(() => hostile.close())
+beforeEach(() => {
+  hostile.emulator.clearFaults()
+  hostile.emulator.clearRequests()
+})
+
+const certsPath = /\/databaseUsers\/ci-user\/certs$/
+const ciUser = selfSigned('ci-user', { ca: false, days: 91 })
+const otherUser = selfSigned('someone-else', { ca: false, days: 91 })
+const answerCerts = (body: string, contentType = 'application/x-pem-file') =>
+  hostile.emulator.fault({
+    method: 'POST',
+    path: certsPath,
+    kind: 'body',
+    status: 201,
+    body,
+    contentType
+  })
+const createCertificate = (extra: Record<string, string> = {}) =>
+  hostile.step({ operation: 'create-certificate', username: 'ci-user', ...extra })
+const atlasRequests = () => hostile.emulator.requests.filter(r => r.path.startsWith('/api/atlas'))
+
+function expectNoKeyLinePrinted(text: string, pem: string): void {
+  for (const line of keyLines(pem)) expect(text).not.toContain(line)
+}
+
+describe('masking comes from the parse that is checked', () => {
+  it('registers every key line, whatever the blanks around the armour, before the check accepts it', async () => {
+    const body = `  ${ciUser.pem.trim()}  \r\n\t${ciUser.keyPem.replace(/\n/g, ' \r\n')}\n\n`
+    answerCerts(body)
+    const { recording } = await createCertificate()
+    expect(recording.errors).toEqual([])
+    for (const line of keyLines(ciUser.keyPem)) expect(recording.secrets).toContain(line)
+    expectNoKeyLinePrinted(printed(recording), ciUser.keyPem)
+  })
+
+  it('refuses armour joined to other text, with every key line still masked and none printed', async () => {
+    const joined = `${ciUser.pem.trim()}${ciUser.keyPem}`
+    answerCerts(joined)
+    const { recording, runnerTemp } = await createCertificate()
+    expect(recording.errors).toEqual([
+      {
+        title: 'Unusable certificate response',
+        message: expect.stringMatching(/Nothing was written/)
+      }
+    ])
+    for (const line of keyLines(ciUser.keyPem).filter(l => l.length >= MIN_MASKED_LINE))
+      expect(recording.secrets).toContain(line)
+    expectNoKeyLinePrinted(printed(recording), ciUser.keyPem)
+    expect(readdirSync(runnerTemp)).toEqual([])
+  })
+
+  it('refuses a key armour line with key text after it on the same line', async () => {
+    const [first, ...rest] = keyLines(ciUser.keyPem)
+    const body = `${ciUser.pem}-----BEGIN PRIVATE KEY-----${first}\n${rest.join('\n')}\n-----END PRIVATE KEY-----\n`
+    answerCerts(body)
+    const { recording } = await createCertificate()
+    expect(recording.errors[0]?.title).toBe('Unusable certificate response')
+    expect(recording.secrets).toContain(first)
+    expectNoKeyLinePrinted(printed(recording), ciUser.keyPem)
+  })
+
+  it('refuses an oversized body unread: no line of it becomes a mask', async () => {
+    const padding = 'a\nb\nc\n'.repeat(12_000)
+    answerCerts(`${ciUser.pem}${ciUser.keyPem}-----BEGIN PRIVATE KEY-----\n${padding}`)
+    const { recording } = await createCertificate()
+    expect(recording.errors).toEqual([
+      { title: 'Unusable certificate response', message: expect.stringMatching(/64 KiB/) }
+    ])
+    expect(recording.secrets.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
+    expect(recording.secrets.some(s => s.includes('\na\nb\nc'))).toBe(false)
+  })
+
+  it('never registers short key lines from a key block made of tiny lines, and refuses it', async () => {
+    const tiny = keyLines(ciUser.keyPem)
+      .join('')
+      .match(/.{1,2}/g)!
+      .join('\n')
+    answerCerts(`${ciUser.pem}-----BEGIN PRIVATE KEY-----\n${tiny}\n-----END PRIVATE KEY-----\n`)
+    const { recording } = await createCertificate()
+    expect(recording.errors[0]?.title).toBe('Unusable certificate response')
+    // Only the whole body (and the credentials) are masks: no two-letter mask blanks the log.
+    expect(recording.secrets.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
+  })
+})
+
+describe('the issued certificate is checked against the request', () => {
+  it('refuses a certificate for another subject and writes nothing', async () => {
+    answerCerts(otherUser.pem + otherUser.keyPem)
+    const { recording, runnerTemp } = await createCertificate()
+    expect(recording.errors).toEqual([
+      {
+        title: 'Unusable certificate response',
+        message: expect.stringMatching(/CN=someone-else.*not CN=ci-user/)
+      }
+    ])
+    expect(readdirSync(runnerTemp)).toEqual([])
+    expect(recording.outputs).toEqual({})
+    expect(recording.state).toEqual({})
+  })
+
+  it('refuses an expired certificate (the runner is 100 days later than Atlas)', async () => {
+    const { recording, runnerTemp } = await hostile.step(
+      { operation: 'create-certificate', username: 'ci-user', months: '1' },
+      { clock: fakeClock(Date.now() + 100 * 86_400_000) }
+    )
+    expect(recording.errors).toEqual([
+      { title: 'Unusable certificate response', message: expect.stringMatching(/expired at/) }
+    ])
+    expect(readdirSync(runnerTemp)).toEqual([])
+  })
+
+  it('refuses a certificate not valid for days yet (the runner is 2 days behind Atlas)', async () => {
+    const { recording } = await hostile.step(
+      { operation: 'create-certificate', username: 'ci-user' },
+      { clock: fakeClock(Date.now() - 2 * 86_400_000) }
+    )
+    expect(recording.errors).toEqual([
+      { title: 'Unusable certificate response', message: expect.stringMatching(/not valid before/) }
+    ])
+  })
+
+  it('warns when the expiry is more than three days off the months asked for, and still delivers', async () => {
+    answerCerts(ciUser.pem + ciUser.keyPem)
+    const { recording } = await createCertificate({ months: '6' })
+    expect(recording.errors).toEqual([])
+    expect(recording.warnings).toEqual([
+      {
+        title: 'Certificate expiry differs from the request',
+        message: expect.stringMatching(/\d+ day\(s\) earlier than the 6 month\(s\) asked for/)
+      }
+    ])
+    expect(recording.outputs['certificate-file']).toBeDefined()
+  })
+
+  it('accepts what the emulator issues: CN=<username>, expiry now + months', async () => {
+    const { recording } = await createCertificate({ months: '2' })
+    expect(recording.errors).toEqual([])
+    expect(recording.warnings).toEqual([])
+    expect(recording.outputs.subject).toBe('CN=ci-user')
+  })
+})
+
+describe('paths and names', () => {
+  it.each(['.', '..', 'a/b', '../other', '%2E%2E', 'a%2Fb', 'a\\b'])(
+    'refuses the username %j before any request',
+    async username => {
+      for (const operation of ['create-certificate', 'list-certificates', 'delete-user']) {
+        const { recording } = await hostile.step({ operation, username })
+        expect(recording.errors).toEqual([
+          { title: 'Invalid input: username', message: expect.stringMatching(/cannot be used/) }
+        ])
+      }
+      expect(atlasRequests()).toEqual([])
+    }
+  )
+
+  it('refuses a symbolic link as the target, even a dangling one, before any request', async () => {
+    const folder = tempDir('hostile-link-')
+    symlinkSync(join(folder, 'nowhere.pem'), join(folder, 'link.pem'))
+    const { recording } = await createCertificate({ 'certificate-file': join(folder, 'link.pem') })
+    expect(recording.errors).toEqual([
+      { title: 'Invalid input: certificate-file', message: expect.stringMatching(/symbolic link/) }
+    ])
+    expect(atlasRequests()).toEqual([])
+  })
+
+  it('refuses a folder that is a symbolic link, before any request', async () => {
+    const folder = tempDir('hostile-link-')
+    mkdirSync(join(folder, 'real'))
+    symlinkSync(join(folder, 'real'), join(folder, 'linked'))
+    const { recording } = await createCertificate({
+      'certificate-file': join(folder, 'linked', 'ci.pem')
+    })
+    expect(recording.errors[0]).toMatchObject({ title: 'Invalid input: certificate-file' })
+    expect(recording.errors[0]!.message).toMatch(/folder .* is a symbolic link/)
+    expect(atlasRequests()).toEqual([])
+  })
+
+  it('refuses a folder the runner cannot write to, before any request', async () => {
+    const readOnly: FileSystem = {
+      ...nodeFileSystem,
+      access: async () => {
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })
+      }
+    }
+    const { recording } = await hostile.step(
+      { operation: 'create-certificate', username: 'ci-user' },
+      { fs: readOnly }
+    )
+    expect(recording.errors).toEqual([
+      { title: 'Invalid input: certificate-file', message: expect.stringMatching(/not writable/) }
+    ])
+    expect(atlasRequests()).toEqual([])
+  })
+
+  it('says what to do when the write fails after the certificate was issued', async () => {
+    const full: FileSystem = {
+      ...nodeFileSystem,
+      open: async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+      }
+    }
+    const { recording } = await hostile.step(
+      { operation: 'create-certificate', username: 'ci-user' },
+      { fs: full }
+    )
+    const issued = hostile.emulator.issuedCertificates(hostile.emulator.groupId, 'ci-user').at(-1)!
+    expect(recording.errors).toEqual([
+      {
+        title: 'Certificate file not written',
+        message: expect.stringMatching(
+          new RegExp(
+            `ENOSPC.*issue.*serial ${issued.serialNumber.toUpperCase()}.*cannot be fetched again.*writable`
+          )
+        )
+      }
+    ])
+    expect(recording.state).toEqual({})
+  })
+
+  it.each(['certificate-file', 'ca-file'])('refuses a control character in %s', async input => {
+    const operation = input === 'ca-file' ? 'set-customer-x509' : 'create-certificate'
+    const { recording } = await hostile.step({
+      operation,
+      username: 'ci-user',
+      [input]: 'certs/a\n::error::b.pem'
+    })
+    expect(recording.errors).toEqual([
+      { title: `Invalid input: ${input}`, message: expect.stringMatching(/control character/) }
+    ])
+    expect(atlasRequests()).toEqual([])
+  })
+})
