@@ -16,6 +16,10 @@ const sodium = createRequire(import.meta.url)(
   'libsodium-wrappers'
 ) as typeof import('libsodium-wrappers')
 
+/** Summary text as a browser shows it: numeric HTML entities decoded. */
+const shownText = (html: string) =>
+  html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+
 let atlas: Atlas
 let github: GitHubEmulator
 beforeAll(async () => {
@@ -227,7 +231,8 @@ describe('create-certificate with github-secret', () => {
       expect(main.stdout).not.toContain(
         github.secret(github.repository, 'ATLAS_CERT', environment)!.encrypted_value
       )
-      expect(main.summary).toContain('ATLAS_CERT')
+      // Summary cells escape Markdown characters as HTML entities (`_` is &#95;): compare as shown.
+      expect(shownText(main.summary)).toContain('ATLAS_CERT')
       expect(main.summary).toMatch(/written/)
       expect(post.exitCode).toBe(0)
       expect(filesIn(runnerTemp)).toEqual([])
@@ -299,7 +304,7 @@ describe('create-certificate with github-secret', () => {
     expect(main.outputs.issued).toBe('false')
     expect(github.requests).toEqual([])
     expect(main.notices[0]!.message).toMatch(/No secret was written; LATER_CERT keeps its value/)
-    expect(main.summary).toMatch(/LATER_CERT[^\n]*not written/)
+    expect(shownText(main.summary)).toMatch(/LATER_CERT[^\n]*not written/)
   })
 
   it.each([

@@ -43,7 +43,8 @@ describe.each([
     'Unexpected answer from Atlas'
   ],
   ['null', 'null', 'Unexpected answer from Atlas'],
-  ['not JSON', '{"results":[', 'Atlas API unreachable']
+  // A 200 that is not JSON is an answer, just not Atlas's: not "unreachable".
+  ['not JSON', '{"results":[', 'Unexpected answer from Atlas']
 ])('a user list that is %s', (_, body, title) => {
   it('ends prune with exactly one error annotation', async () => {
     hostile.emulator.fault({ method: 'GET', path: usersPath, kind: 'body', body })
