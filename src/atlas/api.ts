@@ -64,6 +64,8 @@ export interface AtlasApi {
   disableCustomerX509(groupId: string): Promise<void>
   /** HTTP round trips so far. */
   readonly requestCount: number
+  /** Atlas's `RateLimit-Remaining` on the latest answer that carried it, if any did. */
+  readonly rateLimitRemaining: number | undefined
 }
 
 /**
@@ -157,6 +159,10 @@ export class HttpAtlasApi implements AtlasApi {
 
   get requestCount(): number {
     return this.client.requestCount
+  }
+
+  get rateLimitRemaining(): number | undefined {
+    return this.client.rateLimitRemaining
   }
 
   async issueCertificate(groupId: string, username: string, months: number): Promise<string> {

@@ -48,7 +48,9 @@ export interface AtlasResponse {
 export class AtlasClient {
   private readonly transport: Transport
   private readonly retrier: Retrier
-  private readonly auth: AuthMethod
+  /** Idle signers: a request takes one and gives it back, so parallel requests never share a Digest nonce. */
+  private readonly idleAuths: AuthMethod[] = []
+  private readonly newAuth: () => AuthMethod
   private readonly tokens: ClientCredentialsTokenSource | undefined
 
   constructor(options: AtlasClientOptions) {
@@ -69,11 +71,13 @@ export class AtlasClient {
       backoff: DEFAULT_BACKOFF,
       debug: options.debug,
       notice: options.notice,
-      baseUrl: options.baseUrl
+      baseUrl: options.baseUrl,
+      pause: { until: 0 }
     }
     const credentials = options.credentials
     if (credentials.kind === 'api-key') {
-      this.auth = new DigestAuth(credentials.publicKey, credentials.privateKey)
+      // One Digest session (nonce and count) per request in flight: one in all for a sequential step.
+      this.newAuth = () => new DigestAuth(credentials.publicKey, credentials.privateKey)
     } else {
       this.tokens = new ClientCredentialsTokenSource(
         credentials.clientId,
@@ -87,7 +91,8 @@ export class AtlasClient {
           onToken: options.onAccessToken
         }
       )
-      this.auth = new BearerAuth(this.tokens)
+      const bearer = new BearerAuth(this.tokens)
+      this.newAuth = () => bearer
     }
   }
 
@@ -98,6 +103,11 @@ export class AtlasClient {
 
   get requestCount(): number {
     return this.transport.requestCount
+  }
+
+  /** Atlas's `RateLimit-Remaining` on the latest answer that carried it. */
+  get rateLimitRemaining(): number | undefined {
+    return this.transport.rateLimitRemaining
   }
 
   /** Sends one API call; answers 2xx, or throws AtlasApiError / AtlasUnreachableError. */
@@ -146,17 +156,23 @@ export class AtlasClient {
 
   /** One attempt: the request, plus the Digest challenge round trip when the auth method needs one. */
   private async authenticated(exchange: HttpRequest): Promise<HttpResponse> {
+    const auth = this.idleAuths.pop() ?? this.newAuth()
+    try {
+      return await this.signedExchange(auth, exchange)
+    } finally {
+      this.idleAuths.push(auth)
+    }
+  }
+
+  private async signedExchange(auth: AuthMethod, exchange: HttpRequest): Promise<HttpResponse> {
     for (let challenges = 0; ; challenges++) {
-      const authorization = await this.auth.authorize(exchange.method, exchange.target)
+      const authorization = await auth.authorize(exchange.method, exchange.target)
       const headers = authorization ? { ...exchange.headers, authorization } : exchange.headers
       const response = await this.transport.send({ ...exchange, headers })
       if (
         response.status === 401 &&
         challenges < 2 &&
-        this.auth.acceptUnauthorized(
-          response.headers['www-authenticate'],
-          authorization !== undefined
-        )
+        auth.acceptUnauthorized(response.headers['www-authenticate'], authorization !== undefined)
       ) {
         continue
       }

@@ -66,6 +66,11 @@ export interface Retrier {
   notice(message: string): void
   /** Resolves redirect targets in error messages. */
   baseUrl: string
+  /**
+   * Shared by every request of the step: after a 429 with Retry-After, requests in parallel hold
+   * back until then too, instead of each spending a try on the same limit.
+   */
+  pause: { until: number }
 }
 
 // Connecting, headers and body are each given what is left of the budget: their timeouts mean it is spent.
@@ -90,6 +95,11 @@ export async function withRetries(
   const { budget, clock, maxRetries } = retrier
   const maxAttempts = maxRetries + 1
   for (let attemptNumber = 1; ; attemptNumber++) {
+    const held = retrier.pause.until - clock.now()
+    if (held > 0) {
+      if (held >= budget.remainingMs()) throw budget.spent(label)
+      await clock.sleep(held)
+    }
     let response: HttpResponse
     try {
       response = await attempt()
@@ -138,8 +148,11 @@ export async function withRetries(
       )
     }
     const message = `${label}: ${describeAnswer(response)}; retry ${attemptNumber} of ${maxRetries} in ${(wait / 1000).toFixed(1)} s${retryAfterMs === undefined ? '' : ' (Retry-After)'}`
-    if (response.status === 429) retrier.notice(`Atlas rate limit: ${message}`)
-    else retrier.debug(message)
+    if (response.status === 429) {
+      retrier.notice(`Atlas rate limit: ${message}`)
+      if (retryAfterMs !== undefined)
+        retrier.pause.until = Math.max(retrier.pause.until, clock.now() + wait)
+    } else retrier.debug(message)
     await clock.sleep(wait)
   }
 }

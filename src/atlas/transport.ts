@@ -59,6 +59,8 @@ export interface TransportOptions {
 export class Transport {
   /** HTTP round trips sent, challenges and retries included (reported in debug and the benchmark). */
   requestCount = 0
+  /** `RateLimit-Remaining` of the latest answer that carried one (Atlas may leave it out). */
+  rateLimitRemaining: number | undefined
 
   constructor(private readonly options: TransportOptions) {}
 
@@ -101,6 +103,9 @@ export class Transport {
     this.options.debug(
       `${exchange.method} ${exchange.target} → ${response.statusCode} (${clock.now() - started} ms)`
     )
+    const remainingHeader = header(response.headers, 'ratelimit-remaining')
+    if (remainingHeader !== undefined && /^\d+$/.test(remainingHeader.trim()))
+      this.rateLimitRemaining = Number(remainingHeader.trim())
     return {
       status: response.statusCode,
       headers: response.headers,

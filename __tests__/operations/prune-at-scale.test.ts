@@ -1,0 +1,139 @@
+/**
+ * prune-ephemeral-users at scale: a few deletes at a time (each with its own Digest nonce), paced
+ * by Atlas's rate-limit headers, stopped by the first budget error, and a summary that stays small.
+ */
+import { deleteInParallel, PARALLEL_DELETES } from '../../src/operations/prune-ephemeral-users.js'
+import { atlasRequests, startAtlas, type InProcessAtlas } from '../support/inprocess.js'
+
+let atlas: InProcessAtlas
+beforeAll(async () => {
+  atlas = await startAtlas()
+})
+afterAll(() => atlas.close())
+beforeEach(() => {
+  atlas.emulator.clearRequests()
+  atlas.emulator.clearFaults()
+  for (const user of atlas.emulator.users(atlas.emulator.groupId))
+    if (user.username.startsWith('old-')) atlas.emulator.addUser(atlas.emulator.groupId, user)
+})
+
+/** `count` expired users this action created, named old-0 … */
+function addExpiredUsers(count: number, prefix: string): string[] {
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`)
+  for (const username of names)
+    atlas.emulator.addUser(atlas.emulator.groupId, {
+      username,
+      labels: [
+        { key: 'managed-by', value: 'atlas-x509-action' },
+        { key: 'expires-at', value: '2026-01-01T00:00:00.000Z' },
+        { key: 'github-run', value: 'o/r/1/1/job' }
+      ]
+    })
+  return names
+}
+
+const deletePath = /\/databaseUsers\/%24external\//
+
+it(`deletes ${PARALLEL_DELETES} at a time, each worker with its own Digest nonce`, async () => {
+  const names = addExpiredUsers(12, 'batch')
+  atlas.emulator.fault({
+    method: 'DELETE',
+    path: deletePath,
+    kind: 'delay',
+    delayMs: 150,
+    times: Infinity
+  })
+  const started = Date.now()
+  const main = await atlas.step('main', {
+    inputs: atlas.inputs('api-key', { operation: 'prune-ephemeral-users' })
+  })
+  const elapsed = Date.now() - started
+  expect(main.errors).toEqual([])
+  expect(JSON.parse(main.outputs.pruned!).sort()).toEqual([...names].sort())
+  // 12 deletes of 150 ms: about 3 rounds of 4 in parallel, far from 12 in a row.
+  expect(elapsed).toBeLessThan(12 * 150)
+  const signed = atlasRequests(atlas.emulator).filter(
+    r => r.method === 'DELETE' && r.auth === 'digest'
+  )
+  const nonces = new Set(signed.map(r => /nonce="([^"]+)"/.exec(r.headers.authorization!)![1]))
+  expect(signed).toHaveLength(12)
+  expect(nonces.size).toBeGreaterThan(1)
+  expect(nonces.size).toBeLessThanOrEqual(PARALLEL_DELETES + 1)
+})
+
+it('stops at the first budget error with one message; the rest stay for the next run', async () => {
+  const names = addExpiredUsers(10, 'slow')
+  atlas.emulator.fault({
+    method: 'DELETE',
+    path: deletePath,
+    kind: 'delay',
+    delayMs: 5000,
+    times: Infinity
+  })
+  const started = Date.now()
+  const main = await atlas.step('main', {
+    inputs: atlas.inputs('service-account', {
+      operation: 'prune-ephemeral-users',
+      'timeout-seconds': '1'
+    })
+  })
+  expect(Date.now() - started).toBeLessThan(2500)
+  expect(main.errors).toEqual([
+    {
+      level: 'error',
+      title: 'Atlas API unreachable',
+      message: expect.stringMatching(
+        /budget of 1 s .*Deleted 0 of 10 expired user\(s\) before stopping; 4 delete\(s\) got no answer \(they may have taken effect\); 6 not tried are left for the next run/
+      )
+    }
+  ])
+  expect(atlasRequests(atlas.emulator).filter(r => r.method === 'DELETE')).toHaveLength(
+    PARALLEL_DELETES
+  )
+  atlas.emulator.clearFaults()
+  for (const name of names)
+    expect(atlas.emulator.getUser(atlas.emulator.groupId, '$external', name)).toBeDefined()
+})
+
+it('keeps the summary short on a long list and says how many rows it left out', async () => {
+  addExpiredUsers(60, 'many')
+  const main = await atlas.step('main', {
+    inputs: atlas.inputs('api-key', { operation: 'prune-ephemeral-users', 'dry-run': 'true' })
+  })
+  expect(main.errors).toEqual([])
+  expect(
+    JSON.parse(main.outputs.pruned!).filter((n: string) => n.startsWith('many-'))
+  ).toHaveLength(60)
+  const rows = main.summaries[0]!.rows
+  expect(rows.filter(row => row[0]!.startsWith('many-')).length).toBeLessThanOrEqual(50)
+  expect(rows.at(-1)).toEqual(['…', expect.stringMatching(/^\d+ more not listed here/)])
+})
+
+describe('deleteInParallel', () => {
+  /** Runs the deletes against a fake that tracks how many are in flight. */
+  async function maxInFlight(remaining: () => number | undefined): Promise<number> {
+    let inFlight = 0
+    let peak = 0
+    await deleteInParallel(
+      Array.from({ length: 20 }, (_, i) => `u${i}`),
+      remaining,
+      async () => {
+        inFlight += 1
+        peak = Math.max(peak, inFlight)
+        await new Promise(done => setTimeout(done, 2))
+        inFlight -= 1
+        return true
+      }
+    )
+    return peak
+  }
+
+  it(`runs ${PARALLEL_DELETES} at a time while the rate-limit bucket has room`, async () => {
+    expect(await maxInFlight(() => undefined)).toBe(PARALLEL_DELETES)
+    expect(await maxInFlight(() => 100)).toBe(PARALLEL_DELETES)
+  })
+
+  it('falls back to one at a time when RateLimit-Remaining is low', async () => {
+    expect(await maxInFlight(() => 1)).toBe(1)
+  })
+})
