@@ -1,6 +1,7 @@
 /**
  * `npm run emulator -- [--port N] [--tls] [--sha256] [--cluster NAME]... [--apply-delay-ms MS]
- * [--mongod]`: the Atlas emulator on 127.0.0.1 until SIGINT/SIGTERM. Port from --port, else
+ * [--mongod] [--refuse-nonce-reuse] [--max-active-tokens N] [--refuse-certs-with-customer-ca]`:
+ * the Atlas emulator on 127.0.0.1 until SIGINT/SIGTERM. Port from --port, else
  * ATLAS_EMULATOR_PORT, else 8080 (0 = any free port). --cluster adds a dedicated cluster to the
  * demo project; --mongod starts a MongoDB endpoint for every cluster of the demo project.
  * A bad flag or port, or a port it cannot listen on, is one line on stderr and exit code 2.
@@ -12,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { SEEDED_GROUP_ID, startEmulator } from './index.js'
 
 const USAGE =
-  'usage: npm run emulator -- [--port N] [--tls] [--sha256] [--cluster NAME]... [--apply-delay-ms MS] [--mongod]'
+  'usage: npm run emulator -- [--port N] [--tls] [--sha256] [--cluster NAME]... [--apply-delay-ms MS] [--mongod] [--refuse-nonce-reuse] [--max-active-tokens N] [--refuse-certs-with-customer-ca]'
 
 /** One readable line on stderr and exit code 2, never a stack trace. */
 function fail(message: string): never {
@@ -24,7 +25,17 @@ function usageError(message: string): never {
   return fail(`${message} (${USAGE})`)
 }
 
-const FLAGS = ['port', 'tls', 'sha256', 'cluster', 'apply-delay-ms', 'mongod'] as const
+const FLAGS = [
+  'port',
+  'tls',
+  'sha256',
+  'cluster',
+  'apply-delay-ms',
+  'mongod',
+  'refuse-nonce-reuse',
+  'max-active-tokens',
+  'refuse-certs-with-customer-ca'
+] as const
 
 function parseCommandLine() {
   // `npm run emulator --tls` (no `--`) makes npm keep the flag as its own config, npm_config_tls,
@@ -42,7 +53,10 @@ function parseCommandLine() {
         sha256: { type: 'boolean', default: false },
         cluster: { type: 'string', multiple: true, default: [] },
         'apply-delay-ms': { type: 'string' },
-        mongod: { type: 'boolean', default: false }
+        mongod: { type: 'boolean', default: false },
+        'refuse-nonce-reuse': { type: 'boolean', default: false },
+        'max-active-tokens': { type: 'string' },
+        'refuse-certs-with-customer-ca': { type: 'boolean', default: false }
       }
     }).values
   } catch (error) {
@@ -65,11 +79,19 @@ const applyDelayMs = /^\d{1,9}$/.test(applyDelayText) ? Number(applyDelayText) :
 if (!Number.isInteger(applyDelayMs))
   usageError(`invalid --apply-delay-ms ${JSON.stringify(applyDelayText)}: a whole number of ms`)
 
+const tokensText = values['max-active-tokens'] ?? '100'
+const maxActiveTokens = /^\d{1,6}$/.test(tokensText) ? Number(tokensText) : NaN
+if (!(maxActiveTokens >= 1))
+  usageError(`invalid --max-active-tokens ${JSON.stringify(tokensText)}: a whole number ≥ 1`)
+
 const emulator = await startEmulator({
   port,
   tls: values.tls,
   digestAlgorithm: values.sha256 ? 'SHA-256' : 'MD5',
-  applyDelayMs
+  applyDelayMs,
+  digestNonceReuse: values['refuse-nonce-reuse'] ? 'refuse' : 'allow',
+  maxActiveTokens,
+  refuseManagedCertsWithCustomerCa: values['refuse-certs-with-customer-ca']
 }).catch((error: NodeJS.ErrnoException) => {
   const reason =
     error.code === 'EADDRINUSE'

@@ -69,7 +69,9 @@ export class DigestVerifier {
     private readonly algorithm: DigestAlgorithm,
     private readonly credentials: { username: string; password: string },
     private readonly nonceTtlMs: number,
-    private readonly now: () => Date
+    private readonly now: () => Date,
+    /** 'refuse': a nonce authenticates one request only (see EmulatorOptions.digestNonceReuse). */
+    private readonly reuse: 'allow' | 'refuse' = 'allow'
   ) {}
 
   issueNonce(): string {
@@ -125,6 +127,10 @@ export class DigestVerifier {
     const state = this.nonces.get(p.nonce)
     if (!state || this.now().getTime() - state.issuedAt > this.nonceTtlMs) {
       return { ok: false, stale: true, reason: 'nonce expired' }
+    }
+    // Refused reuse is not "stale": the client must take the fresh challenge as a new one.
+    if (this.reuse === 'refuse' && state.lastNc > 0) {
+      return { ok: false, stale: false, reason: 'nonce already used' }
     }
     const nc = parseInt(p.nc, 16)
     if (nc <= state.lastNc) return { ok: false, stale: false, reason: 'nc replayed' }

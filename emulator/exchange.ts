@@ -25,8 +25,25 @@ export function sendBody(
   headers: Record<string, string | number> = {}
 ): void {
   if (ex.res.headersSent || ex.res.destroyed) return
-  ex.res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) })
+  writeHeaders(ex, status, { ...headers, 'Content-Length': Buffer.byteLength(body) }, body)
   ex.res.end(body)
+}
+
+/** Headers through setHeader (so getHeaders() sees them all), then recorded with the body. */
+function writeHeaders(
+  ex: Exchange,
+  status: number,
+  headers: Record<string, string | number>,
+  body: string
+): void {
+  for (const [name, value] of Object.entries(headers)) ex.res.setHeader(name, value)
+  ex.res.writeHead(status)
+  const recorded: Record<string, string> = {}
+  for (const [name, value] of Object.entries(ex.res.getHeaders())) {
+    if (value === undefined) continue
+    recorded[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
+  }
+  ex.record.response = { headers: recorded, body }
 }
 
 export function sendJson(
@@ -46,7 +63,7 @@ export function sendApiError(ex: Exchange, failure: ApiFailure): void {
 
 export function sendEmpty(ex: Exchange, status: number, headers: Record<string, string> = {}) {
   if (ex.res.headersSent || ex.res.destroyed) return
-  ex.res.writeHead(status, headers)
+  writeHeaders(ex, status, headers, '')
   ex.res.end()
 }
 

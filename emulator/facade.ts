@@ -7,7 +7,7 @@ import { FaultBook } from './faults.js'
 import { HttpFront } from './http.js'
 import { x509Login } from './mongod/login.js'
 import { MongodListener } from './mongod/server.js'
-import { TokenStore } from './oauth.js'
+import { MAX_ACTIVE_TOKENS, TokenStore } from './oauth.js'
 import { AtlasRouter } from './router.js'
 import type { ServerResources } from './routes/context.js'
 import { handleControl } from './routes/control.js'
@@ -30,6 +30,7 @@ import type {
   ChangeStatus,
   ClusterOptions,
   ClusterSummary,
+  ConnectionStats,
   DatabaseUser,
   Emulator,
   EmulatorOptions,
@@ -53,6 +54,7 @@ class AtlasEmulator implements Emulator {
   private readonly projects = new ProjectRegistry()
   private readonly faults = new FaultBook()
   private readonly front: HttpFront
+  private readonly tokens: TokenStore
   private readonly mongods = new Map<ClusterState, Promise<MongodListener>>()
   private readonly startedMongods = new Map<ClusterState, MongodListener>()
   private mongodTls?: Promise<TlsMaterial>
@@ -63,13 +65,19 @@ class AtlasEmulator implements Emulator {
     options: EmulatorOptions
   ) {
     this.managedCaPem = resources.managedCa.pem
-    const tokens = new TokenStore(now, token => resources.recordSecret(token))
+    const tokens = new TokenStore(
+      now,
+      token => resources.recordSecret(token),
+      options.maxActiveTokens ?? MAX_ACTIVE_TOKENS
+    )
+    this.tokens = tokens
     const algorithm = options.digestAlgorithm ?? 'MD5'
     const digest = new DigestVerifier(
       algorithm,
       { username: this.credentials.publicKey, password: this.credentials.privateKey },
       options.nonceTtlMs ?? 300_000,
-      now
+      now,
+      options.digestNonceReuse ?? 'allow'
     )
     this.front = new HttpFront({
       auth: new Authenticator(digest, tokens, algorithm),
@@ -101,6 +109,22 @@ class AtlasEmulator implements Emulator {
 
   clearRequests(): void {
     this.front.requests.length = 0
+  }
+
+  onExchange(listener: (record: RecordedRequest) => void): () => void {
+    return this.front.onExchange(listener)
+  }
+
+  connectionStats(): ConnectionStats {
+    return { ...this.front.stats }
+  }
+
+  resetConnectionStats(): void {
+    this.front.resetStats()
+  }
+
+  activeTokens(): number {
+    return this.tokens.activeCount()
   }
 
   fault(spec: FaultSpec): void {
@@ -244,7 +268,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       certLimitPerUser: options.certLimitPerUser ?? 50,
       maxPageSize: options.maxPageSize ?? 500,
       keyAlgorithm: options.keyAlgorithm ?? 'RSA',
-      applyDelayMs: options.applyDelayMs ?? 0
+      applyDelayMs: options.applyDelayMs ?? 0,
+      refuseManagedCertsWithCustomerCa: options.refuseManagedCertsWithCustomerCa ?? false,
+      rateLimitCapacity: options.rateLimitCapacity ?? 100
     }
   }
   const emulator = new AtlasEmulator(now, resources, options)

@@ -24,7 +24,10 @@ function statusFailure(spec: FaultSpec): ApiFailure {
         ? 'Unexpected error.'
         : reasonPhrase(status))
   const headers: Record<string, string> = {}
-  if (spec.retryAfter !== undefined) headers['Retry-After'] = spec.retryAfter
+  // A 429 says when to come back (60 s unless the spec names a value; '' sends none, as Atlas
+  // "may not always return response headers").
+  const retryAfter = spec.retryAfter ?? (status === 429 ? '60' : undefined)
+  if (retryAfter !== undefined && retryAfter !== '') headers['Retry-After'] = retryAfter
   if (status === 429) {
     headers['RateLimit-Limit'] = '100'
     headers['RateLimit-Remaining'] = '0'

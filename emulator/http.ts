@@ -4,7 +4,8 @@ import {
   type ServerResponse
 } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Authenticator } from './auth.js'
 import type { TlsMaterial } from './ca.js'
 import { flattenHeaders, readBody, sendApiError, type Exchange } from './exchange.js'
@@ -14,7 +15,7 @@ import { ApiFailure } from './json.js'
 import type { ClientCredentials, TokenStore } from './oauth.js'
 import { notFound, safeDecode, type AtlasRouter } from './router.js'
 import { issueToken, revokeToken } from './routes/oauth.js'
-import type { RecordedRequest } from './types.js'
+import type { ConnectionStats, RecordedRequest } from './types.js'
 
 export interface HttpFrontParts {
   auth: Authenticator
@@ -30,8 +31,23 @@ export interface HttpFrontParts {
 export class HttpFront {
   url = ''
   readonly requests: RecordedRequest[] = []
+  readonly stats: ConnectionStats = { connections: 0, tlsHandshakes: 0, tlsResumed: 0 }
+  private readonly listeners = new Set<(record: RecordedRequest) => void>()
+  /** Connection ids by the client's address and port (the TLS socket wraps the TCP one). */
+  private readonly socketIds = new Map<string, number>()
+  private socketCount = 0
   private readonly timers = new Set<NodeJS.Timeout>()
   private server?: ReturnType<typeof createHttpServer>
+
+  /** See Emulator.onExchange. */
+  onExchange(listener: (record: RecordedRequest) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  resetStats(): void {
+    Object.assign(this.stats, { connections: 0, tlsHandshakes: 0, tlsResumed: 0 })
+  }
 
   constructor(private readonly parts: HttpFrontParts) {}
 
@@ -47,6 +63,22 @@ export class HttpFront {
     this.server = tls
       ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handler)
       : createHttpServer(handler)
+    // Counted per emulator, so a benchmark or a test can see how many connections a step opened.
+    this.server.on('connection', (socket: Socket) => {
+      this.stats.connections += 1
+      const key = peerKey(socket)
+      const id = ++this.socketCount
+      this.socketIds.set(key, id)
+      socket.once('close', () => {
+        if (this.socketIds.get(key) === id) this.socketIds.delete(key)
+      })
+    })
+    if (tls) {
+      this.server.on('secureConnection', (socket: TLSSocket) => {
+        this.stats.tlsHandshakes += 1
+        if (socket.isSessionReused()) this.stats.tlsResumed += 1
+      })
+    }
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject)
       this.server?.listen(port, '127.0.0.1', () => resolve())
@@ -73,8 +105,13 @@ export class HttpFront {
       record: { method, path: target, headers: flattenHeaders(req), body, status: 0, auth: null }
     }
     if (ex.pathname.startsWith('/__emulator/')) return this.parts.control(ex)
+    const connection = this.socketIds.get(peerKey(req.socket))
+    if (connection !== undefined) ex.record.connection = connection
     this.requests.push(ex.record)
     res.on('finish', () => (ex.record.status = res.statusCode))
+    res.on('close', () => {
+      for (const listener of this.listeners) listener(ex.record)
+    })
 
     if (ex.pathname === '/api/oauth/token' || ex.pathname === '/api/oauth/revoke') {
       const fault = this.parts.faults.take(
@@ -130,4 +167,8 @@ export class HttpFront {
       server.closeAllConnections()
     })
   }
+}
+
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`
 }

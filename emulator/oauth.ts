@@ -29,15 +29,29 @@ function formDecode(text: string): string {
   return decodeURIComponent(text.replace(/\+/g, ' '))
 }
 
+/** Atlas: at most 100 active access tokens per service account (then 403 access_denied). */
+export const MAX_ACTIVE_TOKENS = 100
+
 export class TokenStore {
   private readonly expiries = new Map<string, number>()
 
   constructor(
     private readonly now: () => Date,
-    private readonly onIssue: (token: string) => void = () => {}
+    private readonly onIssue: (token: string) => void = () => {},
+    readonly maxActive = MAX_ACTIVE_TOKENS
   ) {}
 
-  issue(): { token: string; expiresIn: number } {
+  /** Tokens neither expired nor revoked (the emulator has one service account). */
+  activeCount(): number {
+    const nowMs = this.now().getTime()
+    let active = 0
+    for (const expiry of this.expiries.values()) if (nowMs < expiry) active += 1
+    return active
+  }
+
+  /** A new token, or null when the service account already holds maxActive active ones. */
+  issue(): { token: string; expiresIn: number } | null {
+    if (this.activeCount() >= this.maxActive) return null
     const token = randomBytes(32).toString('base64url')
     this.expiries.set(token, this.now().getTime() + TOKEN_LIFETIME_SECONDS * 1000)
     this.onIssue(token)

@@ -19,7 +19,7 @@ export class AtlasRouter {
   async dispatch(ex: Exchange, corruptPem?: CorruptPemVariant): Promise<void> {
     try {
       const reply = await this.route(ex, corruptPem)
-      sendReply(ex, reply)
+      sendReply(ex, reply, this.resources.options.rateLimitCapacity)
     } catch (error) {
       if (!(error instanceof ApiFailure)) throw error
       sendApiError(ex, error)
@@ -96,13 +96,19 @@ export class AtlasRouter {
   }
 }
 
-function sendReply(ex: Exchange, reply: Reply & { version?: string }): void {
+function sendReply(ex: Exchange, reply: Reply & { version?: string }, capacity: number): void {
   // Atlas labels v2 success bodies with the resolved version, the PEM text included.
   const contentType = reply.version ? versionedJson(reply.version) : 'application/json'
-  if ('json' in reply) return sendJson(ex, reply.status, reply.json, contentType)
+  // Every 2xx may carry the bucket's state; the emulator never throttles on its own (429 is a
+  // fault), so the bucket is always full but for this request.
+  const rateLimit: Record<string, string> =
+    reply.status >= 200 && reply.status < 300
+      ? { 'RateLimit-Limit': String(capacity), 'RateLimit-Remaining': String(capacity - 1) }
+      : {}
+  if ('json' in reply) return sendJson(ex, reply.status, reply.json, contentType, rateLimit)
   if ('text' in reply)
-    return sendBody(ex, reply.status, reply.text, { 'Content-Type': contentType })
-  sendEmpty(ex, reply.status)
+    return sendBody(ex, reply.status, reply.text, { 'Content-Type': contentType, ...rateLimit })
+  sendEmpty(ex, reply.status, rateLimit)
 }
 
 export function safeDecode(text: string): string | null {

@@ -26,6 +26,22 @@ export interface EmulatorOptions {
    * ClusterOptions.applyDelayMs.
    */
   applyDelayMs?: number
+  /**
+   * Refuse the certs POST while the project has a customer CA (400
+   * CANNOT_GENERATE_CERT_IF_ADVANCED_X509). Default false: whether Atlas still refuses is
+   * unverified (the error code comes from an older revision of the error-code page).
+   */
+  refuseManagedCertsWithCustomerCa?: boolean
+  /** Active (unexpired, unrevoked) access tokens per service account. Default 100, as Atlas. */
+  maxActiveTokens?: number
+  /**
+   * 'allow' (default): a Digest nonce may be used again with a higher nc until it expires.
+   * 'refuse': each nonce authenticates one request; reusing it gets a plain 401 (no stale=true)
+   * with a fresh challenge, as a server that never saw nonce reuse would answer.
+   */
+  digestNonceReuse?: 'allow' | 'refuse'
+  /** RateLimit-Limit sent on every 2xx (and 429). Default 100. */
+  rateLimitCapacity?: number
 }
 
 /** ClusterStatus.changeStatus of GET …/clusters/{clusterName}/status. */
@@ -90,6 +106,20 @@ export interface RecordedRequest {
   /** What authenticated the request, null if nothing did. */
   auth: AuthKind | null
   fault?: FaultKind
+  /** The response: lower-case header names (repeated ones joined with ', '), body as text. */
+  response?: { headers: Record<string, string>; body: string }
+  /** The TCP connection (per emulator, from 1) that carried the request. */
+  connection?: number
+}
+
+/** Transport counters of one emulator (Atlas front only; MongoDB endpoints not included). */
+export interface ConnectionStats {
+  /** TCP connections accepted. */
+  connections: number
+  /** TLS handshakes completed (0 without tls). */
+  tlsHandshakes: number
+  /** TLS sessions resumed rather than fully negotiated. */
+  tlsResumed: number
 }
 
 export type FaultKind =
@@ -109,7 +139,7 @@ export interface FaultSpec {
   status?: number
   errorCode?: string
   detail?: string
-  /** Sent verbatim as Retry-After (seconds or an HTTP date). */
+  /** Sent verbatim as Retry-After (seconds or an HTTP date); a 429 sends '60' unless set, '' sends none. */
   retryAfter?: string
   /** 'delay': hold the response headers this long, then answer normally. */
   delayMs?: number
@@ -182,6 +212,16 @@ export interface Emulator {
   tlsCaPem?: string
   requests: RecordedRequest[]
   clearRequests(): void
+  /**
+   * Calls the listener with every recorded request once its response has finished (or the
+   * connection dropped), whatever clearRequests does. Returns a function that unsubscribes.
+   */
+  onExchange(listener: (record: RecordedRequest) => void): () => void
+  /** TCP connections and TLS handshakes so far (resetConnectionStats sets them back to 0). */
+  connectionStats(): ConnectionStats
+  resetConnectionStats(): void
+  /** Service-account access tokens issued and neither expired nor revoked. */
+  activeTokens(): number
   fault(spec: FaultSpec): void
   clearFaults(): void
   addUser(groupId: string, user: Partial<DatabaseUser> & { username: string }): void

@@ -2,6 +2,10 @@
  * `npm run bench [-- --runs N]`: bundle sizes, cold start and peak RSS of the main entry against
  * a floor (a minimal @actions/core + undici bundle built here), and HTTP requests per operation
  * against the local emulator. Prints Markdown for the README; progress goes to stderr.
+ *
+ * `npm run bench -- --latency [--delay-ms 75] [--runs 3]`: only the slow-network table (requests,
+ * TCP connections, TLS handshakes and wall time per step, through a delaying proxy; see
+ * scripts/bench/latency.ts).
  */
 import 'reflect-metadata'
 import { rmSync } from 'node:fs'
@@ -11,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startEmulator } from '../emulator/index.js'
 import { buildFloor, FLOOR_ANNOTATION, type FloorBundle } from './bench/floor.js'
+import { DEFAULT_DELAY_MS, latencySection, measureLatency } from './bench/latency.js'
 import { kb, mb, median, ms, ratio, table, target } from './bench/markdown.js'
 import { AUTH_KINDS, measureRequests, type RequestFigures } from './bench/requests.js'
 import { bundleSizes, type BundleFile } from './bench/sizes.js'
@@ -37,12 +42,35 @@ const BAD_INPUT_ENV = {
   INPUT_USERNAME: 'ci-user'
 }
 
-function parseRuns(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: 'string' } } })
-  const runs = values.runs === undefined ? DEFAULT_RUNS : Number(values.runs)
-  if (!Number.isInteger(runs) || runs < MIN_RUNS)
-    throw new Error(`--runs must be a whole number ≥ ${MIN_RUNS}, got ${values.runs}`)
-  return runs
+const DEFAULT_LATENCY_RUNS = 3
+
+interface BenchArgs {
+  runs: number
+  latency: boolean
+  delayMs: number
+}
+
+function parseBenchArgs(argv: string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: 'string' },
+      latency: { type: 'boolean' },
+      'delay-ms': { type: 'string' }
+    }
+  })
+  const latency = values.latency ?? false
+  const minRuns = latency ? 1 : MIN_RUNS
+  const defaultRuns = latency ? DEFAULT_LATENCY_RUNS : DEFAULT_RUNS
+  const runs = values.runs === undefined ? defaultRuns : Number(values.runs)
+  if (!Number.isInteger(runs) || runs < minRuns)
+    throw new Error(`--runs must be a whole number ≥ ${minRuns}, got ${values.runs}`)
+  const delayMs = values['delay-ms'] === undefined ? DEFAULT_DELAY_MS : Number(values['delay-ms'])
+  if (!Number.isInteger(delayMs) || delayMs < 0)
+    throw new Error(`--delay-ms must be a whole number ≥ 0, got ${values['delay-ms']}`)
+  if (!latency && values['delay-ms'] !== undefined)
+    throw new Error('--delay-ms goes with --latency')
+  return { runs, latency, delayMs }
 }
 
 const progress = (message: string) => console.error(`bench: ${message}`)
@@ -126,8 +154,25 @@ function startupProblems(figures: StartupFigures[]): string[] {
   return figures.flatMap(f => f.invalid.map(problem => `${f.name}: ${problem}`))
 }
 
+async function latencyMain(args: BenchArgs): Promise<number> {
+  const work = tempDir('atlas-bench-latency-')
+  try {
+    progress(`slow network: ${args.delayMs} ms each way, ${args.runs} runs per row…`)
+    const figures = await measureLatency(work, { delayMs: args.delayMs, runs: args.runs })
+    console.log([machineLine(), latencySection(figures)].join('\n\n'))
+    const failures = figures.rows.filter(r => r.failure)
+    for (const row of failures)
+      console.error(`bench: FAILED ${row.step} (${row.credentials}): ${row.failure}`)
+    return failures.length ? 1 : 0
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
 async function main(): Promise<number> {
-  const runs = parseRuns(process.argv.slice(2))
+  const args = parseBenchArgs(process.argv.slice(2))
+  if (args.latency) return latencyMain(args)
+  const runs = args.runs
   const work = tempDir('atlas-bench-')
   try {
     const sizes = bundleSizes(ROOT)

@@ -179,7 +179,7 @@ describe('GET …/databaseUsers/{username}/certs', () => {
     ]) {
       const response = await list(query)
       expect([query, response.status]).toEqual([query, 400])
-      expect(response.json()).toMatchObject({ errorCode: 'INVALID_ATTRIBUTE' })
+      expect(response.json()).toMatchObject({ errorCode: 'INVALID_QUERY_PARAMETER' })
     }
     expect((await list('?pageNum=9')).json()).toMatchObject({ results: [], totalCount: 6 })
   })

@@ -113,7 +113,7 @@ describe('database users', () => {
     ['no roles', 'MISSING_ATTRIBUTE', { roles: undefined }],
     ['empty roles', 'INVALID_ATTRIBUTE', { roles: [] }],
     ['role without roleName', 'MISSING_ATTRIBUTE', { roles: [{ databaseName: 'app' }] }],
-    ['other groupId', 'INVALID_ATTRIBUTE', { groupId: OTHER_GROUP_ID }],
+    ['other groupId', 'GROUP_MISMATCH', { groupId: OTHER_GROUP_ID }],
     ['no username', 'MISSING_ATTRIBUTE', { username: undefined }],
     ['long username', 'INVALID_ATTRIBUTE', { username: 'u'.repeat(1025) }],
     ['bad x509Type', 'INVALID_ENUM_VALUE', { x509Type: 'SELF' }]

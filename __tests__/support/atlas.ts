@@ -1,6 +1,7 @@
 /** The emulator plus the step runner, with the leak scan applied to every step a test runs. */
 import { readdirSync } from 'node:fs'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
+import { recordContract } from './openapi-contract.js'
 import {
   findLeaks,
   runStep,
@@ -33,6 +34,8 @@ export interface Atlas {
 
 export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
   const emulator = await startEmulator(options)
+  // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
+  const contract = recordContract(emulator)
   const secrets = () => [
     emulator.credentials.privateKey,
     emulator.credentials.clientSecret,
@@ -72,7 +75,10 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
       const post = await atlas.step('post', { ...options, runnerTemp, state: main.state }, scan)
       return { main, post, runnerTemp }
     },
-    close: () => emulator.close()
+    async close() {
+      await emulator.close()
+      contract.assertClean()
+    }
   }
   return atlas
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
+import { recordContract } from './openapi-contract.js'
 import { runPost } from '../../src/cleanup.js'
 import type { ActionIO } from '../../src/io.js'
 import { run } from '../../src/main.js'
@@ -292,6 +293,8 @@ export interface InProcessAtlas {
 
 export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAtlas> {
   const emulator = await startEmulator(options)
+  // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
+  const contract = recordContract(emulator)
   const owned: string[] = []
   const ownDir = (prefix: string) => {
     const dir = tempDir(prefix)
@@ -357,6 +360,7 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
     async close() {
       await emulator.close()
       for (const dir of owned) rmSync(dir, { recursive: true, force: true })
+      contract.assertClean()
     }
   }
   return atlas

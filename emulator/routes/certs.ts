@@ -29,6 +29,13 @@ export async function createCertificate(ctx: RouteContext): Promise<Reply> {
       'The user does not have managed mode X509 enabled.'
     )
   }
+  if (ctx.server.options.refuseManagedCertsWithCustomerCa && ctx.project.customerCas) {
+    throw new ApiFailure(
+      400,
+      'CANNOT_GENERATE_CERT_IF_ADVANCED_X509',
+      'The user cannot create managed X.509 certs if advanced mode is on.'
+    )
+  }
   const months = monthsUntilExpiration((body as Record<string, unknown>).monthsUntilExpiration)
   // X.509 validity has second precision: keep the record equal to the certificate.
   const now = new Date(Math.floor(ctx.now.getTime() / 1000) * 1000)

@@ -26,7 +26,15 @@ export interface ServerResources {
   managedCa: CertificateAuthority
   certIds: CertIdSequence
   options: Required<
-    Pick<EmulatorOptions, 'certLimitPerUser' | 'keyAlgorithm' | 'maxPageSize' | 'applyDelayMs'>
+    Pick<
+      EmulatorOptions,
+      | 'certLimitPerUser'
+      | 'keyAlgorithm'
+      | 'maxPageSize'
+      | 'applyDelayMs'
+      | 'refuseManagedCertsWithCustomerCa'
+      | 'rateLimitCapacity'
+    >
   >
   /** Remembers a secret handed to a client (see Emulator.servedSecrets). */
   recordSecret(secret: string): void

@@ -3,19 +3,23 @@ import { MAX_USERS_PER_GROUP, normalizeUser } from '../state.js'
 import type { DatabaseUser } from '../types.js'
 import {
   groupApiUrl,
-  invalidAttribute,
   requireJsonObject,
   usernameNotFound,
   type Reply,
   type RouteContext
 } from './context.js'
 import { paginate } from './pagination.js'
-import { validateNewUser } from './userValidation.js'
+import { groupMismatch, validateNewUser } from './userValidation.js'
 
-/** A stored user as Atlas returns it: with links, never with a password. */
+/**
+ * A stored user as Atlas returns it: with links, never with a password, and without groupId
+ * (writeOnly in CloudDatabaseUser: required in a create body, not part of an answer).
+ */
 function userView(ctx: RouteContext, user: DatabaseUser): Record<string, unknown> {
   const path = `/databaseUsers/${encodeURIComponent(user.databaseName)}/${encodeURIComponent(user.username)}`
-  return { ...user, links: [{ href: groupApiUrl(ctx, path), rel: 'self' }] }
+  const view: Partial<DatabaseUser> = { ...user }
+  delete view.groupId
+  return { ...view, links: [{ href: groupApiUrl(ctx, path), rel: 'self' }] }
 }
 
 export function createUser(ctx: RouteContext): Reply {
@@ -86,7 +90,7 @@ export function updateUser(ctx: RouteContext): Reply {
     }
   }
   if (patch.groupId !== undefined && patch.groupId !== ctx.project.groupId) {
-    throw invalidAttribute('groupId', 'must match the project in the path.')
+    throw groupMismatch(patch.groupId, ctx.project.groupId)
   }
   const merged = validateNewUser(
     { ...user, ...patch, groupId: ctx.project.groupId },

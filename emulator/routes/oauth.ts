@@ -42,7 +42,16 @@ export function issueToken(ex: Exchange, client: ClientCredentials, tokens: Toke
   if (form.get('grant_type') !== 'client_credentials') {
     return oauthError(ex, 400, 'unsupported_grant_type', 'grant_type must be client_credentials.')
   }
-  const { token, expiresIn } = tokens.issue()
+  const issued = tokens.issue()
+  if (!issued) {
+    return oauthError(
+      ex,
+      403,
+      'access_denied',
+      'Access Token limit reached. Please use the existing Access Tokens or create a new Service Account.'
+    )
+  }
+  const { token, expiresIn } = issued
   sendJson(
     ex,
     200,

@@ -1,4 +1,5 @@
-import { invalidAttribute, type RouteContext } from './context.js'
+import { ApiFailure } from '../json.js'
+import type { RouteContext } from './context.js'
 
 interface Link {
   href: string
@@ -16,7 +17,7 @@ function integerParam(ctx: RouteContext, name: string, fallback: number, min: nu
   if (raw === null) return fallback
   const value = Number(raw)
   if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw invalidAttribute(name, `must be an integer from ${min} to ${max}.`)
+    throw invalidQuery(name, raw, `an integer from ${min} to ${max}`)
   }
   return value
 }
@@ -24,8 +25,18 @@ function integerParam(ctx: RouteContext, name: string, fallback: number, min: nu
 function booleanParam(ctx: RouteContext, name: string, fallback: boolean): boolean {
   const raw = ctx.query.get(name)
   if (raw === null) return fallback
-  if (raw !== 'true' && raw !== 'false') throw invalidAttribute(name, 'must be true or false.')
+  if (raw !== 'true' && raw !== 'false') throw invalidQuery(name, raw, 'true or false')
   return raw === 'true'
+}
+
+/** Atlas's error code for a query parameter out of its bounds (error-code reference). */
+function invalidQuery(name: string, raw: string, expected: string): ApiFailure {
+  return new ApiFailure(
+    400,
+    'INVALID_QUERY_PARAMETER',
+    `Invalid query parameter ${name}: ${raw} (expected ${expected}).`,
+    [name, raw]
+  )
 }
 
 /** Atlas list paging: itemsPerPage 1–500 (100), pageNum ≥ 1 (1), includeCount (true). */

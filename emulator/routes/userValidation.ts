@@ -87,6 +87,16 @@ function labels(value: unknown): ComponentLabel[] {
   })
 }
 
+/** A body groupId other than the path's (Atlas error code GROUP_MISMATCH). */
+export function groupMismatch(bodyGroupId: unknown, pathGroupId: string): ApiFailure {
+  return new ApiFailure(
+    400,
+    'GROUP_MISMATCH',
+    `The group ID ${String(bodyGroupId)} in the body does not match the group ID ${pathGroupId} in the path.`,
+    [String(bodyGroupId), pathGroupId]
+  )
+}
+
 /** Validates a CloudDatabaseUser request body the way Atlas does for the fields the action uses. */
 export function validateNewUser(
   body: Record<string, unknown>,
@@ -96,8 +106,7 @@ export function validateNewUser(
   for (const name of ['databaseName', 'groupId', 'username']) {
     if (body[name] === undefined || body[name] === null) throw missing(name)
   }
-  if (body.groupId !== groupId)
-    throw invalidAttribute('groupId', 'must match the project in the path.')
+  if (body.groupId !== groupId) throw groupMismatch(body.groupId, groupId)
   const databaseName = enumValue(body, 'databaseName', ['admin', '$external'])
   const username = stringOf(body.username, 'username', 1, 1024)
   const x509Type = enumValue(body, 'x509Type', ['NONE', 'CUSTOMER', 'MANAGED'])

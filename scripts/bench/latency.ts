@@ -1,0 +1,266 @@
+/**
+ * `npm run bench -- --latency`: the action's main step behind a slow network. A TCP proxy on
+ * 127.0.0.1 delays each direction by --delay-ms (default 75 ms, so 150 ms a round trip) in front
+ * of the emulator serving TLS; the bundled action (dist/main/index.js on the runner's Node 24)
+ * and curl run through it. Per step and kind of credentials: HTTP requests, TCP connections and
+ * TLS handshakes the emulator saw, and the step's wall time.
+ */
+import { execFile } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import {
+  createConnection,
+  createServer,
+  type AddressInfo,
+  type Server,
+  type Socket
+} from 'node:net'
+import { join } from 'node:path'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { runStep, type StepResult } from '../lib/step.js'
+import { median, table } from './markdown.js'
+
+export const DEFAULT_DELAY_MS = 75
+const STEP_TIMEOUT_MS = 120_000
+
+/** Forwards TCP to a target, holding every chunk (and the end) delayMs in each direction. */
+export class LatencyProxy {
+  private server?: Server
+  private readonly sockets = new Set<Socket>()
+  port = 0
+
+  constructor(
+    private readonly target: { host: string; port: number },
+    readonly delayMs: number
+  ) {}
+
+  async listen(): Promise<void> {
+    this.server = createServer(client => {
+      const upstream = createConnection(this.target)
+      this.track(client)
+      this.track(upstream)
+      this.pipe(client, upstream)
+      this.pipe(upstream, client)
+    })
+    await new Promise<void>(resolve => this.server!.listen(0, '127.0.0.1', resolve))
+    this.port = (this.server.address() as AddressInfo).port
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket)
+    socket.on('close', () => this.sockets.delete(socket))
+    socket.on('error', () => socket.destroy())
+  }
+
+  /** Same delay for every chunk, so timers fire in arrival order and the stream stays in order. */
+  private pipe(from: Socket, to: Socket): void {
+    from.on('data', chunk => {
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk)
+      }, this.delayMs)
+    })
+    from.on('end', () => setTimeout(() => to.end(), this.delayMs))
+    from.on('close', () => setTimeout(() => to.destroy(), this.delayMs + 1))
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy()
+    await new Promise<void>(resolve =>
+      this.server ? this.server.close(() => resolve()) : resolve()
+    )
+  }
+}
+
+export interface LatencyRow {
+  step: string
+  credentials: string
+  requests: number
+  connections: number
+  handshakes: number
+  wallMs: number[]
+  failure?: string
+}
+
+interface Measured {
+  requests: number
+  connections: number
+  handshakes: number
+  ms: number
+  failure?: string
+}
+
+const CREDENTIALS = ['service account', 'API key'] as const
+type Credentials = (typeof CREDENTIALS)[number]
+
+export async function measureLatency(
+  workDir: string,
+  options: { delayMs: number; runs: number }
+): Promise<{ rows: LatencyRow[]; delayMs: number; runs: number }> {
+  const emulator = await startEmulator({ tls: true })
+  const url = new URL(emulator.url)
+  const proxy = new LatencyProxy({ host: url.hostname, port: Number(url.port) }, options.delayMs)
+  await proxy.listen()
+  const base = `https://127.0.0.1:${proxy.port}`
+  const caFile = join(workDir, 'emulator-ca.pem')
+  writeFileSync(caFile, emulator.tlsCaPem ?? '')
+  const rows: LatencyRow[] = []
+  let runCount = 0
+  try {
+    const measure = async (fn: () => Promise<string | undefined>): Promise<Measured> => {
+      emulator.clearRequests()
+      emulator.resetConnectionStats()
+      const started = performance.now()
+      const failure = await fn()
+      const ms = performance.now() - started
+      const stats = emulator.connectionStats()
+      return {
+        requests: emulator.requests.length,
+        connections: stats.connections,
+        handshakes: stats.tlsHandshakes,
+        ms,
+        ...(failure ? { failure } : {})
+      }
+    }
+    const repeat = async (
+      step: string,
+      credentials: string,
+      fn: () => Promise<string | undefined>
+    ) => {
+      const runs: Measured[] = []
+      for (let i = 0; i < options.runs; i++) runs.push(await measure(fn))
+      const last = runs.at(-1)!
+      const failure = runs.find(r => r.failure)?.failure
+      rows.push({
+        step,
+        credentials,
+        requests: last.requests,
+        connections: last.connections,
+        handshakes: last.handshakes,
+        wallMs: runs.map(r => r.ms),
+        ...(failure ? { failure } : {})
+      })
+    }
+    const stepEnv = { NODE_EXTRA_CA_CERTS: caFile }
+    const action = (
+      credentials: Credentials,
+      inputs: Record<string, string>,
+      env: Record<string, string> = {}
+    ) => {
+      const runnerTemp = join(workDir, `latency-runner-temp-${++runCount}`)
+      mkdirSync(runnerTemp, { recursive: true })
+      return runStep('main', {
+        inputs: { ...credentialInputs(emulator, credentials), 'base-url': base, ...inputs },
+        env: { ...stepEnv, ...env },
+        runnerTemp,
+        timeoutMs: STEP_TIMEOUT_MS
+      })
+    }
+    for (const credentials of CREDENTIALS) {
+      await repeat('`create-certificate` main step', credentials, async () =>
+        stepFailure(
+          await action(credentials, { operation: 'create-certificate', username: 'ci-user' })
+        )
+      )
+    }
+    for (const credentials of CREDENTIALS) {
+      await repeat('`create-ephemeral-user` main step', credentials, async () => {
+        const result = await action(
+          credentials,
+          { operation: 'create-ephemeral-user', roles: 'read@app' },
+          {
+            GITHUB_REPOSITORY: 'o/r',
+            GITHUB_RUN_ID: String(1000 + runCount),
+            GITHUB_RUN_ATTEMPT: '1',
+            GITHUB_JOB: 'latency'
+          }
+        )
+        return stepFailure(result)
+      })
+    }
+    const v1Certs = `${base}/api/atlas/v1.0/groups/${emulator.groupId}/databaseUsers/ci-user/certs`
+    const { publicKey, privateKey, clientId, clientSecret } = emulator.credentials
+    await repeat('seed POST, `curl --digest`', 'API key', () =>
+      curl(201, [
+        ...['--cacert', caFile, '--digest', '--user', `${publicKey}:${privateKey}`],
+        ...['--request', 'POST', v1Certs, '--header', 'Content-Type: application/json'],
+        ...['--data', '{"monthsUntilExpiration":3}']
+      ])
+    )
+    await repeat('seed POST, `curl` token then Bearer', 'service account', async () => {
+      const token = await curlOutput([
+        ...['--cacert', caFile, '--user', `${clientId}:${clientSecret}`],
+        ...['--data', 'grant_type=client_credentials', `${base}/api/oauth/token`]
+      ])
+      const accessToken = (JSON.parse(token) as { access_token?: string }).access_token
+      if (!accessToken) return 'no access token'
+      return curl(201, [
+        ...['--cacert', caFile, '--request', 'POST', v1Certs],
+        ...['--header', `Authorization: Bearer ${accessToken}`],
+        ...['--header', 'Content-Type: application/json', '--data', '{"monthsUntilExpiration":3}']
+      ])
+    })
+  } finally {
+    await proxy.close()
+    await emulator.close()
+  }
+  return { rows, delayMs: options.delayMs, runs: options.runs }
+}
+
+function credentialInputs(emulator: Emulator, credentials: Credentials): Record<string, string> {
+  const c = emulator.credentials
+  return {
+    'group-id': emulator.groupId,
+    ...(credentials === 'service account'
+      ? { 'client-id': c.clientId, 'client-secret': c.clientSecret }
+      : { 'public-key': c.publicKey, 'private-key': c.privateKey })
+  }
+}
+
+function stepFailure(result: StepResult): string | undefined {
+  if (result.exitCode === 0) return undefined
+  const reason =
+    result.errors.map(e => e.message).join('; ') ||
+    result.stderr.trim().split('\n').slice(-2).join(' / ')
+  return `exit ${result.exitCode}: ${reason}`
+}
+
+function curlOutput(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('curl', ['-s', ...args], { maxBuffer: 8 << 20 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout)
+    )
+  })
+}
+
+async function curl(expected: number, args: string[]): Promise<string | undefined> {
+  try {
+    const out = await curlOutput(['-o', '/dev/null', '-w', '%{http_code}', ...args])
+    return out === String(expected) ? undefined : `curl got HTTP ${out}, not ${expected}`
+  } catch (error) {
+    return `curl failed: ${(error as Error).message.split('\n')[0]}`
+  }
+}
+
+export function latencySection(figures: {
+  rows: LatencyRow[]
+  delayMs: number
+  runs: number
+}): string {
+  const rows = figures.rows.map(r => [
+    r.step,
+    r.credentials,
+    r.failure ? 'FAILED' : String(r.requests),
+    String(r.connections),
+    String(r.handshakes),
+    `${median(r.wallMs).toFixed(0)} ms`
+  ])
+  return [
+    `### Behind a slow network (${figures.delayMs} ms each way, ${2 * figures.delayMs} ms round trip; TLS; median of ${figures.runs} runs)`,
+    table(
+      ['Step', 'Credentials', 'HTTP requests', 'TCP connections', 'TLS handshakes', 'Wall time'],
+      rows,
+      ['left', 'left', 'right', 'right', 'right', 'right']
+    ),
+    'Requests, connections and handshakes are what the emulator saw; wall time includes starting ' +
+      'Node (the action) or curl. Regenerate with `npm run bench -- --latency`.'
+  ].join('\n\n')
+}
