@@ -81,6 +81,7 @@ export async function playFault(
       })
       return true
     case 'corrupt-pem':
+    case 'drop-after-apply':
       return false
   }
 }

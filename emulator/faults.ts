@@ -46,6 +46,7 @@ export class FaultBook {
 const kinds = new Set([
   'status',
   'drop',
+  'drop-after-apply',
   'delay',
   'html',
   'corrupt-pem',

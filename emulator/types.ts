@@ -123,7 +123,16 @@ export interface ConnectionStats {
 }
 
 export type FaultKind =
-  'status' | 'drop' | 'delay' | 'html' | 'corrupt-pem' | 'redirect' | 'stale-nonce' | 'body'
+  | 'status'
+  | 'drop'
+  /** The request is carried out, then the connection is cut before the answer: a lost answer. */
+  | 'drop-after-apply'
+  | 'delay'
+  | 'html'
+  | 'corrupt-pem'
+  | 'redirect'
+  | 'stale-nonce'
+  | 'body'
 
 export type CorruptPemVariant =
   'garbage' | 'truncated' | 'no-key' | 'mismatched-key' | 'two-certs' | 'json-quoted'

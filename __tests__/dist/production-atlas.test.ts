@@ -1,0 +1,166 @@
+/**
+ * Atlas as production runs it, through dist/ on Node 24: shared service accounts (one token per
+ * job, none left active, the token cap), Digest without nonce reuse, writes that restart the
+ * clusters never sent twice, 404s named for what they are, and the budget around TLS set-up.
+ */
+import { createServer, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { selfSigned } from '../support/pki.js'
+import { atlasRequests, CREDENTIAL_KINDS, startAtlas, type Atlas } from '../support/atlas.js'
+
+let atlas: Atlas
+beforeAll(async () => {
+  atlas = await startAtlas()
+})
+afterAll(() => atlas.close())
+beforeEach(() => {
+  atlas.emulator.clearRequests()
+  atlas.emulator.clearFaults()
+})
+
+const paths = () => atlasRequests(atlas.emulator).map(r => `${r.method} ${r.path.split('?')[0]}`)
+
+describe.each([
+  ['create-certificate', { username: 'ci-user' }],
+  ['create-ephemeral-user', { roles: 'read@app', 'wait-until-ready': 'false' }]
+])('a %s job with a service account', (operation, extra) => {
+  it('obtains one token for main and post, and leaves none active', async () => {
+    const before = atlas.emulator.activeTokens()
+    const { main, post } = await atlas.job({
+      inputs: atlas.inputs('service-account', { operation, ...extra })
+    })
+    expect(main.exitCode).toBe(0)
+    expect(post.exitCode).toBe(0)
+    expect(paths().filter(p => p === 'POST /api/oauth/token')).toHaveLength(1)
+    expect(paths().at(-1)).toBe('POST /api/oauth/revoke')
+    expect(atlas.emulator.activeTokens()).toBe(before)
+  })
+})
+
+it('the token cap: one token request, one clear error naming the limit', async () => {
+  const capped = await startAtlas({ maxActiveTokens: 0 })
+  try {
+    const main = await capped.step('main', {
+      inputs: capped.inputs('service-account', { username: 'ci-user' })
+    })
+    expect(main.exitCode).toBe(1)
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas access_denied (HTTP 403)',
+        message: expect.stringMatching(/Access Token limit reached.*too many active access tokens/)
+      }
+    ])
+    expect(atlasRequests(capped.emulator).map(r => r.path)).toEqual(['/api/oauth/token'])
+  } finally {
+    await capped.close()
+  }
+})
+
+describe('with nonce reuse refused (a plain 401, no stale flag)', () => {
+  let strict: Atlas
+  beforeAll(async () => {
+    strict = await startAtlas({ digestNonceReuse: 'refuse' })
+  })
+  afterAll(() => strict.close())
+
+  it.each([
+    ['create-ephemeral-user', { roles: 'read@app', 'wait-until-ready': 'false' }],
+    ['list-certificates', { username: 'ci-user' }],
+    ['get-customer-x509', {}],
+    ['prune-ephemeral-users', {}]
+  ])('%s still succeeds, main and post', async (operation, extra) => {
+    const { main, post } = await strict.job({
+      inputs: strict.inputs('api-key', { operation, ...extra })
+    })
+    expect(main.errors).toEqual([])
+    expect(post.errors).toEqual([])
+    expect(main.exitCode).toBe(0)
+  })
+})
+
+describe.each(CREDENTIAL_KINDS)('writes that restart the clusters, with %s credentials', kind => {
+  const cert = selfSigned('Pipeline Root CA', { ca: true, days: 365 })
+
+  it('a dropped answer to PATCH userSecurity: no second PATCH, Atlas read back', async () => {
+    const group = atlas.emulator.otherGroupId
+    atlas.emulator.setCustomerX509(group, null)
+    atlas.emulator.fault({ method: 'PATCH', path: /\/userSecurity$/, kind: 'drop-after-apply' })
+    const restarts = atlas.emulator.restarts(group)
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs(kind, {
+        operation: 'set-customer-x509',
+        'group-id': group,
+        'ca-certificates': cert.pem
+      })
+    })
+    expect(paths().filter(p => p.startsWith('PATCH'))).toHaveLength(1)
+    expect(atlas.emulator.restarts(group)).toBe(restarts + 1)
+    // The PATCH took effect: what Atlas holds says so, and the step succeeds.
+    expect(main.exitCode).toBe(0)
+    expect(main.stdout).toMatch(/answer was lost, but Atlas now holds these CA certificates/)
+  })
+
+  it('a 503 to DELETE customerX509: no second DELETE, and the error says what Atlas holds', async () => {
+    const group = atlas.emulator.otherGroupId
+    atlas.emulator.setCustomerX509(group, cert.pem)
+    atlas.emulator.fault({ method: 'DELETE', path: /\/customerX509$/, kind: 'status', status: 503 })
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs(kind, { operation: 'disable-customer-x509', 'group-id': group })
+    })
+    expect(paths().filter(p => p.startsWith('DELETE'))).toHaveLength(1)
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas outcome unknown',
+        message: expect.stringMatching(
+          /not sent again.*Atlas still holds a customer CA .*Run the step again/
+        )
+      }
+    ])
+  })
+})
+
+it('a RESOURCE_NOT_FOUND 404 on delete is a failure, not "already gone"', async () => {
+  atlas.emulator.fault({
+    method: 'DELETE',
+    path: /\/databaseUsers\//,
+    kind: 'status',
+    status: 404,
+    errorCode: 'RESOURCE_NOT_FOUND'
+  })
+  const main = await atlas.step('main', {
+    inputs: atlas.inputs('api-key', { operation: 'delete-user', username: 'ci-user' })
+  })
+  expect(main.exitCode).toBe(1)
+  expect(main.errors).toEqual([
+    expect.objectContaining({ title: 'Atlas RESOURCE_NOT_FOUND (HTTP 404)' })
+  ])
+  expect(main.outputs.deleted).toBeUndefined()
+})
+
+it('a TLS handshake that never completes ends within the budget plus a second', async () => {
+  const sockets = new Set<Socket>()
+  const silent = createServer(socket => sockets.add(socket))
+  await new Promise<void>(done => silent.listen(0, '127.0.0.1', done))
+  try {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        username: 'ci-user',
+        'base-url': `https://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        'timeout-seconds': '3'
+      })
+    })
+    expect(main.errors).toEqual([
+      expect.objectContaining({
+        title: 'Atlas API unreachable',
+        message: expect.stringMatching(/budget of 3 s/)
+      })
+    ])
+    // The process's own start-up is in the figure: the step's work ends at the budget.
+    expect(main.durationMs).toBeLessThan(4000)
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await new Promise(done => silent.close(done))
+  }
+})
