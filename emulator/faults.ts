@@ -43,7 +43,16 @@ export class FaultBook {
   }
 }
 
-const kinds = new Set(['status', 'drop', 'delay', 'html', 'corrupt-pem', 'redirect', 'stale-nonce'])
+const kinds = new Set([
+  'status',
+  'drop',
+  'delay',
+  'html',
+  'corrupt-pem',
+  'redirect',
+  'stale-nonce',
+  'lose-answer'
+])
 
 function validateFault(spec: FaultSpec): void {
   if (!kinds.has(spec.kind)) throw new Error(`unknown fault kind: ${String(spec.kind)}`)

@@ -93,7 +93,15 @@ export interface RecordedRequest {
 }
 
 export type FaultKind =
-  'status' | 'drop' | 'delay' | 'html' | 'corrupt-pem' | 'redirect' | 'stale-nonce'
+  | 'status'
+  | 'drop'
+  | 'delay'
+  | 'html'
+  | 'corrupt-pem'
+  | 'redirect'
+  | 'stale-nonce'
+  /** The request takes effect, then the connection drops before the answer (status 0). */
+  | 'lose-answer'
 
 export type CorruptPemVariant =
   'garbage' | 'truncated' | 'no-key' | 'mismatched-key' | 'two-certs' | 'json-quoted'

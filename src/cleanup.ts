@@ -1,6 +1,6 @@
 import { parseCommonConfig } from './inputs/common.js'
 import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
-import { isFromRun } from './operations/ephemeral-labels.js'
+import { isFromStep } from './operations/ephemeral-labels.js'
 import { STATE } from './operations/operation.js'
 import { describeFailure } from './report.js'
 import {
@@ -32,8 +32,14 @@ export async function removeCertificateFile(
 }
 
 /**
+ * When the main step ended with its create in flight, the user may show up a moment later: the
+ * pauses between looks for it (3 looks over 5 s).
+ */
+export const UNCONFIRMED_LOOK_PAUSES_MS = [2000, 3000]
+
+/**
  * Deletes the ephemeral user the main step created. If the create was still in flight when the
- * main step ended, the user is deleted only if its labels show this run created it.
+ * main step ended, the user is deleted only if its labels show this very step created it.
  */
 export async function removeEphemeralUser(
   state: EphemeralUserState,
@@ -45,13 +51,20 @@ export async function removeEphemeralUser(
     const config = { ...parseCommonConfig(deps.readInput, deps.env), groupId: state.groupId }
     await withOperationContext(config, deps, async ctx => {
       if (!state.confirmed) {
-        const existing = await ctx.api.getUser(state.groupId, state.username)
+        let existing = await ctx.api.getUser(state.groupId, state.username)
+        for (const pauseMs of UNCONFIRMED_LOOK_PAUSES_MS) {
+          if (existing) break
+          await ctx.clock.sleep(pauseMs)
+          existing = await ctx.api.getUser(state.groupId, state.username)
+        }
         if (!existing) {
           io.info(`The ephemeral user ${state.username} was never created; nothing to delete.`)
           return
         }
-        if (!isFromRun(existing, state.githubRun)) {
-          io.info(`${state.username} exists but was not created by this run; it is left untouched.`)
+        if (!isFromStep(existing, state.githubRun, state.stepNonce)) {
+          io.info(
+            `${state.username} exists but was not created by this step (its labels do not carry this step's github-run and step-nonce); it is left untouched.`
+          )
           return
         }
       }
@@ -73,10 +86,16 @@ export async function removeEphemeralUser(
 
 function readUserState(text: string): EphemeralUserState | undefined {
   try {
-    const state = JSON.parse(text) as EphemeralUserState
-    return typeof state.username === 'string' && typeof state.groupId === 'string'
-      ? state
-      : undefined
+    const state = JSON.parse(text) as Partial<EphemeralUserState>
+    if (typeof state.username !== 'string' || typeof state.groupId !== 'string') return undefined
+    return {
+      groupId: state.groupId,
+      username: state.username,
+      githubRun: typeof state.githubRun === 'string' ? state.githubRun : '',
+      // Without a nonce no user can prove it is this step's: an unconfirmed one is left alone.
+      stepNonce: typeof state.stepNonce === 'string' && state.stepNonce ? state.stepNonce : '',
+      confirmed: state.confirmed === true
+    }
   } catch {
     return undefined
   }
