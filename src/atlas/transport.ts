@@ -41,7 +41,8 @@ export class Budget {
 
   /** Moves the deadline to `deadlineMs` if that is later: for a wait with a budget of its own. */
   extendTo(deadlineMs: number): void {
-    this.deadline = Math.max(this.deadline, deadlineMs)
+    // Whole milliseconds: undici refuses fractional timeouts.
+    this.deadline = Math.max(this.deadline, Math.ceil(deadlineMs))
   }
 
   spent(what: string): AtlasUnreachableError {

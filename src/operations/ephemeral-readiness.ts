@@ -112,7 +112,7 @@ export async function waitUntilReady(
     if (remaining <= 0) throw timedOut(pending)
     // The last poll lands on the deadline rather than after it.
     await clock.sleep(Math.min(intervalMs, remaining))
-    intervalMs = Math.min(intervalMs * READY_POLL.factor, READY_POLL.maxIntervalMs)
+    intervalMs = Math.min(Math.round(intervalMs * READY_POLL.factor), READY_POLL.maxIntervalMs)
   }
   const waitedMs = elapsed()
   io.info(
