@@ -169,12 +169,41 @@ describe('wait-until-ready', () => {
       {
         level: 'error',
         title: 'Unknown cluster in scopes',
-        message: expect.stringMatching(/^analytics-1 in scopes is not a cluster of project/)
+        message: expect.stringMatching(
+          /^analytics-1 in scopes is not a cluster of project .*\. The post step deletes the user\.$/
+        )
       }
     ])
     expect(clock.sleeps).toEqual([])
     expect(post.exitCode).toBe(0)
     expect(emulator.getUser(emulator.groupId, '$external', main.outputs.username!)).toBeUndefined()
+  })
+
+  it('with cleanup false, the error says the user stays until pruned', async () => {
+    const { emulator } = atlas
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        operation: 'create-ephemeral-user',
+        roles: 'read@app',
+        scopes: 'analytics-1',
+        cleanup: 'false'
+      }),
+      clock
+    })
+    const username = main.outputs.username!
+    expect(main.errors).toEqual([
+      expect.objectContaining({
+        title: 'Unknown cluster in scopes',
+        message: expect.stringContaining(
+          `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it`
+        )
+      })
+    ])
+    await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'delete-user', username }),
+      clock
+    })
+    expect(emulator.getUser(emulator.groupId, '$external', username)).toBeUndefined()
   })
 
   it('a project without clusters: nothing to wait for, ready-seconds 0', async () => {

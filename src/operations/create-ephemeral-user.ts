@@ -9,6 +9,7 @@ import {
   splitList,
   type InputReader
 } from '../inputs/inputs.js'
+import { TitledError } from '../report.js'
 import { runIdentity, runLabel, type RunIdentity } from '../run-identity.js'
 import {
   issueAndDeliver,
@@ -268,7 +269,20 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     const rows = await issueAndDeliver(username, config.certificate, path, ctx)
     let readiness = 'not waited for (wait-until-ready: false)'
     if (config.waitUntilReady) {
-      const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx)
+      const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx).catch(
+        (error: unknown) => {
+          if (!(error instanceof TitledError)) throw error
+          // What becomes of the user, which exists and holds a certificate.
+          throw new TitledError(
+            error.title,
+            `${error.message} ${
+              cleanup
+                ? 'The post step deletes the user.'
+                : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`
+            }`
+          )
+        }
+      )
       io.setOutput('ready-seconds', seconds(ready.waitedMs))
       readiness =
         ready.clusters.length === 0

@@ -19,7 +19,7 @@ export class NotReadyError extends TitledError {
   ) {
     super(
       'Ephemeral user not ready',
-      `After ${seconds(waitedMs)} s (ready-timeout-seconds: ${timeoutSeconds}), ${list(pending)} still ${pending.length === 1 ? 'reports' : 'report'} changeStatus PENDING: the user cannot log in there yet. The post step deletes the user. Raise ready-timeout-seconds if the project's clusters often take longer, or check them in the Atlas UI.`
+      `After ${seconds(waitedMs)} s (ready-timeout-seconds: ${timeoutSeconds}), ${list(pending)} still ${pending.length === 1 ? 'reports' : 'report'} changeStatus PENDING: the user cannot log in there yet. Raise ready-timeout-seconds if the project's clusters often take longer, or check them in the Atlas UI.`
     )
   }
 }
@@ -32,7 +32,7 @@ export class UnknownClusterError extends TitledError {
   ) {
     super(
       'Unknown cluster in scopes',
-      `${list(clusters)} in scopes ${clusters.length === 1 ? 'is' : 'are'} not a cluster of project ${groupId} (Atlas answers CLUSTER_NOT_FOUND): the user could never log in there. Check the names in scopes. The post step deletes the user.`
+      `${list(clusters)} in scopes ${clusters.length === 1 ? 'is' : 'are'} not a cluster of project ${groupId} (Atlas answers CLUSTER_NOT_FOUND): the user could never log in there. Check the names in scopes.`
     )
   }
 }
