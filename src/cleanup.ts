@@ -32,12 +32,6 @@ export async function removeCertificateFile(
 }
 
 /**
- * When the main step ended with its create in flight, the user may show up a moment later: the
- * pauses between looks for it (3 looks over 5 s).
- */
-export const UNCONFIRMED_LOOK_PAUSES_MS = [2000, 3000]
-
-/**
  * Deletes the ephemeral user the main step created. If the create was still in flight when the
  * main step ended, the user is deleted only if its labels show this very step created it.
  */
@@ -51,8 +45,9 @@ export async function removeEphemeralUser(
     const config = { ...parseCommonConfig(deps.readInput, deps.env), groupId: state.groupId }
     await withOperationContext(config, deps, async ctx => {
       if (!state.confirmed) {
+        // A create in flight when the main step ended may land a moment later: 3 looks over 5 s.
         let existing = await ctx.api.getUser(state.groupId, state.username)
-        for (const pauseMs of UNCONFIRMED_LOOK_PAUSES_MS) {
+        for (const pauseMs of [2000, 3000]) {
           if (existing) break
           await ctx.clock.sleep(pauseMs)
           existing = await ctx.api.getUser(state.groupId, state.username)
