@@ -81,7 +81,13 @@ export async function playFault(
       })
       return true
     case 'corrupt-pem':
-    case 'drop-after-apply':
+      return false
+    case 'lose-answer':
+      // The handler acts, but its answer never leaves: the connection drops instead.
+      ex.res.end = (() => {
+        ex.req.socket.destroy()
+        return ex.res
+      }) as typeof ex.res.end
       return false
   }
 }

@@ -46,13 +46,13 @@ export class FaultBook {
 const kinds = new Set([
   'status',
   'drop',
-  'drop-after-apply',
   'delay',
   'html',
   'corrupt-pem',
   'redirect',
   'stale-nonce',
-  'body'
+  'body',
+  'lose-answer'
 ])
 
 function validateFault(spec: FaultSpec): void {

@@ -140,13 +140,6 @@ export class HttpFront {
     )
     if (fault && (await this.play(ex, fault))) return
     const corruptPem = fault?.kind === 'corrupt-pem' ? (fault.variant ?? 'garbage') : undefined
-    if (fault?.kind === 'drop-after-apply') {
-      // The route does its work; the answer never leaves: the socket goes as headers would.
-      ex.res.writeHead = (() => {
-        ex.req.socket.destroy()
-        return ex.res
-      }) as typeof ex.res.writeHead
-    }
     await this.parts.router.dispatch(ex, corruptPem)
   }
 

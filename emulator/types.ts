@@ -125,14 +125,14 @@ export interface ConnectionStats {
 export type FaultKind =
   | 'status'
   | 'drop'
-  /** The request is carried out, then the connection is cut before the answer: a lost answer. */
-  | 'drop-after-apply'
   | 'delay'
   | 'html'
   | 'corrupt-pem'
   | 'redirect'
   | 'stale-nonce'
   | 'body'
+  /** The request takes effect, then the connection drops before the answer (status 0). */
+  | 'lose-answer'
 
 export type CorruptPemVariant =
   'garbage' | 'truncated' | 'no-key' | 'mismatched-key' | 'two-certs' | 'json-quoted'

@@ -1,6 +1,6 @@
 import { parseCommonConfig } from './inputs/common.js'
 import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
-import { isFromRun } from './operations/ephemeral-labels.js'
+import { isFromStep } from './operations/ephemeral-labels.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
 import type { ActionIO } from './io.js'
 import { STATE, type OperationContext } from './operations/operation.js'
@@ -43,13 +43,21 @@ export async function removeEphemeralUser(
 ): Promise<void> {
   const { api, io } = ctx
   if (!state.confirmed) {
-    const existing = await api.getUser(state.groupId, state.username)
+    // A create in flight when the main step ended may land a moment later: 3 looks over 5 s.
+    let existing = await api.getUser(state.groupId, state.username)
+    for (const pauseMs of [2000, 3000]) {
+      if (existing) break
+      await ctx.clock.sleep(pauseMs)
+      existing = await api.getUser(state.groupId, state.username)
+    }
     if (!existing) {
       io.info(`The ephemeral user ${state.username} was never created; nothing to delete.`)
       return
     }
-    if (!isFromRun(existing, state.githubRun)) {
-      io.info(`${state.username} exists but was not created by this run; it is left untouched.`)
+    if (!isFromStep(existing, state.githubRun, state.stepNonce)) {
+      io.info(
+        `${state.username} exists but was not created by this step (its labels do not carry this step's github-run and step-nonce); it is left untouched.`
+      )
       return
     }
   }
@@ -67,6 +75,23 @@ function userNotDeleted(state: EphemeralUserState, error: unknown, io: ActionIO)
     `The ephemeral database user ${state.username} in project ${state.groupId} could not be deleted and still holds a live credential (${title}: ${message}). Delete it with operation delete-user, or let prune-ephemeral-users remove it after its expires-at label.`,
     `Ephemeral user not deleted: ${state.username}`
   )
+}
+
+function readUserState(text: string): EphemeralUserState | undefined {
+  try {
+    const state = JSON.parse(text) as Partial<EphemeralUserState>
+    if (typeof state.username !== 'string' || typeof state.groupId !== 'string') return undefined
+    return {
+      groupId: state.groupId,
+      username: state.username,
+      githubRun: typeof state.githubRun === 'string' ? state.githubRun : '',
+      // Without a nonce no user can prove it is this step's: an unconfirmed one is left alone.
+      stepNonce: typeof state.stepNonce === 'string' && state.stepNonce ? state.stepNonce : '',
+      confirmed: state.confirmed === true
+    }
+  } catch {
+    return undefined
+  }
 }
 
 function readJsonState<T>(text: string, valid: (value: T) => boolean): T | undefined {
@@ -112,10 +137,7 @@ async function cleanUpAtlas(
 export async function runPost(overrides: Partial<RunDependencies> = {}): Promise<void> {
   const deps = { ...defaultDependencies(), ...overrides }
   const { io } = deps
-  const user = readJsonState<EphemeralUserState>(
-    io.getState(STATE.ephemeralUser),
-    state => typeof state.username === 'string' && typeof state.groupId === 'string'
-  )
+  const user = readUserState(io.getState(STATE.ephemeralUser))
   const token = readJsonState<AccessToken>(
     io.getState(STATE.accessToken),
     state => typeof state.value === 'string' && typeof state.expiresAt === 'number'

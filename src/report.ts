@@ -11,6 +11,17 @@ import { GitHubSecretNotStoredError } from './github/errors.js'
 import { InputError } from './inputs/inputs.js'
 import type { ActionIO } from './io.js'
 
+/** A failure that is none of Atlas's errors and names itself: its title is the annotation's. */
+export class TitledError extends Error {
+  constructor(
+    readonly title: string,
+    message: string
+  ) {
+    super(message)
+    this.name = 'TitledError'
+  }
+}
+
 /** One annotation for a failure: its title says what kind, its message what to do. */
 export function describeFailure(error: unknown): { title: string; message: string } {
   if (error instanceof InputError)
@@ -28,6 +39,7 @@ export function describeFailure(error: unknown): { title: string; message: strin
     return { title: 'Unexpected answer from Atlas', message: error.message }
   if (error instanceof AtlasUnreachableError)
     return { title: 'Atlas API unreachable', message: error.message }
+  if (error instanceof TitledError) return { title: error.title, message: error.message }
   if (error instanceof CertificateResponseError) {
     return { title: 'Unusable certificate response', message: error.message }
   }

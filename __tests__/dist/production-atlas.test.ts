@@ -85,7 +85,7 @@ describe.each(CREDENTIAL_KINDS)('writes that restart the clusters, with %s crede
   it('a dropped answer to PATCH userSecurity: no second PATCH, Atlas read back', async () => {
     const group = atlas.emulator.otherGroupId
     atlas.emulator.setCustomerX509(group, null)
-    atlas.emulator.fault({ method: 'PATCH', path: /\/userSecurity$/, kind: 'drop-after-apply' })
+    atlas.emulator.fault({ method: 'PATCH', path: /\/userSecurity$/, kind: 'lose-answer' })
     const restarts = atlas.emulator.restarts(group)
     const main = await atlas.step('main', {
       inputs: atlas.inputs(kind, {

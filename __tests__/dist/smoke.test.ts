@@ -107,7 +107,7 @@ describe.each(CREDENTIAL_KINDS)('create-certificate with %s credentials', kind =
   })
 })
 
-it('create-ephemeral-user: main creates the labelled user, post deletes it', async () => {
+it('create-ephemeral-user (wait-until-ready false): main creates the labelled user and reads no cluster, post deletes it', async () => {
   const env = {
     GITHUB_REPOSITORY: 'octo-org/app',
     GITHUB_RUN_ID: '4242',
@@ -118,13 +118,16 @@ it('create-ephemeral-user: main creates the labelled user, post deletes it', asy
   const { main, post } = await job(atlas, {
     inputs: atlas.inputs('service-account', {
       operation: 'create-ephemeral-user',
-      roles: 'read@app'
+      roles: 'read@app',
+      'wait-until-ready': 'false'
     }),
     env
   })
   expect(main.exitCode).toBe(0)
   const username = main.outputs.username!
-  expect(username).toMatch(/^gha-4242-2-test-/)
+  expect(username).toMatch(/^gha-4242-2-test-[a-z0-9]{10}$/)
+  expect(main.outputs['ready-seconds']).toBeUndefined()
+  expect(atlasRequests(emulator).filter(r => /[cC]lusters/.test(r.path))).toEqual([])
   expect(JSON.parse(main.state['ephemeral-user']!)).toMatchObject({
     username,
     githubRun: 'octo-org/app/4242/2/test',

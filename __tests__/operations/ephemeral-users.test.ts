@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import {
   atlasRequests,
   CREDENTIAL_KINDS,
+  FakeClock,
   filesIn,
   startAtlas,
   type InProcessAtlas as Atlas
@@ -35,7 +36,7 @@ const labels = (user: { labels: Array<{ key: string; value: string }> }) =>
   Object.fromEntries(user.labels.map(l => [l.key, l.value]))
 
 describe.each(CREDENTIAL_KINDS)('create-ephemeral-user with %s credentials', kind => {
-  it('creates a labelled MANAGED user and its certificate in 3 requests; the post step deletes both', async () => {
+  it('creates a labelled MANAGED user and its certificate in 3 requests (no wait); the post step deletes both', async () => {
     const { emulator } = atlas
     const started = Date.now()
     const main = await atlas.step('main', {
@@ -43,14 +44,17 @@ describe.each(CREDENTIAL_KINDS)('create-ephemeral-user with %s credentials', kin
         operation: 'create-ephemeral-user',
         roles: ROLES,
         scopes: 'Cluster0\nanalytics-1',
-        'ephemeral-ttl-hours': '6'
+        'ephemeral-ttl-hours': '6',
+        'wait-until-ready': 'false'
       }),
       env: RUN_ENV
     })
     expect(main.errors).toEqual([])
     expect(main.exitCode).toBe(0)
     const username = main.outputs.username!
-    expect(username).toMatch(/^gha-4242-2-test-[0-9a-f]{6}$/)
+    expect(username).toMatch(/^gha-4242-2-test-[a-z0-9]{10}$/)
+    expect(main.outputs['ready-seconds']).toBeUndefined()
+    expect(main.summary).toContain('not waited for (wait-until-ready: false)')
 
     const requests = atlasRequests(emulator)
     expect(
@@ -86,6 +90,8 @@ describe.each(CREDENTIAL_KINDS)('create-ephemeral-user with %s credentials', kin
     const userLabels = labels(user)
     expect(userLabels['managed-by']).toBe('atlas-x509-action')
     expect(userLabels['github-run']).toBe(GITHUB_RUN)
+    const stepNonce = userLabels['step-nonce']!
+    expect(stepNonce).toMatch(/^[0-9a-f]{24}$/)
     expect(Math.abs(Date.parse(userLabels['expires-at']!) - (started + 6 * 3600_000))).toBeLessThan(
       60_000
     )
@@ -104,6 +110,7 @@ describe.each(CREDENTIAL_KINDS)('create-ephemeral-user with %s credentials', kin
       groupId: emulator.groupId,
       username,
       githubRun: GITHUB_RUN,
+      stepNonce,
       confirmed: true
     })
 
@@ -166,79 +173,92 @@ describe('ephemeral user failures', () => {
     expect(filesIn(runnerTemp)).toEqual([])
   })
 
-  it('a retried create (409, same github-run) is taken as ours', async () => {
+  it('a retried create whose first answer was lost (409, this step’s nonce) is taken as ours', async () => {
     const { emulator } = atlas
-    emulator.addUser(emulator.groupId, {
-      username: 'retried-user',
-      databaseName: '$external',
-      x509Type: 'MANAGED',
-      labels: [
-        { key: 'managed-by', value: 'atlas-x509-action' },
-        { key: 'github-run', value: GITHUB_RUN },
-        { key: 'expires-at', value: new Date(Date.now() + 3600_000).toISOString() }
-      ]
-    })
+    emulator.fault({ method: 'POST', path: /\/databaseUsers$/, kind: 'lose-answer' })
     const { main, post } = await atlas.job({
       inputs: atlas.inputs('service-account', {
         operation: 'create-ephemeral-user',
         roles: 'read@app',
-        username: 'retried-user'
+        username: 'retried-user',
+        'wait-until-ready': 'false'
       }),
       env: RUN_ENV
     })
     expect(main.exitCode).toBe(0)
-    expect(main.log).toContain('already created by this run')
+    expect(main.log).toContain('already created by this step')
     expect(
       atlasRequests(emulator)
-        .slice(0, 4)
+        .slice(0, 5)
         .map(r => `${r.method} ${r.status}`)
-    ).toEqual(['POST 200', 'POST 409', 'GET 200', 'POST 201'])
+    ).toEqual(['POST 200', 'POST 0', 'POST 409', 'GET 200', 'POST 201'])
     expect(post.exitCode).toBe(0)
-    expect(emulator.getUser(emulator.groupId, '$external', 'retried-user')).toBeUndefined()
+    expect(emulator.getUser(emulator.groupId, '$external', main.outputs.username!)).toBeUndefined()
   })
 
-  it.each([
-    ['without labels', []],
-    [
-      'from another run',
-      [
-        { key: 'managed-by', value: 'atlas-x509-action' },
-        { key: 'github-run', value: 'octo-org/app/1/1/test' }
-      ]
-    ]
-  ])(
-    'a foreign user of the same name (%s) is never taken over, nor deleted by the post step',
-    async (_, userLabels) => {
-      const { emulator } = atlas
-      const name = `taken-${userLabels.length}`
-      emulator.addUser(emulator.groupId, {
-        username: name,
-        databaseName: '$external',
-        x509Type: 'MANAGED',
-        labels: userLabels
+  it('a 409 for a user this step did not create is never taken over, nor deleted by the post step', async () => {
+    const { emulator } = atlas
+    // Names carry a random part, so only a fault makes Atlas answer 409 here.
+    emulator.fault({
+      method: 'POST',
+      path: /\/databaseUsers$/,
+      kind: 'status',
+      status: 409,
+      errorCode: 'USER_ALREADY_EXISTS'
+    })
+    const before = emulator.users(emulator.groupId).length
+    const { main, post } = await atlas.job({
+      inputs: atlas.inputs('api-key', {
+        operation: 'create-ephemeral-user',
+        roles: 'read@app',
+        username: 'taken'
+      }),
+      env: RUN_ENV
+    })
+    expect(main.exitCode).toBe(1)
+    expect(main.errors).toEqual([
+      expect.objectContaining({
+        title: 'Atlas USER_ALREADY_EXISTS (HTTP 409)',
+        message: expect.stringMatching(/not created by this step.*left untouched/)
       })
-      const { main, post } = await atlas.job({
+    ])
+    expect(main.outputs['certificate-file']).toBeUndefined()
+    expect(post.exitCode).toBe(0)
+    expect(emulator.users(emulator.groupId)).toHaveLength(before)
+    expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toHaveLength(0)
+  })
+
+  it('two steps with the same username in one run and job create two users, each with its own roles', async () => {
+    const { emulator } = atlas
+    const step = (roles: string) =>
+      atlas.step('main', {
         inputs: atlas.inputs('api-key', {
           operation: 'create-ephemeral-user',
-          roles: 'read@app',
-          username: name
+          username: 'app-tests',
+          roles,
+          'wait-until-ready': 'false'
         }),
         env: RUN_ENV
       })
-      expect(main.exitCode).toBe(1)
-      expect(main.errors).toEqual([
-        expect.objectContaining({
-          title: 'Atlas USER_ALREADY_EXISTS (HTTP 409)',
-          message: expect.stringMatching(/left untouched/)
-        })
-      ])
-      expect(main.outputs['certificate-file']).toBeUndefined()
-      expect(post.exitCode).toBe(0)
-      expect(emulator.getUser(emulator.groupId, '$external', name)).toBeDefined()
-      expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toHaveLength(0)
-      expect(emulator.issuedCertificates(emulator.groupId, name)).toHaveLength(0)
-    }
-  )
+    const reader = await step('read@app')
+    const writer = await step('readWrite@app')
+    expect([reader.exitCode, writer.exitCode]).toEqual([0, 0])
+    const [readerName, writerName] = [reader.outputs.username!, writer.outputs.username!]
+    expect(readerName).toMatch(/^app-tests-[a-z0-9]{10}$/)
+    expect(writerName).toMatch(/^app-tests-[a-z0-9]{10}$/)
+    expect(readerName).not.toBe(writerName)
+    const user = (name: string) => emulator.getUser(emulator.groupId, '$external', name)!
+    expect(user(readerName).roles).toEqual([{ roleName: 'read', databaseName: 'app' }])
+    expect(user(writerName).roles).toEqual([{ roleName: 'readWrite', databaseName: 'app' }])
+    expect(labels(user(readerName))['github-run']).toBe(labels(user(writerName))['github-run'])
+    expect(labels(user(readerName))['step-nonce']).not.toBe(labels(user(writerName))['step-nonce'])
+    // Each post step deletes its own user only.
+    await atlas.step('post', { inputs: atlas.inputs('api-key'), state: reader.state, env: RUN_ENV })
+    expect(emulator.getUser(emulator.groupId, '$external', readerName)).toBeUndefined()
+    expect(user(writerName)).toBeDefined()
+    await atlas.step('post', { inputs: atlas.inputs('api-key'), state: writer.state, env: RUN_ENV })
+    expect(emulator.getUser(emulator.groupId, '$external', writerName)).toBeUndefined()
+  })
 
   it('a post step that cannot delete the user fails with an error naming the user', async () => {
     const { emulator } = atlas
@@ -309,34 +329,91 @@ describe('ephemeral user failures', () => {
     }
   )
 
-  it('a create still in flight when the step ended: the post step checks the labels before deleting', async () => {
+  it('a create still in flight when the step ended: the post step looks 3 times over 5 s, and deletes only a user with this step’s nonce', async () => {
     const { emulator } = atlas
-    const state = (username: string) => ({
+    const state = (username: string, stepNonce = 'nonce-of-this-step') => ({
       'ephemeral-user': JSON.stringify({
         groupId: emulator.groupId,
         username,
         githubRun: GITHUB_RUN,
+        stepNonce,
         confirmed: false
       })
     })
+    const ours = (nonce: string) => [
+      { key: 'managed-by', value: 'atlas-x509-action' },
+      { key: 'github-run', value: GITHUB_RUN },
+      { key: 'step-nonce', value: nonce }
+    ]
+    // Same run and job, another step's nonce: not this step's user.
     emulator.addUser(emulator.groupId, {
-      username: 'not-mine',
+      username: 'other-step',
       databaseName: '$external',
-      labels: []
+      labels: ours('nonce-of-another-step')
     })
     const foreign = await atlas.step('post', {
       inputs: atlas.inputs('api-key'),
-      state: state('not-mine')
+      state: state('other-step')
     })
     expect(foreign.exitCode).toBe(0)
-    expect(emulator.getUser(emulator.groupId, '$external', 'not-mine')).toBeDefined()
+    expect(foreign.log).toContain('left untouched')
+    expect(emulator.getUser(emulator.groupId, '$external', 'other-step')).toBeDefined()
+
+    emulator.clearRequests()
     const never = await atlas.step('post', {
       inputs: atlas.inputs('api-key'),
       state: state('never-created')
     })
     expect(never.exitCode).toBe(0)
     expect(never.log).toContain('never created')
+    expect(never.clock.sleeps).toEqual([2000, 3000])
+    expect(
+      atlasRequests(emulator).filter(r => r.method === 'GET' && r.status === 404)
+    ).toHaveLength(3)
     expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toHaveLength(0)
+
+    // The create lands while the post step looks: found on the second look, and deleted.
+    const clock = new FakeClock()
+    clock.sleep = async (ms: number) => {
+      clock.sleeps.push(ms)
+      clock.offsetMs += ms
+      emulator.addUser(emulator.groupId, {
+        username: 'late-user',
+        databaseName: '$external',
+        labels: ours('nonce-of-this-step')
+      })
+    }
+    const late = await atlas.step('post', {
+      inputs: atlas.inputs('api-key'),
+      state: state('late-user'),
+      clock
+    })
+    expect(late.exitCode).toBe(0)
+    expect(clock.sleeps).toEqual([2000])
+    expect(emulator.getUser(emulator.groupId, '$external', 'late-user')).toBeUndefined()
+    await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'delete-user', username: 'other-step' })
+    })
+  })
+
+  it('the create reached Atlas but its answer was lost and not retried: the post step deletes the user', async () => {
+    const { emulator } = atlas
+    emulator.fault({ method: 'POST', path: /\/databaseUsers$/, kind: 'lose-answer' })
+    const before = emulator.users(emulator.groupId).length
+    const { main, post } = await atlas.job({
+      inputs: atlas.inputs('service-account', {
+        operation: 'create-ephemeral-user',
+        roles: 'read@app',
+        'max-retries': '0'
+      }),
+      env: RUN_ENV
+    })
+    expect(main.exitCode).toBe(1)
+    expect(main.errors).toEqual([expect.objectContaining({ title: 'Atlas API unreachable' })])
+    expect(JSON.parse(main.state['ephemeral-user']!)).toMatchObject({ confirmed: false })
+    expect(emulator.users(emulator.groupId)).toHaveLength(before)
+    expect(post.exitCode).toBe(0)
+    expect(post.log).toContain('Deleted the ephemeral user')
   })
 
   it.each([
@@ -350,6 +427,10 @@ describe('ephemeral user failures', () => {
     ['scopes', 'Cluster_0', 'scopes'],
     ['scopes', '-cluster', 'scopes'],
     ['username', 'ci.user', 'username'],
+    ['username', 'p'.repeat(54), 'username'],
+    ['wait-until-ready', 'yes', 'wait-until-ready'],
+    ['ready-timeout-seconds', '0', 'ready-timeout-seconds'],
+    ['ready-timeout-seconds', '3601', 'ready-timeout-seconds'],
     ['ephemeral-ttl-hours', '0', 'ephemeral-ttl-hours'],
     ['months', '25', 'months']
   ])('bad %s %j → Invalid input, no request', async (input, value, name) => {

@@ -1,4 +1,4 @@
-import { HttpAtlasApi } from '../../src/atlas/api.js'
+import { HttpAtlasApi, isAtlasForGovernment } from '../../src/atlas/api.js'
 import type { AtlasClient, CallOptions } from '../../src/atlas/client.js'
 import { AtlasApiError } from '../../src/atlas/errors.js'
 
@@ -9,7 +9,7 @@ interface Call {
 }
 
 /** A stand-in for the client: records each call and answers from a script. */
-function fakeClient(answer: (call: Call) => unknown) {
+function fakeClient(answer: (call: Call) => unknown, baseUrl = 'https://cloud.mongodb.com') {
   const calls: Call[] = []
   const call = async (method: string, path: string, options?: CallOptions) => {
     const entry = { method, path, options }
@@ -20,6 +20,7 @@ function fakeClient(answer: (call: Call) => unknown) {
   }
   const client = {
     requestCount: 0,
+    baseUrl,
     call,
     json: async (method: string, path: string, options?: CallOptions, parse = JSON.parse) =>
       parse((await call(method, path, options)).text)
@@ -107,5 +108,46 @@ describe('HttpAtlasApi', () => {
     const records = await api.listCertificates(GROUP, 'u')
     expect(records.map(r => r._id)).toEqual(['9223372036854775807', '9007199254740993'])
     expect(calls).toHaveLength(2)
+  })
+
+  it('lists cluster names with the cluster routes’ own versions; Atlas for Government has no Flex list', async () => {
+    const answer = (call: Call) => ({
+      results: [{ name: call.path.endsWith('flexClusters') ? 'F' : 'C' }]
+    })
+    const commercial = fakeClient(answer)
+    expect(await commercial.api.listClusterNames(GROUP)).toEqual(['C'])
+    expect(await commercial.api.listFlexClusterNames(GROUP)).toEqual(['F'])
+    expect(commercial.calls.map(c => `${c.path} ${c.options?.version}`)).toEqual([
+      `/groups/${GROUP}/clusters 2024-08-05`,
+      `/groups/${GROUP}/flexClusters 2024-11-13`
+    ])
+    const gov = fakeClient(answer, 'https://cloud.mongodbgov.com')
+    expect(await gov.api.listFlexClusterNames(GROUP)).toEqual([])
+    expect(gov.calls).toEqual([])
+    expect(isAtlasForGovernment('https://cloud.mongodbgov.com')).toBe(true)
+    expect(isAtlasForGovernment('https://cloud-qa.mongodbgov.com:8443')).toBe(true)
+    expect(isAtlasForGovernment('https://cloud.mongodb.com')).toBe(false)
+    expect(isAtlasForGovernment('https://mongodbgov.com.example.org')).toBe(false)
+  })
+
+  it('reads a cluster’s change status; CLUSTER_NOT_FOUND is undefined, other 404s are errors', async () => {
+    const answers: unknown[] = [
+      { changeStatus: 'APPLIED' },
+      { changeStatus: 'PENDING' },
+      {},
+      notFound('CLUSTER_NOT_FOUND'),
+      notFound('GROUP_NOT_FOUND')
+    ]
+    const { api, calls } = fakeClient(() => answers.shift())
+    expect(await api.getClusterChangeStatus(GROUP, 'a b')).toBe('APPLIED')
+    expect(await api.getClusterChangeStatus(GROUP, 'c')).toBe('PENDING')
+    expect(await api.getClusterChangeStatus(GROUP, 'c')).toBe('PENDING')
+    expect(await api.getClusterChangeStatus(GROUP, 'c')).toBeUndefined()
+    await expect(api.getClusterChangeStatus(GROUP, 'c')).rejects.toThrow(AtlasApiError)
+    expect(calls[0]).toMatchObject({
+      method: 'GET',
+      path: `/groups/${GROUP}/clusters/a%20b/status`
+    })
+    expect(calls[0]!.options?.version).toBeUndefined()
   })
 })

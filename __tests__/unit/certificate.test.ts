@@ -123,4 +123,14 @@ describe('connectionStringFor', () => {
       'mongodb://h1:27017,h2:27017/app?retryWrites=true&authMechanism=MONGODB-X509&tls=true&tlsCertificateKeyFile=%2Fk.pem'
     )
   })
+  it('keeps a tlsCAFile the user gave (a private CA for the server)', () => {
+    expect(
+      connectionStringFor(
+        'mongodb://127.0.0.1:27017/?tls=true&directConnection=true&tlsCAFile=%2Fetc%2Fca.pem',
+        '/k.pem'
+      )
+    ).toBe(
+      'mongodb://127.0.0.1:27017/?directConnection=true&tlsCAFile=%2Fetc%2Fca.pem&authMechanism=MONGODB-X509&tls=true&tlsCertificateKeyFile=%2Fk.pem'
+    )
+  })
 })

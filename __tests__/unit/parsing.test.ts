@@ -8,14 +8,15 @@ import {
 } from '../../src/customer-ca.js'
 import { InputError, splitList } from '../../src/inputs/inputs.js'
 import {
-  deriveUsername,
+  derivePrefix,
   ephemeralDescription,
   ephemeralLabels,
+  ephemeralUsername,
   parseRoles,
   parseScopes
 } from '../../src/operations/create-ephemeral-user.js'
 import { parseWithExactIds } from '../../src/atlas/api.js'
-import { isFromRun, isManagedByAction } from '../../src/operations/ephemeral-labels.js'
+import { isFromStep, isManagedByAction } from '../../src/operations/ephemeral-labels.js'
 import { selfSigned } from '../support/pki.js'
 
 describe('roles and scopes', () => {
@@ -68,25 +69,32 @@ describe('ephemeral users', () => {
     runAttempt: '3',
     job: 'Integration Tests (Linux)'
   }
-  it('derives a unique name without dots, within 64 characters', () => {
-    const name = deriveUsername(run, 'abc123')
-    expect(name).toBe('gha-123456789-3-integration-tests-linux-abc123')
-    expect(deriveUsername({ ...run, job: 'x'.repeat(200) }, 'abc123').length).toBeLessThanOrEqual(
-      64
+  it('derives a prefix without dots; the name adds 10 random [a-z0-9] characters, within 64', () => {
+    expect(derivePrefix(run)).toBe('gha-123456789-3-integration-tests-linux')
+    expect(ephemeralUsername(derivePrefix(run), 'abcdefghij')).toBe(
+      'gha-123456789-3-integration-tests-linux-abcdefghij'
     )
-    expect(deriveUsername(run)).not.toBe(deriveUsername(run))
+    const longRun = { ...run, runId: '9'.repeat(20), runAttempt: '9999', job: 'x'.repeat(200) }
+    expect(ephemeralUsername(derivePrefix(longRun)).length).toBeLessThanOrEqual(64)
+    expect(ephemeralUsername('p'.repeat(53))).toHaveLength(64)
+    const names = Array.from({ length: 200 }, () => ephemeralUsername('ci'))
+    for (const name of names) expect(name).toMatch(/^ci-[a-z0-9]{10}$/)
+    expect(new Set(names).size).toBe(names.length)
+    // Every character of the alphabet turns up: the random part is not, say, hex.
+    expect(new Set(names.flatMap(n => [...n.slice(3)])).size).toBe(36)
   })
   it('labels the user and keeps the description within 100 characters', () => {
     const longRun = { ...run, repository: `o/${'r'.repeat(150)}` }
     const body = {
       description: ephemeralDescription(longRun),
-      labels: ephemeralLabels(longRun, '2026-01-01T00:00:00.000Z')
+      labels: ephemeralLabels(longRun, '2026-01-01T00:00:00.000Z', 'n0nce')
     }
     expect((body.description as string).length).toBeLessThanOrEqual(100)
     expect(body.labels).toEqual([
       { key: 'managed-by', value: 'atlas-x509-action' },
       { key: 'expires-at', value: '2026-01-01T00:00:00.000Z' },
-      { key: 'github-run', value: `o/${'r'.repeat(150)}/123456789/3/Integration Tests (Linux)` }
+      { key: 'github-run', value: `o/${'r'.repeat(150)}/123456789/3/Integration Tests (Linux)` },
+      { key: 'step-nonce', value: 'n0nce' }
     ])
     const user = {
       username: 'u',
@@ -94,8 +102,11 @@ describe('ephemeral users', () => {
       labels: body.labels as Array<{ key: string; value: string }>
     }
     expect(isManagedByAction(user)).toBe(true)
-    expect(isFromRun(user, `o/${'r'.repeat(150)}/123456789/3/Integration Tests (Linux)`)).toBe(true)
-    expect(isFromRun(user, 'o/r/1/1/x')).toBe(false)
+    const githubRun = `o/${'r'.repeat(150)}/123456789/3/Integration Tests (Linux)`
+    expect(isFromStep(user, githubRun, 'n0nce')).toBe(true)
+    expect(isFromStep(user, githubRun, 'other-step')).toBe(false)
+    expect(isFromStep(user, githubRun, '')).toBe(false)
+    expect(isFromStep(user, 'o/r/1/1/x', 'n0nce')).toBe(false)
     expect(isManagedByAction({ username: 'x', databaseName: '$external' })).toBe(false)
   })
 })

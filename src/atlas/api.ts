@@ -40,6 +40,9 @@ export interface CertificateRecord {
   notAfter?: string
 }
 
+/** `ClusterStatus.changeStatus`: whether the last user changes reached the cluster. */
+export type ClusterChangeStatus = 'PENDING' | 'APPLIED'
+
 /** `UserSecurity` (only what this action reads). */
 export interface UserSecurity {
   customerX509?: { cas?: string | null } | null
@@ -62,6 +65,23 @@ export interface AtlasApi {
   setCustomerCas(groupId: string, pem: string): Promise<void>
   /** Restarts every cluster of the project: never repeated after an unclear failure. */
   disableCustomerX509(groupId: string): Promise<void>
+  /** Names of the project's dedicated clusters, every page (Flex clusters are listed apart). */
+  listClusterNames(groupId: string): Promise<string[]>
+  /** Names of the project's Flex clusters, every page; none on Atlas for Government, which has none. */
+  listFlexClusterNames(groupId: string): Promise<string[]>
+  /**
+   * Whether user changes have reached the cluster (dedicated or Flex); undefined when Atlas says
+   * CLUSTER_NOT_FOUND. Anything but APPLIED counts as PENDING.
+   */
+  getClusterChangeStatus(
+    groupId: string,
+    clusterName: string
+  ): Promise<ClusterChangeStatus | undefined>
+  /**
+   * Lets requests run until `deadlineMs` (clock time) even past `timeout-seconds`: for a wait with
+   * a budget of its own. Never shortens the budget.
+   */
+  allowRequestsUntil(deadlineMs: number): void
   /** HTTP round trips so far. */
   readonly requestCount: number
   /** Atlas's `RateLimit-Remaining` on the latest answer that carried it, if any did. */
@@ -90,6 +110,20 @@ export function atlasPath(strings: TemplateStringsArray, ...values: string[]): s
  */
 export function parseWithExactIds(text: string): unknown {
   return JSON.parse(text.replace(/("_id"\s*:\s*)(-?\d+)/g, '$1"$2"'))
+}
+
+/**
+ * API versions of the cluster routes. The cluster list's older versions answer 400
+ * CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API in a project holding a Flex cluster; Flex clusters have
+ * one version only. The status route is served at 2023-01-01, the client's default.
+ */
+export const CLUSTERS_VERSION = '2024-08-05'
+export const FLEX_CLUSTERS_VERSION = '2024-11-13'
+
+/** Atlas for Government (`cloud.mongodbgov.com`) has no Flex clusters and no route listing them. */
+export function isAtlasForGovernment(baseUrl: string): boolean {
+  const host = new URL(baseUrl).hostname.toLowerCase()
+  return host === 'mongodbgov.com' || host.endsWith('.mongodbgov.com')
 }
 
 /** The largest page Atlas serves, so most lists take one request. */
@@ -149,6 +183,13 @@ export function readCertificateRecord(value: unknown): CertificateRecord {
     createdAt: optionalText(value.createdAt, 64),
     notAfter: optionalText(value.notAfter, 64)
   }
+}
+
+/** A cluster's name from a list entry: a cluster without one is not Atlas's answer. */
+function readClusterName(value: unknown): string {
+  if (!isRecord(value) || typeof value.name !== 'string' || value.name === '')
+    throw new AtlasProtocolError('Atlas listed a cluster without a name.')
+  return value.name
 }
 
 const isCode = (error: unknown, status: number, code: string) =>
@@ -265,6 +306,47 @@ export class HttpAtlasApi implements AtlasApi {
     await this.client.call('DELETE', atlasPath`/groups/${groupId}/userSecurity/customerX509`, {
       retry: 'no-repeat'
     })
+  }
+
+  async listClusterNames(groupId: string): Promise<string[]> {
+    return this.listAll(
+      atlasPath`/groups/${groupId}/clusters`,
+      readClusterName,
+      name => name,
+      JSON.parse,
+      { version: CLUSTERS_VERSION }
+    )
+  }
+
+  async listFlexClusterNames(groupId: string): Promise<string[]> {
+    if (isAtlasForGovernment(this.client.baseUrl)) return []
+    return this.listAll(
+      atlasPath`/groups/${groupId}/flexClusters`,
+      readClusterName,
+      name => name,
+      JSON.parse,
+      { version: FLEX_CLUSTERS_VERSION }
+    )
+  }
+
+  async getClusterChangeStatus(
+    groupId: string,
+    clusterName: string
+  ): Promise<ClusterChangeStatus | undefined> {
+    try {
+      const status = await this.client.json<{ changeStatus?: unknown }>(
+        'GET',
+        atlasPath`/groups/${groupId}/clusters/${clusterName}/status`
+      )
+      return status.changeStatus === 'APPLIED' ? 'APPLIED' : 'PENDING'
+    } catch (error) {
+      if (isCode(error, 404, 'CLUSTER_NOT_FOUND')) return undefined
+      throw error
+    }
+  }
+
+  allowRequestsUntil(deadlineMs: number): void {
+    this.client.extendBudgetTo(deadlineMs)
   }
 
   /**

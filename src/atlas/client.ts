@@ -110,6 +110,15 @@ export class AtlasClient {
     return this.transport.rateLimitRemaining
   }
 
+  get baseUrl(): string {
+    return this.transport.baseUrl
+  }
+
+  /** Lets requests (their retries, waits and connections) run until `deadlineMs`, if later. */
+  extendBudgetTo(deadlineMs: number): void {
+    this.transport.budget.extendTo(deadlineMs)
+  }
+
   /** Sends one API call; answers 2xx, or throws AtlasApiError / AtlasUnreachableError. */
   async call(method: string, path: string, options: CallOptions = {}): Promise<AtlasResponse> {
     const query = options.query

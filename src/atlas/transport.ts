@@ -26,7 +26,7 @@ export function header(headers: HttpResponse['headers'], name: string): string |
 
 /** The step's time budget (`timeout-seconds`): every round trip and every wait fits in it. */
 export class Budget {
-  private readonly deadline: number
+  private deadline: number
 
   constructor(
     readonly timeoutSeconds: number,
@@ -37,6 +37,12 @@ export class Budget {
 
   remainingMs(): number {
     return this.deadline - this.clock.now()
+  }
+
+  /** Moves the deadline to `deadlineMs` if that is later: for a wait with a budget of its own. */
+  extendTo(deadlineMs: number): void {
+    // Whole milliseconds: undici refuses fractional timeouts.
+    this.deadline = Math.max(this.deadline, Math.ceil(deadlineMs))
   }
 
   spent(what: string): AtlasUnreachableError {

@@ -30,6 +30,8 @@ export const DEFAULTS = {
   'output-certificate': false,
   cleanup: true,
   'ephemeral-ttl-hours': 24,
+  'wait-until-ready': true,
+  'ready-timeout-seconds': 300,
   'dry-run': false,
   'expiry-warning-days': 30
 } as const

@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomInt } from 'node:crypto'
 import type { DatabaseRole } from '../atlas/api.js'
 import { AtlasApiError } from '../atlas/errors.js'
 import {
   DEFAULTS,
   InputError,
+  parseBoolean,
   parseInteger,
   splitList,
   type InputReader
 } from '../inputs/inputs.js'
+import { TitledError } from '../report.js'
 import { runIdentity, runLabel, type RunIdentity } from '../run-identity.js'
 import {
   issueAndDeliver,
@@ -15,15 +17,18 @@ import {
   prepareCertificatePath,
   type CertificateOptions
 } from './certificate-delivery.js'
-import { isFromRun, LABELS, MANAGED_BY } from './ephemeral-labels.js'
+import { waitUntilReady, seconds } from './ephemeral-readiness.js'
+import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
 import { STATE, type Operation } from './operation.js'
 
 export interface EphemeralUserConfig {
-  /** Undefined: derived from the run at run time. */
-  username: string | undefined
+  /** The name's prefix (a random part follows); undefined: derived from the run at run time. */
+  usernamePrefix: string | undefined
   roles: DatabaseRole[]
   scopes: string[]
   ttlHours: number
+  waitUntilReady: boolean
+  readyTimeoutSeconds: number
   certificate: CertificateOptions
 }
 
@@ -32,6 +37,8 @@ export interface EphemeralUserState {
   groupId: string
   username: string
   githubRun: string
+  /** The value of the user's step-nonce label: only a user carrying it is this step's. */
+  stepNonce: string
   /** False while the create request is in flight: the post step then checks ownership first. */
   confirmed: boolean
 }
@@ -130,19 +137,33 @@ export function parseScopes(value: string): string[] {
   })
 }
 
+/** Atlas's limit on a database user's name. */
+const MAX_USERNAME = 64
+/** The random part of every ephemeral name: 10 base-36 characters, about 51 bits. */
+const RANDOM_PART_LENGTH = 10
+const MAX_PREFIX = MAX_USERNAME - RANDOM_PART_LENGTH - 1
+
 function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
-  const username = read('username')
-  if (username && !/^[A-Za-z0-9_-]{1,64}$/.test(username)) {
+  const prefix = read('username')
+  if (prefix && !new RegExp(`^[A-Za-z0-9_-]{1,${MAX_PREFIX}}$`).test(prefix)) {
     throw new InputError(
       'username',
-      `"${username}" is not accepted for an ephemeral user: 1 to 64 letters, digits, _ and - (no dots). Leave it empty to derive one from the run.`
+      `"${prefix}" is not accepted as the prefix of an ephemeral user's name: 1 to ${MAX_PREFIX} letters, digits, _ and - (no dots; "-" and ${RANDOM_PART_LENGTH} random characters follow). Leave it empty to derive one from the run.`
     )
   }
   return {
-    username: username || undefined,
+    usernamePrefix: prefix || undefined,
     roles: parseRoles(read('roles')),
     scopes: parseScopes(read('scopes')),
     ttlHours: parseInteger(read, 'ephemeral-ttl-hours', DEFAULTS['ephemeral-ttl-hours'], 1, 720),
+    waitUntilReady: parseBoolean(read, 'wait-until-ready', DEFAULTS['wait-until-ready']),
+    readyTimeoutSeconds: parseInteger(
+      read,
+      'ready-timeout-seconds',
+      DEFAULTS['ready-timeout-seconds'],
+      1,
+      3600
+    ),
     certificate: parseCertificateOptions(read, 1)
   }
 }
@@ -159,14 +180,27 @@ function slug(value: string, max: number): string {
 }
 
 /**
- * `gha-<run id>-<attempt>-<job>-<random>`: unique across jobs, matrix legs (which share a job id)
- * and re-runs, within 64 characters, and free of `.` (which broke Atlas's certs path once).
+ * `gha-<run id>-<attempt>-<job>`: the default prefix, telling people which run a user is for. Free
+ * of `.` (which broke Atlas's certs path once).
  */
-export function deriveUsername(
-  run: RunIdentity,
-  random: string = randomBytes(3).toString('hex')
-): string {
-  return `gha-${slug(run.runId, 20)}-${slug(run.runAttempt, 4)}-${slug(run.job, 24)}-${random}`
+export function derivePrefix(run: RunIdentity): string {
+  return `gha-${slug(run.runId, 20)}-${slug(run.runAttempt, 4)}-${slug(run.job, 24)}`
+    .slice(0, MAX_PREFIX)
+    .replace(/-+$/, '')
+}
+
+/** `RANDOM_PART_LENGTH` characters of [a-z0-9], uniformly drawn. */
+export function randomPart(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz'
+  return Array.from({ length: RANDOM_PART_LENGTH }, () => alphabet[randomInt(36)]).join('')
+}
+
+/**
+ * `<prefix>-<random>`: a name never used before. Atlas cannot revoke a managed certificate, and a
+ * later user of an old name would accept every unexpired certificate issued to the old one.
+ */
+export function ephemeralUsername(prefix: string, random: string = randomPart()): string {
+  return `${prefix.slice(0, MAX_PREFIX)}-${random}`
 }
 
 export function ephemeralDescription(run: RunIdentity): string {
@@ -174,11 +208,12 @@ export function ephemeralDescription(run: RunIdentity): string {
   return description.length > 100 ? `${description.slice(0, 99)}…` : description
 }
 
-export function ephemeralLabels(run: RunIdentity, expiresAt: string) {
+export function ephemeralLabels(run: RunIdentity, expiresAt: string, stepNonce: string) {
   return [
     { key: LABELS.managedBy, value: MANAGED_BY },
     { key: LABELS.expiresAt, value: expiresAt },
-    { key: LABELS.githubRun, value: runLabel(run) }
+    { key: LABELS.githubRun, value: runLabel(run) },
+    { key: LABELS.stepNonce, value: stepNonce }
   ]
 }
 
@@ -195,7 +230,8 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
   async run(config, ctx) {
     const { api, groupId, io } = ctx
     const run = runIdentity(ctx.env)
-    const username = config.username ?? deriveUsername(run)
+    const username = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run))
+    const stepNonce = randomBytes(12).toString('hex')
     const path = await prepareCertificatePath(config.certificate, ctx)
     const expiresAt = new Date(ctx.clock.now() + config.ttlHours * 3600_000).toISOString()
     const githubRun = runLabel(run)
@@ -203,7 +239,7 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
 
     const remember = (confirmed: boolean) => {
       if (!cleanup) return
-      const state: EphemeralUserState = { groupId, username, githubRun, confirmed }
+      const state: EphemeralUserState = { groupId, username, githubRun, stepNonce, confirmed }
       io.saveState(STATE.ephemeralUser, JSON.stringify(state))
     }
     // The post step reads the last value saved: an empty one tells it there is nothing to delete.
@@ -219,7 +255,7 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
         roles: config.roles,
         clusters: config.scopes,
         description: ephemeralDescription(run),
-        labels: ephemeralLabels(run, expiresAt)
+        labels: ephemeralLabels(run, expiresAt, stepNonce)
       })
     } catch (error) {
       // Refused outright (4xx): no user was created. A 5xx or no answer leaves it unknown, and
@@ -228,17 +264,18 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
       throw error
     }
     if (outcome === 'exists') {
-      // A retried create whose first attempt got through answers 409: ours only if the labels say so.
+      // A retried create whose first attempt got through answers 409: ours only if it carries
+      // this step's nonce.
       const existing = await api.getUser(groupId, username)
-      if (!existing || !isFromRun(existing, githubRun)) {
+      if (!existing || !isFromStep(existing, githubRun, stepNonce)) {
         forget()
         throw new AtlasApiError(
           409,
           'USER_ALREADY_EXISTS',
-          `A database user named ${username} already exists and was not created by this run (its github-run label is not ${githubRun}); it is left untouched.`
+          `A database user named ${username} already exists and was not created by this step (its labels do not carry this step's github-run and step-nonce); it is left untouched.`
         )
       }
-      io.info(`${username} was already created by this run (a retried request); using it.`)
+      io.info(`${username} was already created by this step (a retried request); using it.`)
     }
     remember(true)
     io.info(
@@ -246,6 +283,28 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     )
 
     const rows = await issueAndDeliver(username, config.certificate, path, ctx)
+    let readiness = 'not waited for (wait-until-ready: false)'
+    if (config.waitUntilReady) {
+      const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx).catch(
+        (error: unknown) => {
+          if (!(error instanceof TitledError)) throw error
+          // What becomes of the user, which exists and holds a certificate.
+          throw new TitledError(
+            error.title,
+            `${error.message} ${
+              cleanup
+                ? 'The post step deletes the user.'
+                : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`
+            }`
+          )
+        }
+      )
+      io.setOutput('ready-seconds', seconds(ready.waitedMs))
+      readiness =
+        ready.clusters.length === 0
+          ? 'no cluster in the project'
+          : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`
+    }
     await io.summary('Atlas ephemeral X.509 user', [
       ['Operation', 'create-ephemeral-user'],
       ['Project', groupId],
@@ -255,6 +314,7 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
         'Scopes',
         config.scopes.length > 0 ? config.scopes.join(', ') : 'all clusters of the project'
       ],
+      ['Ready to log in', readiness],
       [
         'User expires',
         `${expiresAt} (${cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`

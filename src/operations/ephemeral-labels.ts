@@ -4,7 +4,9 @@ import type { DatabaseUser } from '../atlas/api.js'
 export const LABELS = {
   managedBy: 'managed-by',
   expiresAt: 'expires-at',
-  githubRun: 'github-run'
+  githubRun: 'github-run',
+  /** A random value per step: tells this step's user from any other, even of the same run and job. */
+  stepNonce: 'step-nonce'
 } as const
 export const MANAGED_BY = 'atlas-x509-action'
 
@@ -21,7 +23,12 @@ export function isManagedByAction(user: DatabaseUser): boolean {
   return labelValue(user, LABELS.managedBy) === MANAGED_BY
 }
 
-/** Created by this action in this very run, job and attempt. */
-export function isFromRun(user: DatabaseUser, githubRun: string): boolean {
-  return isManagedByAction(user) && labelValue(user, LABELS.githubRun) === githubRun
+/** Created by this action in this very step: run, job and attempt, and the step's nonce. */
+export function isFromStep(user: DatabaseUser, githubRun: string, stepNonce: string): boolean {
+  return (
+    stepNonce !== '' &&
+    isManagedByAction(user) &&
+    labelValue(user, LABELS.githubRun) === githubRun &&
+    labelValue(user, LABELS.stepNonce) === stepNonce
+  )
 }

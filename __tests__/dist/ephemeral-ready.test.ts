@@ -1,0 +1,89 @@
+/**
+ * wait-until-ready through the committed bundle on Node 24, against an emulator whose clusters
+ * apply a new user 3 s (real time) after it is created. The polling in detail is tested
+ * in-process (__tests__/operations/ephemeral-readiness.test.ts).
+ */
+import { rmSync } from 'node:fs'
+import { SEEDED_CLUSTER, SEEDED_FLEX_CLUSTER } from '../../emulator/index.js'
+import { tempDir } from '../../scripts/lib/step.js'
+import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
+
+const APPLY_DELAY_MS = 3000
+let atlas: Atlas
+beforeAll(async () => {
+  atlas = await startAtlas({ applyDelayMs: APPLY_DELAY_MS })
+})
+afterAll(() => atlas.close())
+beforeEach(() => atlas.emulator.clearRequests())
+
+async function job(extra: Record<string, string>) {
+  const runnerTemp = tempDir('runner-temp-')
+  try {
+    const result = await atlas.job({
+      inputs: atlas.inputs('service-account', {
+        operation: 'create-ephemeral-user',
+        roles: 'readWrite@app',
+        ...extra
+      }),
+      runnerTemp
+    })
+    expect(filesIn(runnerTemp)).toEqual([])
+    return result
+  } finally {
+    rmSync(runnerTemp, { recursive: true, force: true })
+  }
+}
+
+const polled = () =>
+  new Set(
+    atlasRequests(atlas.emulator)
+      .filter(r => r.path.endsWith('/status'))
+      .map(r => decodeURIComponent(r.path.split('/').at(-2)!))
+  )
+
+it('scoped: the main step ends once the scoped cluster has applied the user, polling only it', async () => {
+  const { main, post } = await job({ scopes: SEEDED_CLUSTER })
+  expect(main.exitCode).toBe(0)
+  expect(main.errors).toEqual([])
+  expect(main.durationMs).toBeGreaterThanOrEqual(APPLY_DELAY_MS)
+  expect(Number(main.outputs['ready-seconds'])).toBeGreaterThanOrEqual(2.5)
+  expect(polled()).toEqual(new Set([SEEDED_CLUSTER]))
+  expect(atlasRequests(atlas.emulator).some(r => /\/(clusters|flexClusters)\?/.test(r.path))).toBe(
+    false
+  )
+  expect(post.exitCode).toBe(0)
+})
+
+it('no scopes: waits for every dedicated and Flex cluster of the project', async () => {
+  const { main, post } = await job({})
+  expect(main.exitCode).toBe(0)
+  expect(main.durationMs).toBeGreaterThanOrEqual(APPLY_DELAY_MS)
+  expect(polled()).toEqual(new Set([SEEDED_CLUSTER, SEEDED_FLEX_CLUSTER]))
+  expect(main.stdout).toContain(`every cluster reports APPLIED`)
+  expect(post.exitCode).toBe(0)
+})
+
+it('a cluster that never applies: one error within ready-timeout-seconds plus a little; the post step deletes the user', async () => {
+  const { emulator } = atlas
+  emulator.setClusterApplies(emulator.groupId, SEEDED_FLEX_CLUSTER, false)
+  try {
+    const { main, post } = await job({ 'ready-timeout-seconds': '2' })
+    expect(main.exitCode).toBe(1)
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Ephemeral user not ready',
+        // 2 s is less than the 3 s apply delay: both were still pending.
+        message: expect.stringContaining(
+          `${SEEDED_CLUSTER}, ${SEEDED_FLEX_CLUSTER} still report changeStatus PENDING`
+        )
+      }
+    ])
+    expect(main.durationMs).toBeLessThan(2000 + 3000)
+    expect(post.exitCode).toBe(0)
+    expect(post.errors).toEqual([])
+    expect(emulator.getUser(emulator.groupId, '$external', main.outputs.username!)).toBeUndefined()
+  } finally {
+    emulator.setClusterApplies(emulator.groupId, SEEDED_FLEX_CLUSTER, true)
+  }
+})
