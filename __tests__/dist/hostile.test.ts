@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
 import { selfSigned } from '../support/pki.js'
 import { findLeaks, tempDir, type StepResult } from '../../scripts/lib/step.js'
-import { keyLines } from '../operations/hostile-support.js'
+import { keyLines } from '../support/inprocess.js'
 
 let atlas: Atlas
 beforeAll(async () => {

@@ -6,25 +6,52 @@ import { mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
 import { MIN_MASKED_LINE } from '../../src/certificate/pem.js'
-import { tempDir } from '../../scripts/lib/step.js'
+import {
+  atlasRequests,
+  FakeClock,
+  keyLines,
+  startAtlas,
+  visible,
+  type InProcessAtlas,
+  type StepOptions
+} from '../support/inprocess.js'
 import { selfSigned } from '../support/pki.js'
-import { fakeClock, keyLines, printed, startHostile, type Hostile } from './hostile-support.js'
 
-let hostile: Hostile
+let atlas: InProcessAtlas
 beforeAll(async () => {
-  hostile = await startHostile()
+  atlas = await startAtlas()
 })
-afterAll(() => hostile.close())
+afterAll(() => atlas.close())
 beforeEach(() => {
-  hostile.emulator.clearFaults()
-  hostile.emulator.clearRequests()
+  atlas.emulator.clearFaults()
+  atlas.emulator.clearRequests()
 })
+
+/** The main step with an API key and no retries; RUNNER_TEMP is also the working folder. */
+async function mainStep(inputs: Record<string, string>, options: StepOptions = {}) {
+  const runnerTemp = atlas.tempDir('hostile-runner-temp-')
+  const result = await atlas.step('main', {
+    inputs: atlas.inputs('api-key', { 'max-retries': '0', ...inputs }),
+    env: { GITHUB_REPOSITORY: 'acme/app' },
+    runnerTemp,
+    cwd: runnerTemp,
+    ...options
+  })
+  return { result, runnerTemp }
+}
+
+/** A clock this many days ahead of (or, negative, behind) real time. */
+function daysOff(days: number): FakeClock {
+  const clock = new FakeClock()
+  clock.offsetMs = days * 86_400_000
+  return clock
+}
 
 const certsPath = /\/databaseUsers\/ci-user\/certs$/
 const ciUser = selfSigned('ci-user', { ca: false, days: 91 })
 const otherUser = selfSigned('someone-else', { ca: false, days: 91 })
 const answerCerts = (body: string, contentType = 'application/x-pem-file') =>
-  hostile.emulator.fault({
+  atlas.emulator.fault({
     method: 'POST',
     path: certsPath,
     kind: 'body',
@@ -33,8 +60,7 @@ const answerCerts = (body: string, contentType = 'application/x-pem-file') =>
     contentType
   })
 const createCertificate = (extra: Record<string, string> = {}) =>
-  hostile.step({ operation: 'create-certificate', username: 'ci-user', ...extra })
-const atlasRequests = () => hostile.emulator.requests.filter(r => r.path.startsWith('/api/atlas'))
+  mainStep({ operation: 'create-certificate', username: 'ci-user', ...extra })
 
 function expectNoKeyLinePrinted(text: string, pem: string): void {
   for (const line of keyLines(pem)) expect(text).not.toContain(line)
@@ -44,25 +70,26 @@ describe('masking comes from the parse that is checked', () => {
   it('registers every key line, whatever the blanks around the armour, before the check accepts it', async () => {
     const body = `  ${ciUser.pem.trim()}  \r\n\t${ciUser.keyPem.replace(/\n/g, ' \r\n')}\n\n`
     answerCerts(body)
-    const { recording } = await createCertificate()
-    expect(recording.errors).toEqual([])
-    for (const line of keyLines(ciUser.keyPem)) expect(recording.secrets).toContain(line)
-    expectNoKeyLinePrinted(printed(recording), ciUser.keyPem)
+    const { result } = await createCertificate()
+    expect(result.errors).toEqual([])
+    for (const line of keyLines(ciUser.keyPem)) expect(result.masks).toContain(line)
+    expectNoKeyLinePrinted(visible(result), ciUser.keyPem)
   })
 
   it('refuses armour joined to other text, with every key line still masked and none printed', async () => {
     const joined = `${ciUser.pem.trim()}${ciUser.keyPem}`
     answerCerts(joined)
-    const { recording, runnerTemp } = await createCertificate()
-    expect(recording.errors).toEqual([
+    const { result, runnerTemp } = await createCertificate()
+    expect(result.errors).toEqual([
       {
+        level: 'error',
         title: 'Unusable certificate response',
         message: expect.stringMatching(/Nothing was written/)
       }
     ])
     for (const line of keyLines(ciUser.keyPem).filter(l => l.length >= MIN_MASKED_LINE))
-      expect(recording.secrets).toContain(line)
-    expectNoKeyLinePrinted(printed(recording), ciUser.keyPem)
+      expect(result.masks).toContain(line)
+    expectNoKeyLinePrinted(visible(result), ciUser.keyPem)
     expect(readdirSync(runnerTemp)).toEqual([])
   })
 
@@ -70,21 +97,25 @@ describe('masking comes from the parse that is checked', () => {
     const [first, ...rest] = keyLines(ciUser.keyPem)
     const body = `${ciUser.pem}-----BEGIN PRIVATE KEY-----${first}\n${rest.join('\n')}\n-----END PRIVATE KEY-----\n`
     answerCerts(body)
-    const { recording } = await createCertificate()
-    expect(recording.errors[0]?.title).toBe('Unusable certificate response')
-    expect(recording.secrets).toContain(first)
-    expectNoKeyLinePrinted(printed(recording), ciUser.keyPem)
+    const { result } = await createCertificate()
+    expect(result.errors[0]?.title).toBe('Unusable certificate response')
+    expect(result.masks).toContain(first)
+    expectNoKeyLinePrinted(visible(result), ciUser.keyPem)
   })
 
   it('refuses an oversized body unread: no line of it becomes a mask', async () => {
     const padding = 'a\nb\nc\n'.repeat(12_000)
     answerCerts(`${ciUser.pem}${ciUser.keyPem}-----BEGIN PRIVATE KEY-----\n${padding}`)
-    const { recording } = await createCertificate()
-    expect(recording.errors).toEqual([
-      { title: 'Unusable certificate response', message: expect.stringMatching(/64 KiB/) }
+    const { result } = await createCertificate()
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Unusable certificate response',
+        message: expect.stringMatching(/64 KiB/)
+      }
     ])
-    expect(recording.secrets.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
-    expect(recording.secrets.some(s => s.includes('\na\nb\nc'))).toBe(false)
+    expect(result.masks.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
+    expect(result.masks.some(s => s.includes('\na\nb\nc'))).toBe(false)
   })
 
   it('never registers short key lines from a key block made of tiny lines, and refuses it', async () => {
@@ -93,67 +124,77 @@ describe('masking comes from the parse that is checked', () => {
       .match(/.{1,2}/g)!
       .join('\n')
     answerCerts(`${ciUser.pem}-----BEGIN PRIVATE KEY-----\n${tiny}\n-----END PRIVATE KEY-----\n`)
-    const { recording } = await createCertificate()
-    expect(recording.errors[0]?.title).toBe('Unusable certificate response')
+    const { result } = await createCertificate()
+    expect(result.errors[0]?.title).toBe('Unusable certificate response')
     // Only the whole body (and the credentials) are masks: no two-letter mask blanks the log.
-    expect(recording.secrets.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
+    expect(result.masks.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
   })
 })
 
 describe('the issued certificate is checked against the request', () => {
   it('refuses a certificate for another subject and writes nothing', async () => {
     answerCerts(otherUser.pem + otherUser.keyPem)
-    const { recording, runnerTemp } = await createCertificate()
-    expect(recording.errors).toEqual([
+    const { result, runnerTemp } = await createCertificate()
+    expect(result.errors).toEqual([
       {
+        level: 'error',
         title: 'Unusable certificate response',
         message: expect.stringMatching(/CN=someone-else.*not CN=ci-user/)
       }
     ])
     expect(readdirSync(runnerTemp)).toEqual([])
-    expect(recording.outputs).toEqual({})
-    expect(recording.state).toEqual({})
+    expect(result.outputs).toEqual({})
+    expect(result.state).toEqual({})
   })
 
   it('refuses an expired certificate (the runner is 100 days later than Atlas)', async () => {
-    const { recording, runnerTemp } = await hostile.step(
+    const { result, runnerTemp } = await mainStep(
       { operation: 'create-certificate', username: 'ci-user', months: '1' },
-      { clock: fakeClock(Date.now() + 100 * 86_400_000) }
+      { clock: daysOff(100) }
     )
-    expect(recording.errors).toEqual([
-      { title: 'Unusable certificate response', message: expect.stringMatching(/expired at/) }
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Unusable certificate response',
+        message: expect.stringMatching(/expired at/)
+      }
     ])
     expect(readdirSync(runnerTemp)).toEqual([])
   })
 
   it('refuses a certificate not valid for days yet (the runner is 2 days behind Atlas)', async () => {
-    const { recording } = await hostile.step(
+    const { result } = await mainStep(
       { operation: 'create-certificate', username: 'ci-user' },
-      { clock: fakeClock(Date.now() - 2 * 86_400_000) }
+      { clock: daysOff(-2) }
     )
-    expect(recording.errors).toEqual([
-      { title: 'Unusable certificate response', message: expect.stringMatching(/not valid before/) }
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Unusable certificate response',
+        message: expect.stringMatching(/not valid before/)
+      }
     ])
   })
 
   it('warns when the expiry is more than three days off the months asked for, and still delivers', async () => {
     answerCerts(ciUser.pem + ciUser.keyPem)
-    const { recording } = await createCertificate({ months: '6' })
-    expect(recording.errors).toEqual([])
-    expect(recording.warnings).toEqual([
+    const { result } = await createCertificate({ months: '6' })
+    expect(result.errors).toEqual([])
+    expect(result.warnings).toEqual([
       {
+        level: 'warning',
         title: 'Certificate expiry differs from the request',
         message: expect.stringMatching(/\d+ day\(s\) earlier than the 6 month\(s\) asked for/)
       }
     ])
-    expect(recording.outputs['certificate-file']).toBeDefined()
+    expect(result.outputs['certificate-file']).toBeDefined()
   })
 
   it('accepts what the emulator issues: CN=<username>, expiry now + months', async () => {
-    const { recording } = await createCertificate({ months: '2' })
-    expect(recording.errors).toEqual([])
-    expect(recording.warnings).toEqual([])
-    expect(recording.outputs.subject).toBe('CN=ci-user')
+    const { result } = await createCertificate({ months: '2' })
+    expect(result.errors).toEqual([])
+    expect(result.warnings).toEqual([])
+    expect(result.outputs.subject).toBe('CN=ci-user')
   })
 })
 
@@ -162,35 +203,46 @@ describe('paths and names', () => {
     'refuses the username %j before any request',
     async username => {
       for (const operation of ['create-certificate', 'list-certificates', 'delete-user']) {
-        const { recording } = await hostile.step({ operation, username })
-        expect(recording.errors).toEqual([
-          { title: 'Invalid input: username', message: expect.stringMatching(/cannot be used/) }
+        const { result } = await mainStep({ operation, username })
+        expect(result.errors).toEqual([
+          {
+            level: 'error',
+            title: 'Invalid input: username',
+            message: expect.stringMatching(/cannot be used/)
+          }
         ])
       }
-      expect(atlasRequests()).toEqual([])
+      expect(atlasRequests(atlas.emulator)).toEqual([])
     }
   )
 
   it('refuses a symbolic link as the target, even a dangling one, before any request', async () => {
-    const folder = tempDir('hostile-link-')
+    const folder = atlas.tempDir('hostile-link-')
     symlinkSync(join(folder, 'nowhere.pem'), join(folder, 'link.pem'))
-    const { recording } = await createCertificate({ 'certificate-file': join(folder, 'link.pem') })
-    expect(recording.errors).toEqual([
-      { title: 'Invalid input: certificate-file', message: expect.stringMatching(/symbolic link/) }
+    const { result } = await createCertificate({ 'certificate-file': join(folder, 'link.pem') })
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Invalid input: certificate-file',
+        message: expect.stringMatching(/symbolic link/)
+      }
     ])
-    expect(atlasRequests()).toEqual([])
+    expect(atlasRequests(atlas.emulator)).toEqual([])
   })
 
   it('refuses a folder that is a symbolic link, before any request', async () => {
-    const folder = tempDir('hostile-link-')
+    const folder = atlas.tempDir('hostile-link-')
     mkdirSync(join(folder, 'real'))
     symlinkSync(join(folder, 'real'), join(folder, 'linked'))
-    const { recording } = await createCertificate({
+    const { result } = await createCertificate({
       'certificate-file': join(folder, 'linked', 'ci.pem')
     })
-    expect(recording.errors[0]).toMatchObject({ title: 'Invalid input: certificate-file' })
-    expect(recording.errors[0]!.message).toMatch(/folder .* is a symbolic link/)
-    expect(atlasRequests()).toEqual([])
+    expect(result.errors[0]).toMatchObject({
+      level: 'error',
+      title: 'Invalid input: certificate-file'
+    })
+    expect(result.errors[0]!.message).toMatch(/folder .* is a symbolic link/)
+    expect(atlasRequests(atlas.emulator)).toEqual([])
   })
 
   it('refuses a folder the runner cannot write to, before any request', async () => {
@@ -200,14 +252,18 @@ describe('paths and names', () => {
         throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })
       }
     }
-    const { recording } = await hostile.step(
+    const { result } = await mainStep(
       { operation: 'create-certificate', username: 'ci-user' },
       { fs: readOnly }
     )
-    expect(recording.errors).toEqual([
-      { title: 'Invalid input: certificate-file', message: expect.stringMatching(/not writable/) }
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Invalid input: certificate-file',
+        message: expect.stringMatching(/not writable/)
+      }
     ])
-    expect(atlasRequests()).toEqual([])
+    expect(atlasRequests(atlas.emulator)).toEqual([])
   })
 
   it('says what to do when the write fails after the certificate was issued', async () => {
@@ -217,13 +273,14 @@ describe('paths and names', () => {
         throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
       }
     }
-    const { recording } = await hostile.step(
+    const { result } = await mainStep(
       { operation: 'create-certificate', username: 'ci-user' },
       { fs: full }
     )
-    const issued = hostile.emulator.issuedCertificates(hostile.emulator.groupId, 'ci-user').at(-1)!
-    expect(recording.errors).toEqual([
+    const issued = atlas.emulator.issuedCertificates(atlas.emulator.groupId, 'ci-user').at(-1)!
+    expect(result.errors).toEqual([
       {
+        level: 'error',
         title: 'Certificate file not written',
         message: expect.stringMatching(
           new RegExp(
@@ -232,19 +289,23 @@ describe('paths and names', () => {
         )
       }
     ])
-    expect(recording.state).toEqual({})
+    expect(result.state).toEqual({})
   })
 
   it.each(['certificate-file', 'ca-file'])('refuses a control character in %s', async input => {
     const operation = input === 'ca-file' ? 'set-customer-x509' : 'create-certificate'
-    const { recording } = await hostile.step({
+    const { result } = await mainStep({
       operation,
       username: 'ci-user',
       [input]: 'certs/a\n::error::b.pem'
     })
-    expect(recording.errors).toEqual([
-      { title: `Invalid input: ${input}`, message: expect.stringMatching(/control character/) }
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: `Invalid input: ${input}`,
+        message: expect.stringMatching(/control character/)
+      }
     ])
-    expect(atlasRequests()).toEqual([])
+    expect(atlasRequests(atlas.emulator)).toEqual([])
   })
 })

@@ -2,17 +2,25 @@
  * Lists are bounded and de-duplicated, prune counts only what it deleted and reads only strict
  * dates, and repeated roles or scopes are refused before any request.
  */
-import { printed, startHostile, type Hostile } from './hostile-support.js'
+import { startAtlas, visible, type InProcessAtlas, type StepOptions } from '../support/inprocess.js'
 
-let hostile: Hostile
+let atlas: InProcessAtlas
 beforeAll(async () => {
-  hostile = await startHostile()
+  atlas = await startAtlas()
 })
-afterAll(() => hostile.close())
+afterAll(() => atlas.close())
 beforeEach(() => {
-  hostile.emulator.clearFaults()
-  hostile.emulator.clearRequests()
+  atlas.emulator.clearFaults()
+  atlas.emulator.clearRequests()
 })
+
+/** The main step with an API key and no retries (leak-scanned by the harness). */
+const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
+  atlas.step('main', {
+    inputs: atlas.inputs('api-key', { 'max-retries': '0', ...inputs }),
+    env: { GITHUB_REPOSITORY: 'acme/app' },
+    ...options
+  })
 
 const usersPath = /\/groups\/[0-9a-f]{24}\/databaseUsers$/
 const ours = (username: string, expiresAt = '2020-01-01T00:00:00.000Z') => ({
@@ -25,7 +33,7 @@ const ours = (username: string, expiresAt = '2020-01-01T00:00:00.000Z') => ({
   ]
 })
 const listUsersAnswers = (page: unknown, times = 1) =>
-  hostile.emulator.fault({
+  atlas.emulator.fault({
     method: 'GET',
     path: usersPath,
     kind: 'body',
@@ -33,16 +41,16 @@ const listUsersAnswers = (page: unknown, times = 1) =>
     times
   })
 const requests = (method: string, path: RegExp) =>
-  hostile.emulator.requests.filter(
+  atlas.emulator.requests.filter(
     // Answered requests only: the Digest challenge round trip is not a page.
     r => r.auth !== null && r.method === method && path.test(r.path.split('?')[0]!)
   )
 const prune = (extra: Record<string, string> = {}) =>
-  hostile.step({ operation: 'prune-ephemeral-users', ...extra })
+  mainStep({ operation: 'prune-ephemeral-users', ...extra })
 
 describe('pagination is bounded', () => {
   it('stops at a page that repeats the previous one, deletes each user once, counts only its deletions', async () => {
-    hostile.emulator.addUser(hostile.emulator.groupId, ours('gha-listed-twice'))
+    atlas.emulator.addUser(atlas.emulator.groupId, ours('gha-listed-twice'))
     listUsersAnswers(
       {
         results: [ours('gha-listed-twice'), ours('gha-listed-twice'), ours('gha-already-gone')],
@@ -51,27 +59,27 @@ describe('pagination is bounded', () => {
       },
       Infinity
     )
-    const { recording } = await prune()
-    expect(recording.errors).toEqual([])
+    const result = await prune()
+    expect(result.errors).toEqual([])
     expect(requests('GET', usersPath)).toHaveLength(2)
     const deletes = requests('DELETE', /\/databaseUsers\/%24external\//).map(r => r.path)
     expect(deletes.sort()).toEqual([
       expect.stringMatching(/\/gha-already-gone$/),
       expect.stringMatching(/\/gha-listed-twice$/)
     ])
-    expect(recording.outputs.pruned).toBe('["gha-listed-twice"]')
-    expect(recording.outputs.count).toBe('1')
-    expect(recording.info).toContain(
+    expect(result.outputs.pruned).toBe('["gha-listed-twice"]')
+    expect(result.outputs.count).toBe('1')
+    expect(result.info).toContain(
       'gha-already-gone was already gone (deleted by someone else); not counted.'
     )
   })
 
   it('stops at an empty page whatever totalCount says', async () => {
     listUsersAnswers({ results: [], totalCount: 50, links: [{ rel: 'next', href: 'x' }] }, Infinity)
-    const { recording } = await prune()
-    expect(recording.errors).toEqual([])
+    const result = await prune()
+    expect(result.errors).toEqual([])
     expect(requests('GET', usersPath)).toHaveLength(1)
-    expect(recording.outputs.count).toBe('0')
+    expect(result.outputs.count).toBe('0')
   })
 
   it('refuses a list longer than 10,000 items instead of cutting it short', async () => {
@@ -84,9 +92,10 @@ describe('pagination is bounded', () => {
         totalCount: 20_000
       })
     }
-    const { recording } = await prune()
-    expect(recording.errors).toEqual([
+    const result = await prune()
+    expect(result.errors).toEqual([
       {
+        level: 'error',
         title: 'Unexpected answer from Atlas',
         message: expect.stringMatching(/more than 10000 items/)
       }
@@ -97,9 +106,13 @@ describe('pagination is bounded', () => {
 
   it('refuses a page whose results is not an array instead of reading it as empty', async () => {
     listUsersAnswers({ results: { 0: ours('gha-x') }, totalCount: 1 })
-    const { recording } = await prune()
-    expect(recording.errors).toEqual([
-      { title: 'Unexpected answer from Atlas', message: expect.stringMatching(/results array/) }
+    const result = await prune()
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Unexpected answer from Atlas',
+        message: expect.stringMatching(/results array/)
+      }
     ])
   })
 
@@ -110,17 +123,17 @@ describe('pagination is bounded', () => {
       createdAt: '2026-01-01T00:00:00Z',
       notAfter: '2099-01-01T00:00:00Z'
     }
-    hostile.emulator.fault({
+    atlas.emulator.fault({
       method: 'GET',
       path: /\/certs$/,
       kind: 'body',
       body: JSON.stringify({ results: [record, record, { ...record, _id: 8 }], totalCount: 3 })
     })
-    const { recording } = await hostile.step({
+    const result = await mainStep({
       operation: 'list-certificates',
       username: 'ci-user'
     })
-    expect(recording.outputs.count).toBe('2')
+    expect(result.outputs.count).toBe('2')
   })
 })
 
@@ -137,21 +150,22 @@ describe('prune reads only strict ISO 8601 UTC expires-at labels', () => {
       ...odd.map((value, i) => ours(`gha-odd-${i}`, value)),
       ours('gha-expired', '2020-01-01T00:00:00Z')
     ]
-    for (const user of users) hostile.emulator.addUser(hostile.emulator.groupId, user)
-    const { recording } = await prune()
-    expect(recording.errors).toEqual([])
-    expect(recording.outputs.pruned).toBe('["gha-expired"]')
-    expect(recording.warnings).toEqual([
+    for (const user of users) atlas.emulator.addUser(atlas.emulator.groupId, user)
+    const result = await prune()
+    expect(result.errors).toEqual([])
+    expect(result.outputs.pruned).toBe('["gha-expired"]')
+    expect(result.warnings).toEqual([
       {
+        level: 'warning',
         title: 'Ephemeral users left alone',
         message: expect.stringContaining(odd.map((_, i) => `gha-odd-${i}`).join(', '))
       }
     ])
     for (let i = 0; i < odd.length; i++)
       expect(
-        hostile.emulator.getUser(hostile.emulator.groupId, '$external', `gha-odd-${i}`)
+        atlas.emulator.getUser(atlas.emulator.groupId, '$external', `gha-odd-${i}`)
       ).toBeDefined()
-    expect(printed(recording)).not.toContain('Jan 1 1970')
+    expect(visible(result)).not.toContain('Jan 1 1970')
   })
 })
 
@@ -165,10 +179,10 @@ describe('roles and scopes', () => {
       /"Cluster0" is given more than once/
     ]
   ])('refuses duplicate %s before any request', async (input, extra, message) => {
-    const { recording } = await hostile.step({ operation: 'create-ephemeral-user', ...extra })
-    expect(recording.errors).toEqual([
-      { title: `Invalid input: ${input}`, message: expect.stringMatching(message) }
+    const result = await mainStep({ operation: 'create-ephemeral-user', ...extra })
+    expect(result.errors).toEqual([
+      { level: 'error', title: `Invalid input: ${input}`, message: expect.stringMatching(message) }
     ])
-    expect(hostile.emulator.requests).toEqual([])
+    expect(atlas.emulator.requests).toEqual([])
   })
 })

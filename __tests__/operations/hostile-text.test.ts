@@ -6,18 +6,25 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { jest } from '@jest/globals'
 import { coreIO, logLine, summaryText } from '../../src/io.js'
-import { tempDir } from '../../scripts/lib/step.js'
-import { printed, startHostile, type Hostile } from './hostile-support.js'
+import { startAtlas, visible, type InProcessAtlas, type StepOptions } from '../support/inprocess.js'
 
-let hostile: Hostile
+let atlas: InProcessAtlas
 beforeAll(async () => {
-  hostile = await startHostile()
+  atlas = await startAtlas()
 })
-afterAll(() => hostile.close())
+afterAll(() => atlas.close())
 beforeEach(() => {
-  hostile.emulator.clearFaults()
-  hostile.emulator.clearRequests()
+  atlas.emulator.clearFaults()
+  atlas.emulator.clearRequests()
 })
+
+/** The main step with an API key and no retries (leak-scanned by the harness). */
+const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
+  atlas.step('main', {
+    inputs: atlas.inputs('api-key', { 'max-retries': '0', ...inputs }),
+    env: { GITHUB_REPOSITORY: 'acme/app' },
+    ...options
+  })
 
 const INJECTED =
   'x\n::error title=pwned::owned\r\n::set-output name=a::b\n##[add-mask]c\n  ::warning::w'
@@ -49,7 +56,7 @@ describe('through run() with the @actions/core IO', () => {
   let stdout: string[]
   let summaryFile: string
   beforeEach(() => {
-    const folder = tempDir('hostile-core-')
+    const folder = atlas.tempDir('hostile-core-')
     summaryFile = join(folder, 'summary')
     for (const name of ['summary', 'output', 'state']) writeFileSync(join(folder, name), '')
     process.env.GITHUB_STEP_SUMMARY = summaryFile
@@ -71,7 +78,7 @@ describe('through run() with the @actions/core IO', () => {
 
   it('a server-chosen username in prune output stays one plain line, and in one summary cell', async () => {
     const evil = 'gha-evil\n::error title=pwned::owned\n\n# Injected <b>heading</b> | cell'
-    hostile.emulator.addUser(hostile.emulator.groupId, {
+    atlas.emulator.addUser(atlas.emulator.groupId, {
       username: evil,
       databaseName: '$external',
       x509Type: 'MANAGED',
@@ -80,10 +87,11 @@ describe('through run() with the @actions/core IO', () => {
         { key: 'expires-at', value: '2020-01-01T00:00:00.000Z' }
       ]
     })
-    await hostile.step(
+    const result = await mainStep(
       { operation: 'prune-ephemeral-users' },
-      { io: coreIO({ GITHUB_STEP_SUMMARY: summaryFile }) }
+      { alsoTo: coreIO({ GITHUB_STEP_SUMMARY: summaryFile }) }
     )
+    expect(result.exitCode).toBe(0)
     expect(process.exitCode).toBeUndefined()
     expect(commands().every(line => /^::(add-mask|debug)::/.test(line))).toBe(true)
     expect(lines().some(line => line.includes('gha-evil\\n::error title=pwned::owned'))).toBe(true)
@@ -94,17 +102,18 @@ describe('through run() with the @actions/core IO', () => {
   })
 
   it('an error detail with line breaks and commands gives exactly one error annotation', async () => {
-    hostile.emulator.fault({
+    atlas.emulator.fault({
       path: /\/certs$/,
       kind: 'status',
       status: 400,
       errorCode: 'INVALID_ATTRIBUTE',
       detail: INJECTED
     })
-    await hostile.step(
+    const result = await mainStep(
       { operation: 'create-certificate', username: 'ci-user' },
-      { io: coreIO({ GITHUB_STEP_SUMMARY: summaryFile }) }
+      { alsoTo: coreIO({ GITHUB_STEP_SUMMARY: summaryFile }) }
     )
+    expect(result.errors).toHaveLength(1)
     expect(process.exitCode).toBe(1)
     const annotations = commands().filter(line => !/^::(add-mask|debug)::/.test(line))
     expect(annotations).toHaveLength(1)
@@ -115,7 +124,7 @@ describe('through run() with the @actions/core IO', () => {
 
 describe('dates are parsed and re-written, never passed through', () => {
   it('reports certificate dates that are not ISO 8601 UTC instead of echoing them', async () => {
-    hostile.emulator.fault({
+    atlas.emulator.fault({
       method: 'GET',
       path: /\/databaseUsers\/ci-user\/certs$/,
       kind: 'body',
@@ -138,23 +147,27 @@ describe('dates are parsed and re-written, never passed through', () => {
         totalCount: 3
       })
     })
-    const { recording } = await hostile.step({
+    const result = await mainStep({
       operation: 'list-certificates',
       username: 'ci-user'
     })
-    expect(recording.errors).toEqual([])
-    const listed = JSON.parse(recording.outputs.certificates!) as Array<Record<string, string>>
+    expect(result.errors).toEqual([])
+    const listed = JSON.parse(result.outputs.certificates!) as Array<Record<string, string>>
     expect(listed.map(c => [c.id, c.notAfter])).toEqual([
       ['3', '2099-01-01T00:00:00.000Z'],
       ['1', ''],
       ['2', '']
     ])
-    expect(recording.outputs['next-expiry']).toBe('2099-01-01T00:00:00.000Z')
-    expect(recording.outputs['latest-expiry']).toBe('2099-01-01T00:00:00.000Z')
-    expect(recording.warnings).toEqual([
-      { title: 'Unreadable certificate dates', message: expect.stringMatching(/id 1, 2/) }
+    expect(result.outputs['next-expiry']).toBe('2099-01-01T00:00:00.000Z')
+    expect(result.outputs['latest-expiry']).toBe('2099-01-01T00:00:00.000Z')
+    expect(result.warnings).toEqual([
+      {
+        level: 'warning',
+        title: 'Unreadable certificate dates',
+        message: expect.stringMatching(/id 1, 2/)
+      }
     ])
-    const text = printed(recording)
+    const text = visible(result)
     for (const raw of ['Jan 1 1970', '2099-02-30', '1970-01-01']) expect(text).not.toContain(raw)
   })
 })

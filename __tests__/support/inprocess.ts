@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
 import { recordContract } from './openapi-contract.js'
 import { runPost } from '../../src/cleanup.js'
+import type { FileSystem } from '../../src/certificate/file.js'
 import type { ActionIO } from '../../src/io.js'
 import { run } from '../../src/main.js'
 import type { RunDependencies } from '../../src/runtime.js'
@@ -256,6 +257,55 @@ export function unmaskedBeforeUse(result: Pick<StepResult, 'events'>, secrets: r
   return late
 }
 
+/**
+ * Everything the step made visible (logs, annotations, summaries, outputs, state), one text: what
+ * a test scans for text that must never appear (as findLeaks does for the harness's secrets).
+ * setSecret values are not in it; the `certificate` output only when not allowed.
+ */
+export function visible(
+  result: Pick<StepResult, 'events'>,
+  options: { certificateOutputAllowed?: boolean } = {}
+): string {
+  return result.events
+    .map(event => visibleText(event, options.certificateOutputAllowed ?? false))
+    .join('\n')
+}
+
+/** An ActionIO that records every call and passes it on to another (e.g. coreIO) as well. */
+function teeIO(recording: RecordingIO, other: ActionIO): ActionIO {
+  return {
+    setSecret: value => (recording.setSecret(value), other.setSecret(value)),
+    setOutput: (name, value) => (recording.setOutput(name, value), other.setOutput(name, value)),
+    saveState: (name, value) => (recording.saveState(name, value), other.saveState(name, value)),
+    getState: name => recording.getState(name),
+    debug: message => (recording.debug(message), other.debug(message)),
+    info: message => (recording.info(message), other.info(message)),
+    notice: (message, title) => (recording.notice(message, title), other.notice(message, title)),
+    warning: (message, title) => (recording.warning(message, title), other.warning(message, title)),
+    fail: (message, title) => (recording.fail(message, title), other.fail(message, title)),
+    summary: async (heading, rows) => {
+      await recording.summary(heading, rows)
+      await other.summary(heading, rows)
+    },
+    summaryTable: async (heading, header, rows) => {
+      await recording.summaryTable(heading, header, rows)
+      await other.summaryTable(heading, header, rows)
+    }
+  }
+}
+
+/** The lines of every private-key block in a PEM text (what must never be printed). */
+export function keyLines(pem: string): string[] {
+  const lines: string[] = []
+  let inKey = false
+  for (const line of pem.split(/\r?\n/)) {
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(line)) inKey = true
+    else if (/-----END [A-Z ]*PRIVATE KEY-----/.test(line)) inKey = false
+    else if (inKey && line.trim()) lines.push(line.trim())
+  }
+  return lines
+}
+
 /** The per-run temp folder (made by jest's globalSetup; os.tmpdir() points at it). */
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix))
@@ -269,6 +319,13 @@ export interface StepOptions {
   runnerTemp?: string
   cwd?: string
   clock?: FakeClock
+  /** The file system the action uses (default: the real one), e.g. one that refuses writes. */
+  fs?: FileSystem
+  /**
+   * An IO that also gets every call, e.g. coreIO to see what the runner would print; the step is
+   * still recorded and leak-scanned. getState is served from `state`.
+   */
+  alsoTo?: ActionIO
 }
 
 export interface InProcessAtlas {
@@ -334,13 +391,14 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
       const clock = options.clock ?? new FakeClock()
       const io = new RecordingIO(options.state)
       const deps: Partial<RunDependencies> = {
+        ...(options.fs ? { fs: options.fs } : {}),
         // Like core.getInput: '' when unset, surrounding whitespace trimmed.
         readInput: name => (inputs[name] ?? '').trim(),
         env: {
           RUNNER_TEMP: options.runnerTemp ?? ownDir('inprocess-runner-temp-'),
           ...options.env
         },
-        io,
+        io: options.alsoTo ? teeIO(io, options.alsoTo) : io,
         clock,
         cwd: options.cwd ?? work
       }
