@@ -465,6 +465,7 @@ function translateSchemas(schemas: JsonObject, direction: Direction): JsonObject
  * - ApiError.parameters: declared `items: {type: object}`, but Atlas sends strings and numbers
  *   (the documented 429 sample: ["api/atlas/v2/orgs", 55, 10, 5, 60]); items may be anything, as
  *   atlas-sdk-go overrides it.
+ * - CloudRegionConfig20240805.regionName: `type: object` over string enums (see below).
  * (UserCert._id as int64 above 2^53: see int64Literals.)
  */
 function specialCases(name: string, schema: JsonObject): JsonObject {
@@ -477,6 +478,13 @@ function specialCases(name: string, schema: JsonObject): JsonObject {
         subject: { ...properties.subject, pattern: '^CN=[^,]+(?:,[A-Za-z][A-Za-z0-9.-]*=[^,]+)*$' }
       }
     }
+  }
+  if (name === 'CloudRegionConfig20240805' && properties && isObject(properties.regionName)) {
+    // regionName says `type: object` next to a oneOf of string enums (AWS, Azure, GCP regions):
+    // a region name is a string, as every alternative and every real answer has it.
+    const regionName: JsonObject = { ...properties.regionName }
+    delete regionName.type
+    return { ...schema, properties: { ...properties, regionName } }
   }
   if (name === 'ApiError' && properties && isObject(properties.parameters)) {
     return {
@@ -505,6 +513,11 @@ function translate(schema: Json, direction: Direction, closed: boolean): Json {
       out.properties = properties
     } else if (key === 'allOf' && Array.isArray(value)) {
       out.allOf = value.map(part => translate(part, direction, false))
+    } else if (key === 'oneOf' && Array.isArray(value) && schema.discriminator === undefined) {
+      // A oneOf without a discriminator is read as anyOf: the 2024-08-05 cluster schemas list
+      // overlapping alternatives (an M10 electableSpecs is valid AWS, Azure and GCP hardware; the
+      // region enums share names), so a real answer matches more than one and oneOf would refuse it.
+      out.anyOf = value.map(part => translate(part, direction, false))
     } else if (typeof value === 'object' && value !== null) {
       out[key] = translate(value, direction, key === 'items' || key === 'additionalProperties')
     } else {
