@@ -9,14 +9,23 @@ import { tempDir } from '../../scripts/lib/step.js'
 import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
 
 const APPLY_DELAY_MS = 3000
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas({ applyDelayMs: APPLY_DELAY_MS })
-})
-afterAll(() => atlas.close())
-beforeEach(() => atlas.emulator.clearRequests())
 
-async function job(extra: Record<string, string>) {
+/**
+ * Each scenario waits seconds of real time, so each gets an emulator of its own and they run
+ * at the same time.
+ */
+function scenario(name: string, body: (atlas: Atlas) => Promise<void>): void {
+  it.concurrent(name, async () => {
+    const atlas = await startAtlas({ applyDelayMs: APPLY_DELAY_MS })
+    try {
+      await body(atlas)
+    } finally {
+      await atlas.close()
+    }
+  })
+}
+
+async function job(atlas: Atlas, extra: Record<string, string>) {
   const runnerTemp = tempDir('runner-temp-')
   try {
     const result = await atlas.job({
@@ -34,40 +43,44 @@ async function job(extra: Record<string, string>) {
   }
 }
 
-const polled = () =>
+const polled = (atlas: Atlas) =>
   new Set(
     atlasRequests(atlas.emulator)
       .filter(r => r.path.endsWith('/status'))
       .map(r => decodeURIComponent(r.path.split('/').at(-2)!))
   )
 
-it('scoped: the main step ends once the scoped cluster has applied the user, polling only it', async () => {
-  const { main, post } = await job({ scopes: SEEDED_CLUSTER })
-  expect(main.exitCode).toBe(0)
-  expect(main.errors).toEqual([])
-  expect(main.durationMs).toBeGreaterThanOrEqual(APPLY_DELAY_MS)
-  expect(Number(main.outputs['ready-seconds'])).toBeGreaterThanOrEqual(2.5)
-  expect(polled()).toEqual(new Set([SEEDED_CLUSTER]))
-  expect(atlasRequests(atlas.emulator).some(r => /\/(clusters|flexClusters)\?/.test(r.path))).toBe(
-    false
-  )
-  expect(post.exitCode).toBe(0)
-})
+scenario(
+  'scoped: the main step ends once the scoped cluster has applied the user, polling only it',
+  async atlas => {
+    const { main, post } = await job(atlas, { scopes: SEEDED_CLUSTER })
+    expect(main.exitCode).toBe(0)
+    expect(main.errors).toEqual([])
+    expect(main.durationMs).toBeGreaterThanOrEqual(APPLY_DELAY_MS)
+    expect(Number(main.outputs['ready-seconds'])).toBeGreaterThanOrEqual(2.5)
+    expect(polled(atlas)).toEqual(new Set([SEEDED_CLUSTER]))
+    expect(
+      atlasRequests(atlas.emulator).some(r => /\/(clusters|flexClusters)\?/.test(r.path))
+    ).toBe(false)
+    expect(post.exitCode).toBe(0)
+  }
+)
 
-it('no scopes: waits for every dedicated and Flex cluster of the project', async () => {
-  const { main, post } = await job({})
+scenario('no scopes: waits for every dedicated and Flex cluster of the project', async atlas => {
+  const { main, post } = await job(atlas, {})
   expect(main.exitCode).toBe(0)
   expect(main.durationMs).toBeGreaterThanOrEqual(APPLY_DELAY_MS)
-  expect(polled()).toEqual(new Set([SEEDED_CLUSTER, SEEDED_FLEX_CLUSTER]))
+  expect(polled(atlas)).toEqual(new Set([SEEDED_CLUSTER, SEEDED_FLEX_CLUSTER]))
   expect(main.stdout).toContain(`every cluster reports APPLIED`)
   expect(post.exitCode).toBe(0)
 })
 
-it('a cluster that never applies: one error within ready-timeout-seconds plus a little; the post step deletes the user', async () => {
-  const { emulator } = atlas
-  emulator.setClusterApplies(emulator.groupId, SEEDED_FLEX_CLUSTER, false)
-  try {
-    const { main, post } = await job({ 'ready-timeout-seconds': '2' })
+scenario(
+  'a cluster that never applies: one error within ready-timeout-seconds plus a little; the post step deletes the user',
+  async atlas => {
+    const { emulator } = atlas
+    emulator.setClusterApplies(emulator.groupId, SEEDED_FLEX_CLUSTER, false)
+    const { main, post } = await job(atlas, { 'ready-timeout-seconds': '2' })
     expect(main.exitCode).toBe(1)
     expect(main.errors).toEqual([
       {
@@ -83,7 +96,5 @@ it('a cluster that never applies: one error within ready-timeout-seconds plus a 
     expect(post.exitCode).toBe(0)
     expect(post.errors).toEqual([])
     expect(emulator.getUser(emulator.groupId, '$external', main.outputs.username!)).toBeUndefined()
-  } finally {
-    emulator.setClusterApplies(emulator.groupId, SEEDED_FLEX_CLUSTER, true)
   }
-})
+)

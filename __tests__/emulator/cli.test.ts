@@ -1,5 +1,5 @@
 /** `npm run emulator` as a separate process, as the GitHub workflow's `uses: ./` job starts it. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, type AddressInfo } from 'node:net'
 import { EMULATOR_CREDENTIALS, SEEDED_GROUP_ID } from '../../emulator/index.js'
 import { ACCEPT_V2, curl } from './helpers.js'
@@ -42,18 +42,31 @@ it('prints its address and the fixed credentials the workflow uses, and serves A
   expect(JSON.parse(log.body)).toHaveLength(2)
 })
 
-/** The CLI run to completion with a clean environment (no npm_config_* from `npm test`). */
-function runCli(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', ...args], {
+interface CliResult {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * The CLI run to completion with a clean environment (no npm_config_* from `npm test`).
+ * Asynchronous, so that the mistakes below, each its own process, run side by side.
+ */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 30000
   })
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', chunk => (stdout += chunk))
+  child.stderr!.on('data', chunk => (stderr += chunk))
+  return new Promise(done => child.on('close', status => done({ status, stdout, stderr })))
 }
 
 /** Exit code 2, nothing on stdout, and exactly one line on stderr that is not a stack trace. */
-function expectOneLineError(result: ReturnType<typeof runCli>, text: string | RegExp) {
+function expectOneLineError(result: CliResult, text: string | RegExp) {
   expect(result.status).toBe(2)
   expect(result.stdout).toBe('')
   const lines = result.stderr.split('\n').filter(line => line !== '')
@@ -63,36 +76,45 @@ function expectOneLineError(result: ReturnType<typeof runCli>, text: string | Re
 }
 
 describe('command-line mistakes', () => {
-  it('an unknown flag', () => {
-    expectOneLineError(runCli(['--bogus']), /Unknown option '--bogus'.*npm run emulator -- /)
+  it.concurrent('an unknown flag', async () => {
+    expectOneLineError(await runCli(['--bogus']), /Unknown option '--bogus'.*npm run emulator -- /)
   })
 
-  it("a flag's value without its flag, as npm passes `npm run emulator --port 8080`", () => {
-    expectOneLineError(runCli(['8080']), /Unexpected argument '8080'/)
-  })
+  it.concurrent(
+    "a flag's value without its flag, as npm passes `npm run emulator --port 8080`",
+    async () => {
+      expectOneLineError(await runCli(['8080']), /Unexpected argument '8080'/)
+    }
+  )
 
-  it('a flag npm kept for itself (npm_config_tls)', () => {
-    expectOneLineError(runCli([], { npm_config_tls: 'true' }), /npm took --tls .*put -- before/)
-  })
-
-  it.each([['abc'], ['70000'], ['1.5'], ['']])('a bad port: --port %p', port => {
+  it.concurrent('a flag npm kept for itself (npm_config_tls)', async () => {
     expectOneLineError(
-      runCli(['--port', port]),
+      await runCli([], { npm_config_tls: 'true' }),
+      /npm took --tls .*put -- before/
+    )
+  })
+
+  it.concurrent.each([['abc'], ['70000'], ['1.5'], ['']])('a bad port: --port %p', async port => {
+    expectOneLineError(
+      await runCli(['--port', port]),
       `invalid --port ${JSON.stringify(port)}: a whole number from 0 to 65535`
     )
   })
 
-  it('a bad ATLAS_EMULATOR_PORT', () => {
-    expectOneLineError(runCli([], { ATLAS_EMULATOR_PORT: 'http' }), 'invalid ATLAS_EMULATOR_PORT')
+  it.concurrent('a bad ATLAS_EMULATOR_PORT', async () => {
+    expectOneLineError(
+      await runCli([], { ATLAS_EMULATOR_PORT: 'http' }),
+      'invalid ATLAS_EMULATOR_PORT'
+    )
   })
 
-  it('a port already in use', async () => {
+  it.concurrent('a port already in use', async () => {
     const taken = createServer()
     await new Promise<void>(done => taken.listen(0, '127.0.0.1', done))
     try {
       const port = String((taken.address() as AddressInfo).port)
       expectOneLineError(
-        runCli(['--port', port]),
+        await runCli(['--port', port]),
         `cannot listen on 127.0.0.1:${port}: port ${port} is already in use`
       )
     } finally {

@@ -74,7 +74,7 @@ async function ping(certFile: string): Promise<unknown> {
     tlsCAFile: caFile,
     tlsCertificateKeyFile: certFile,
     authMechanism: 'MONGODB-X509',
-    serverSelectionTimeoutMS: 1500,
+    serverSelectionTimeoutMS: 500,
     connectTimeoutMS: 1500
   })
   try {
@@ -126,7 +126,7 @@ describe('MongoDB endpoint with the official driver', () => {
       tlsCAFile: caFile,
       tlsCertificateKeyFile: certFile,
       authMechanism: 'MONGODB-X509',
-      serverSelectionTimeoutMS: 1500
+      serverSelectionTimeoutMS: 500
     })
     try {
       const error = await client
