@@ -38,7 +38,10 @@ describe('HttpAtlasApi', () => {
     await api.createUser(GROUP, { ...user, clusters: [] })
     await api.createUser(GROUP, { ...user, clusters: ['Cluster0'] })
     const [unscoped, scoped] = calls.map(c => c.options?.body as Record<string, unknown>)
-    expect(calls[0]).toMatchObject({ method: 'POST', path: `/groups/${GROUP}/databaseUsers` })
+    expect(calls[0]).toMatchObject({
+      method: 'POST',
+      path: `/api/atlas/v2/groups/${GROUP}/databaseUsers`
+    })
     expect(unscoped).toMatchObject({
       databaseName: '$external',
       x509Type: 'MANAGED',
@@ -83,7 +86,7 @@ describe('HttpAtlasApi', () => {
   it('percent-encodes $external and the username in user paths', async () => {
     const { calls, api } = fakeClient(() => '')
     await api.deleteUser(GROUP, 'a b/c')
-    expect(calls[0]!.path).toBe(`/groups/${GROUP}/databaseUsers/%24external/a%20b%2Fc`)
+    expect(calls[0]!.path).toBe(`/api/atlas/v2/groups/${GROUP}/databaseUsers/%24external/a%20b%2Fc`)
   })
 
   it('never repeats the writes that restart the clusters', async () => {
@@ -92,9 +95,9 @@ describe('HttpAtlasApi', () => {
     await api.disableCustomerX509(GROUP)
     await api.getUserSecurity(GROUP)
     expect(calls.map(c => [c.method, c.path, c.options?.retry])).toEqual([
-      ['PATCH', `/groups/${GROUP}/userSecurity`, 'no-repeat'],
-      ['DELETE', `/groups/${GROUP}/userSecurity/customerX509`, 'no-repeat'],
-      ['GET', `/groups/${GROUP}/userSecurity`, undefined]
+      ['PATCH', `/api/atlas/v2/groups/${GROUP}/userSecurity`, 'no-repeat'],
+      ['DELETE', `/api/atlas/v2/groups/${GROUP}/userSecurity/customerX509`, 'no-repeat'],
+      ['GET', `/api/atlas/v2/groups/${GROUP}/userSecurity`, undefined]
     ])
     expect(calls[0]!.options?.body).toEqual({ customerX509: { cas: 'PEM' } })
   })
@@ -118,8 +121,8 @@ describe('HttpAtlasApi', () => {
     expect(await commercial.api.listClusterNames(GROUP)).toEqual(['C'])
     expect(await commercial.api.listFlexClusterNames(GROUP)).toEqual(['F'])
     expect(commercial.calls.map(c => `${c.path} ${c.options?.version}`)).toEqual([
-      `/groups/${GROUP}/clusters 2024-08-05`,
-      `/groups/${GROUP}/flexClusters 2024-11-13`
+      `/api/atlas/v2/groups/${GROUP}/clusters 2024-08-05`,
+      `/api/atlas/v2/groups/${GROUP}/flexClusters 2024-11-13`
     ])
     const gov = fakeClient(answer, 'https://cloud.mongodbgov.com')
     expect(await gov.api.listFlexClusterNames(GROUP)).toEqual([])
@@ -146,8 +149,8 @@ describe('HttpAtlasApi', () => {
     await expect(api.getClusterChangeStatus(GROUP, 'c')).rejects.toThrow(AtlasApiError)
     expect(calls[0]).toMatchObject({
       method: 'GET',
-      path: `/groups/${GROUP}/clusters/a%20b/status`
+      path: `/api/atlas/v2/groups/${GROUP}/clusters/a%20b/status`
     })
-    expect(calls[0]!.options?.version).toBeUndefined()
+    expect(calls[0]!.options?.version).toBe('2023-01-01')
   })
 })

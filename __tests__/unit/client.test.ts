@@ -12,6 +12,8 @@ import { Budget } from '../../src/atlas/transport.js'
 import type { Clock } from '../../src/clock.js'
 
 const ORIGIN = 'http://127.0.0.1:9'
+/** The API version the calls below name (the client adds no default). */
+const V = '2023-01-01'
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
 /** A clock whose sleep only moves time forward, so retry waits cost no real time. */
@@ -91,8 +93,8 @@ describe('AtlasClient with an API key (Digest)', () => {
     pool
       .intercept({ path: '/api/atlas/v2/b', method: 'DELETE' })
       .reply(opts => (record(opts), { statusCode: 202, data: '{}' }))
-    expect(await client.json('GET', '/a')).toEqual({ ok: 1 })
-    await client.call('DELETE', '/b')
+    expect(await client.json('GET', '/api/atlas/v2/a', { version: V })).toEqual({ ok: 1 })
+    await client.call('DELETE', '/api/atlas/v2/b', { version: V })
     expect(client.requestCount).toBe(3)
     expect(seen[0]).toMatch(/nc=00000001/)
     expect(seen[1]).toMatch(/nc=00000002/)
@@ -117,7 +119,9 @@ describe('AtlasClient with an API key (Digest)', () => {
         data: '{}'
       }
     })
-    await expect(client.call('GET', '/a')).resolves.toMatchObject({ status: 200 })
+    await expect(client.call('GET', '/api/atlas/v2/a', { version: V })).resolves.toMatchObject({
+      status: 200
+    })
     expect(client.requestCount).toBe(3)
   })
 
@@ -132,7 +136,7 @@ describe('AtlasClient with an API key (Digest)', () => {
         headers: { ...CHALLENGE, ...JSON_HEADERS }
       })
     // Second 401 carries a non-stale challenge: the key was refused.
-    const error = await client.call('GET', '/a').catch(e => e)
+    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
     expect(error).toBeInstanceOf(AtlasApiError)
     expect(error.status).toBe(401)
     expect(client.requestCount).toBe(2)
@@ -144,7 +148,7 @@ describe('AtlasClient with an API key (Digest)', () => {
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
       .reply(401, '', { headers: CHALLENGE })
       .times(2)
-    await expect(client.call('GET', '/a')).rejects.toMatchObject({
+    await expect(client.call('GET', '/api/atlas/v2/a', { version: V })).rejects.toMatchObject({
       status: 401,
       errorCode: 'UNAUTHORIZED'
     })
@@ -173,8 +177,8 @@ describe('AtlasClient with a service account (OAuth)', () => {
         data: '{}'
       }))
     }
-    await client.call('GET', '/a')
-    await client.call('GET', '/b')
+    await client.call('GET', '/api/atlas/v2/a', { version: V })
+    await client.call('GET', '/api/atlas/v2/b', { version: V })
     expect(tokenRequests).toBe(1)
     // The Basic credential (client id and secret in base64) first, before any request; then the token.
     expect(secrets).toEqual([Buffer.from('id:mdb_sa_sk_s').toString('base64'), 'tok-123'])
@@ -188,7 +192,7 @@ describe('AtlasClient with a service account (OAuth)', () => {
       .reply(401, '{"error":"invalid_client","error_description":"Invalid client"}', {
         headers: JSON_HEADERS
       })
-    await expect(client.call('GET', '/a')).rejects.toMatchObject({
+    await expect(client.call('GET', '/api/atlas/v2/a', { version: V })).rejects.toMatchObject({
       errorCode: 'invalid_client',
       status: 401
     })
@@ -208,7 +212,7 @@ describe('retries', () => {
         headers: { ...JSON_HEADERS, 'retry-after': '7' }
       })
     pool.intercept({ path: '/api/atlas/v2/a', method: 'POST' }).reply(201, 'ok')
-    await client.call('POST', '/a', { body: { x: 1 } })
+    await client.call('POST', '/api/atlas/v2/a', { version: V, body: { x: 1 } })
     expect(clock.slept).toEqual([7000])
     expect(notices[0]).toMatch(/RATE_LIMITED_TOKEN_BUCKET \(HTTP 429\)/)
   })
@@ -223,7 +227,7 @@ describe('retries', () => {
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
       .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
     pool.intercept({ path: '/api/atlas/v2/a', method: 'GET' }).reply(200, '{}')
-    await client.call('GET', '/a')
+    await client.call('GET', '/api/atlas/v2/a', { version: V })
     expect(clock.slept).toEqual([500, 1000])
   })
 
@@ -234,7 +238,7 @@ describe('retries', () => {
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
       .reply(500, apiError(500, 'UNEXPECTED_ERROR'), { headers: JSON_HEADERS })
       .times(3)
-    await expect(client.call('GET', '/a')).rejects.toMatchObject({
+    await expect(client.call('GET', '/api/atlas/v2/a', { version: V })).rejects.toMatchObject({
       errorCode: 'UNEXPECTED_ERROR',
       status: 500
     })
@@ -249,7 +253,7 @@ describe('retries', () => {
       .reply(429, apiError(429, 'RATE_LIMITED'), {
         headers: { ...JSON_HEADERS, 'retry-after': '55' }
       })
-    const error = await client.call('GET', '/a').catch(e => e)
+    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
     expect(error).toBeInstanceOf(AtlasApiError)
     expect(error.detail).toMatch(
       /waiting 55 s as Retry-After asks would pass the step's budget of 10 s/
@@ -263,7 +267,7 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/big', method: 'GET' })
       .reply(200, 'x'.repeat(9 * 1024 * 1024))
-    const error = await client.call('GET', '/big').catch(e => e)
+    const error = await client.call('GET', '/api/atlas/v2/big', { version: V }).catch(e => e)
     expect(error).toBeInstanceOf(AtlasUnreachableError)
     expect(error.message).toMatch(/more than 8 MiB; refused/)
     expect(client.requestCount).toBe(2)
@@ -278,11 +282,11 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/b', method: 'GET' })
       .reply(302, '', { headers: { location: 'https://evil.example:8443/x' } })
-    const html = await client.call('GET', '/a').catch(e => e)
+    const html = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
     expect(html).toBeInstanceOf(AtlasUnreachableError)
     expect(html.message).toMatch(/HTTP 502 with a text\/html body/)
     expect(html.message).not.toMatch(/Bad Gateway/)
-    const redirect = await client.call('GET', '/b').catch(e => e)
+    const redirect = await client.call('GET', '/api/atlas/v2/b', { version: V }).catch(e => e)
     expect(redirect.message).toMatch(/redirect to evil\.example:8443/)
   })
 
@@ -294,7 +298,7 @@ describe('retries', () => {
           'Digest realm="MMS Public API", nonce="n1", algorithm=MD5, qop="auth-int"'
       }
     })
-    const error = await client.call('GET', '/a').catch(e => e)
+    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
     expect(error).toBeInstanceOf(AtlasProtocolError)
     expect(error.message).toMatch(/qop="auth-int"/)
     expect(client.requestCount).toBe(1)
@@ -307,7 +311,7 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
       .replyWithError(new TypeError('a bug, not the network'))
-    const error = await client.call('GET', '/a').catch(e => e)
+    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
     expect(error).toBeInstanceOf(TypeError)
     expect(client.requestCount).toBe(2)
     expect(clock.slept).toEqual([])
@@ -323,7 +327,9 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     pool
       .intercept(PATCH)
       .reply(503, apiError(503, 'SERVICE_UNAVAILABLE'), { headers: JSON_HEADERS })
-    const error = await client.call('PATCH', '/s', { body: {}, retry: 'no-repeat' }).catch(e => e)
+    const error = await client
+      .call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
+      .catch(e => e)
     expect(error).toBeInstanceOf(OutcomeUnknownError)
     expect(error.message).toMatch(/SERVICE_UNAVAILABLE \(HTTP 503\)/)
     expect(client.requestCount).toBe(2)
@@ -336,7 +342,9 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     pool
       .intercept(PATCH)
       .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
-    const error = await client.call('PATCH', '/s', { body: {}, retry: 'no-repeat' }).catch(e => e)
+    const error = await client
+      .call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
+      .catch(e => e)
     expect(error).toBeInstanceOf(OutcomeUnknownError)
     expect(client.requestCount).toBe(2)
   })
@@ -351,7 +359,7 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
       .intercept(PATCH)
       .replyWithError(Object.assign(new Error('connect refused'), { code: 'ECONNREFUSED' }))
     pool.intercept(PATCH).reply(202, '{}')
-    await client.call('PATCH', '/s', { body: {}, retry: 'no-repeat' })
+    await client.call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
     expect(client.requestCount).toBe(4)
     expect(clock.slept).toEqual([2000, 1000])
   })

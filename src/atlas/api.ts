@@ -117,6 +117,10 @@ export function parseWithExactIds(text: string): unknown {
  * CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API in a project holding a Flex cluster; Flex clusters have
  * one version only. The status route is served at 2023-01-01, the client's default.
  */
+/** Where the Admin API v2 lives on the Atlas origin. */
+const API_V2 = '/api/atlas/v2'
+/** The version every resource used here is served in, unless named otherwise below. */
+const BASE_VERSION = '2023-01-01'
 export const CLUSTERS_VERSION = '2024-08-05'
 export const FLEX_CLUSTERS_VERSION = '2024-11-13'
 
@@ -198,6 +202,21 @@ const isCode = (error: unknown, status: number, code: string) =>
 export class HttpAtlasApi implements AtlasApi {
   constructor(private readonly client: AtlasClient) {}
 
+  /** A v2 call: the path under /api/atlas/v2, in BASE_VERSION unless the options name one. */
+  private call(method: string, path: string, options: Partial<CallOptions> = {}) {
+    return this.client.call(method, `${API_V2}${path}`, { version: BASE_VERSION, ...options })
+  }
+
+  private json<T>(
+    method: string,
+    path: string,
+    options: Partial<CallOptions> = {},
+    parse?: (text: string) => unknown
+  ): Promise<T> {
+    const full = { version: BASE_VERSION, ...options }
+    return this.client.json<T>(method, `${API_V2}${path}`, full, parse)
+  }
+
   get requestCount(): number {
     return this.client.requestCount
   }
@@ -207,7 +226,7 @@ export class HttpAtlasApi implements AtlasApi {
   }
 
   async issueCertificate(groupId: string, username: string, months: number): Promise<string> {
-    const response = await this.client.call(
+    const response = await this.call(
       'POST',
       atlasPath`/groups/${groupId}/databaseUsers/${username}/certs`,
       { body: { monthsUntilExpiration: months } }
@@ -238,7 +257,7 @@ export class HttpAtlasApi implements AtlasApi {
       labels: user.labels
     }
     try {
-      await this.client.call('POST', atlasPath`/groups/${groupId}/databaseUsers`, { body })
+      await this.call('POST', atlasPath`/groups/${groupId}/databaseUsers`, { body })
       return 'created'
     } catch (error) {
       if (isCode(error, 409, 'USER_ALREADY_EXISTS')) return 'exists'
@@ -249,7 +268,7 @@ export class HttpAtlasApi implements AtlasApi {
   async getUser(groupId: string, username: string): Promise<DatabaseUser | undefined> {
     try {
       return readDatabaseUser(
-        await this.client.json<unknown>(
+        await this.json<unknown>(
           'GET',
           atlasPath`/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`
         )
@@ -262,7 +281,7 @@ export class HttpAtlasApi implements AtlasApi {
 
   async deleteUser(groupId: string, username: string): Promise<boolean> {
     try {
-      await this.client.call(
+      await this.call(
         'DELETE',
         atlasPath`/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`
       )
@@ -284,10 +303,7 @@ export class HttpAtlasApi implements AtlasApi {
   }
 
   async getUserSecurity(groupId: string): Promise<UserSecurity> {
-    const security = await this.client.json<unknown>(
-      'GET',
-      atlasPath`/groups/${groupId}/userSecurity`
-    )
+    const security = await this.json<unknown>('GET', atlasPath`/groups/${groupId}/userSecurity`)
     if (!isRecord(security))
       throw new AtlasProtocolError(
         'Atlas answered GET userSecurity with something that is not an object.'
@@ -296,14 +312,14 @@ export class HttpAtlasApi implements AtlasApi {
   }
 
   async setCustomerCas(groupId: string, pem: string): Promise<void> {
-    await this.client.call('PATCH', atlasPath`/groups/${groupId}/userSecurity`, {
+    await this.call('PATCH', atlasPath`/groups/${groupId}/userSecurity`, {
       body: { customerX509: { cas: pem } },
       retry: 'no-repeat'
     })
   }
 
   async disableCustomerX509(groupId: string): Promise<void> {
-    await this.client.call('DELETE', atlasPath`/groups/${groupId}/userSecurity/customerX509`, {
+    await this.call('DELETE', atlasPath`/groups/${groupId}/userSecurity/customerX509`, {
       retry: 'no-repeat'
     })
   }
@@ -334,7 +350,7 @@ export class HttpAtlasApi implements AtlasApi {
     clusterName: string
   ): Promise<ClusterChangeStatus | undefined> {
     try {
-      const status = await this.client.json<{ changeStatus?: unknown }>(
+      const status = await this.json<{ changeStatus?: unknown }>(
         'GET',
         atlasPath`/groups/${groupId}/clusters/${clusterName}/status`
       )
@@ -361,7 +377,7 @@ export class HttpAtlasApi implements AtlasApi {
     read: (item: unknown) => T,
     key: (item: T) => string,
     parse: (text: string) => unknown = JSON.parse,
-    options: CallOptions = {}
+    options: Partial<CallOptions> = {}
   ): Promise<T[]> {
     const items = new Map<string, T>()
     const tooLong = (what: string) =>
@@ -370,7 +386,7 @@ export class HttpAtlasApi implements AtlasApi {
       )
     for (let pageNum = 1; ; pageNum++) {
       if (pageNum > MAX_PAGES) throw tooLong(`more than ${MAX_PAGES} pages`)
-      const page = await this.client.json<unknown>(
+      const page = await this.json<unknown>(
         'GET',
         path,
         { ...options, query: { itemsPerPage: PAGE_SIZE, pageNum, includeCount: true } },
@@ -396,4 +412,9 @@ export class HttpAtlasApi implements AtlasApi {
     }
     return [...items.values()]
   }
+}
+
+/** The error for a user name that is taken by a user this step did not create. */
+export function userTakenError(detail: string): AtlasApiError {
+  return new AtlasApiError(409, 'USER_ALREADY_EXISTS', detail)
 }

@@ -6,8 +6,6 @@ import { AtlasProtocolError, errorForAnswer } from './errors.js'
 import { DEFAULT_BACKOFF, withRetries, type Retrier, type RetryPolicy } from './retry.js'
 import { Budget, Transport, type HttpRequest, type HttpResponse } from './transport.js'
 
-export const API_PREFIX = '/api/atlas/v2'
-
 export interface AtlasClientOptions {
   baseUrl: string
   credentials: Credentials
@@ -29,8 +27,8 @@ export interface AtlasClientOptions {
 }
 
 export interface CallOptions {
-  /** The API version of the resource, `2023-01-01` unless given. */
-  version?: string
+  /** The API version of the resource (the versioned media type's date). */
+  version: string
   body?: unknown
   query?: Record<string, string | number | boolean>
   retry?: RetryPolicy
@@ -119,18 +117,21 @@ export class AtlasClient {
     this.transport.budget.extendTo(deadlineMs)
   }
 
-  /** Sends one API call; answers 2xx, or throws AtlasApiError / AtlasUnreachableError. */
-  async call(method: string, path: string, options: CallOptions = {}): Promise<AtlasResponse> {
+  /**
+   * Sends one API call to a path of the Atlas origin; answers 2xx, or throws AtlasApiError /
+   * AtlasUnreachableError.
+   */
+  async call(method: string, path: string, options: CallOptions): Promise<AtlasResponse> {
     const query = options.query
       ? '?' +
         new URLSearchParams(
           Object.entries(options.query).map(([k, v]): [string, string] => [k, String(v)])
         ).toString()
       : ''
-    const mediaType = `application/vnd.atlas.${options.version ?? '2023-01-01'}+json`
+    const mediaType = `application/vnd.atlas.${options.version}+json`
     const exchange: HttpRequest = {
       method,
-      target: `${API_PREFIX}${path}${query}`,
+      target: `${path}${query}`,
       headers: { accept: mediaType },
       body: options.body === undefined ? undefined : JSON.stringify(options.body)
     }
@@ -150,7 +151,7 @@ export class AtlasClient {
   async json<T>(
     method: string,
     path: string,
-    options?: CallOptions,
+    options: CallOptions,
     parse: (text: string) => unknown = JSON.parse
   ): Promise<T> {
     const response = await this.call(method, path, options)

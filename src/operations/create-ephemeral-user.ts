@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
-import type { DatabaseRole } from '../atlas/api.js'
+import { userTakenError, type DatabaseRole } from '../atlas/api.js'
 import { AtlasApiError } from '../atlas/errors.js'
 import {
   DEFAULTS,
@@ -269,9 +269,7 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
       const existing = await api.getUser(groupId, username)
       if (!existing || !isFromStep(existing, githubRun, stepNonce)) {
         forget()
-        throw new AtlasApiError(
-          409,
-          'USER_ALREADY_EXISTS',
+        throw userTakenError(
           `A database user named ${username} already exists and was not created by this step (its labels do not carry this step's github-run and step-nonce); it is left untouched.`
         )
       }
