@@ -152,7 +152,12 @@ describe('set-customer-x509', () => {
       /Both/
     ],
     ['neither input', () => ({}), 'ca-certificates', /No CA was given/],
-    ['a missing file', () => ({ 'ca-file': '/nonexistent/ca.pem' }), 'ca-file', /ENOENT/],
+    [
+      'a missing file: what to check',
+      () => ({ 'ca-file': '/nonexistent/ca.pem' }),
+      'ca-file',
+      /Cannot read \/nonexistent\/ca\.pem \(ENOENT\)\. A relative path is read from the workspace: .*actions\/checkout ran before this step/
+    ],
     [
       'a leaf in a file',
       () => ({ 'ca-file': writeTemp('leaf.pem', leafCertificate('leaf2.example')) }),
