@@ -54,10 +54,9 @@ try {
     console.log(`  ${pem.split('\n')[0]} … (certificate)`)
     console.log('  -----BEGIN PRIVATE KEY----- … (private key, not shown)')
   }
-  console.log('\n$ node dist/post/index.js   # post step, STATE_certificate-file set')
+  console.log('\n$ node dist/post/index.js   # post step, with the STATE_* the main step saved')
   const post = await runStep('post', { inputs, runnerTemp, state: main.state })
-  for (const line of post.stdout.split('\n'))
-    if (line && !line.startsWith('::debug::')) console.log(`  ${line}`)
+  printLog(post)
   console.log(
     `\nexit code ${post.exitCode}; certificate file present afterwards: ${file ? existsSync(file) : false}`
   )
