@@ -1,6 +1,8 @@
 /**
  * Release pipelines through dist/: create-certificate only when due (`renew-within-days`), the PEM
- * sealed into a GitHub secret (`github-secret`), and list-certificates over the whole project.
+ * sealed into a GitHub secret (`github-secret`), and the github-secret chunks loaded only on demand.
+ * Input errors, the other refusals and list-certificates over the whole project run in-process
+ * (__tests__/operations/release-pipelines.test.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -92,21 +94,6 @@ describe('create-certificate with renew-within-days', () => {
     expect(main.summary).toMatch(/no: the latest certificate is valid for more than 30 days/)
   })
 
-  it('with a service account: the token request and the list, nothing else', async () => {
-    userExpiringIn('svc-later-sa', 200)
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', {
-        username: 'svc-later-sa',
-        'renew-within-days': '30'
-      })
-    })
-    expect(main.outputs.issued).toBe('false')
-    expect(atlasRequests(atlas.emulator).map(r => [r.method, r.path.split('?')[0]])).toEqual([
-      ['POST', '/api/oauth/token'],
-      ['GET', certsPath('svc-later-sa')]
-    ])
-  })
-
   it('due (latest expires in 10 days, renew within 30): issues one, in 3 requests', async () => {
     userExpiringIn('svc-soon', 10)
     const { main, post, runnerTemp } = await atlas.job({
@@ -128,27 +115,6 @@ describe('create-certificate with renew-within-days', () => {
     expect(post.exitCode).toBe(0)
     expect(filesIn(runnerTemp)).toEqual([])
   })
-
-  it('without the input: always issues, without listing first', async () => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { username: 'svc-soon' })
-    })
-    expect(main.outputs.issued).toBe('true')
-    expect(atlasRequests(atlas.emulator).map(r => r.method)).toEqual(['POST', 'POST'])
-  })
-
-  it.each(['-1', '731', 'soon'])(
-    'renew-within-days %s is an input error before any request',
-    async value => {
-      const main = await atlas.step('main', {
-        inputs: atlas.inputs('api-key', { username: 'svc-soon', 'renew-within-days': value })
-      })
-      expect(main.errors).toEqual([
-        expect.objectContaining({ title: 'Invalid input: renew-within-days' })
-      ])
-      expect(atlasRequests(atlas.emulator)).toHaveLength(0)
-    }
-  )
 })
 
 /** Opens a stored secret with the store's private key (libsodium's crypto_box_seal_open). */
@@ -239,105 +205,29 @@ describe('create-certificate with github-secret', () => {
     }
   )
 
-  it.each([
-    [
-      'a token without permission (403)',
-      () => github.tokens.readOnly,
-      403,
-      /"Secrets: Read and write"/
-    ],
-    ['an invalid token (401)', () => github.tokens.invalid, 401, /did not accept/]
-  ])(
-    '%s: one error that says the certificate exists, and the post step still removes the file',
-    async (_, token, status, advice) => {
-      const { main, post, pem, runnerTemp } = await issueWithSecret({ 'github-token': token() })
-      expect(main.exitCode).toBe(1)
-      expect(main.errors).toHaveLength(1)
-      const error = main.errors[0]!
-      expect(error.title).toBe('GitHub secret not stored')
-      expect(error.message).toMatch(advice)
-      expect(error.message).toContain(`HTTP ${status}`)
-      expect(error.message).toMatch(/GITHUB_TOKEN cannot write secrets/)
-      expect(error.message).toContain(`serial ${main.outputs['serial-number']}`)
-      expect(error.message).toContain(`expires at ${main.outputs['expires-at']}`)
-      expect(error.message).toContain(main.outputs['certificate-file'])
-      expect(pem).toBeDefined()
-      expect(github.requests.at(-1)!.status).toBe(status)
-      expect(main.outputs.issued).toBe('true')
-      expect(main.summary).toContain('GitHub secret not stored')
-      expectTokenNotShown(main, token())
-      expect(post.exitCode).toBe(0)
-      expect(post.stdout).toContain(
-        `Removed the certificate file ${main.outputs['certificate-file']}`
-      )
-      expect(filesIn(runnerTemp)).toEqual([])
-    }
-  )
-
-  it('an unknown environment: 404, named, with the permission it needs', async () => {
-    const { main } = await issueWithSecret({
-      'github-token': github.tokens.write,
-      'github-secret-environment': 'staging'
-    })
-    expect(main.errors).toEqual([
-      expect.objectContaining({
-        title: 'GitHub secret not stored',
-        message: expect.stringMatching(
-          /environment "staging" of octo-org\/release-app does not exist[\s\S]*"Environments: Read and write"/
-        )
-      })
-    ])
-  })
-
-  it('not due: no secret written, and the notice says so', async () => {
-    userExpiringIn('svc-secret-later', 200)
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', {
-        username: 'svc-secret-later',
-        'renew-within-days': '30',
-        'github-secret': 'LATER_CERT',
-        'github-token': github.tokens.write
-      }),
-      env: githubEnv()
-    })
-    expect(main.exitCode).toBe(0)
-    expect(main.outputs.issued).toBe('false')
-    expect(github.requests).toEqual([])
-    expect(main.notices[0]!.message).toMatch(/No secret was written; LATER_CERT keeps its value/)
-    expect(shownText(main.summary)).toMatch(/LATER_CERT[^\n]*not written/)
-  })
-
-  it.each([
-    [{ 'github-secret': 'ATLAS_CERT' }, 'github-token'],
-    [{ 'github-secret-environment': 'production' }, 'github-secret-environment'],
-    [{ 'github-secret': 'GITHUB_CERT', 'github-token': 't0ken-value' }, 'github-secret'],
-    [{ 'github-secret': 'ATLAS-CERT', 'github-token': 't0ken-value' }, 'github-secret']
-  ])('%j: Invalid input: %s, before any request', async (extra, input) => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { username: 'ci-user', ...extra }),
-      env: githubEnv()
-    })
-    expect(main.errors).toEqual([expect.objectContaining({ title: `Invalid input: ${input}` })])
-    expect(atlasRequests(atlas.emulator)).toHaveLength(0)
-    expect(github.requests).toHaveLength(0)
-  })
-
-  it('without GITHUB_REPOSITORY: an input error before any request', async () => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', {
-        username: 'ci-user',
-        'github-secret': 'ATLAS_CERT',
-        'github-token': github.tokens.write
-      }),
-      env: { GITHUB_API_URL: github.url }
-    })
-    expect(main.errors).toEqual([
-      expect.objectContaining({
-        title: 'Invalid input: github-secret',
-        message: expect.stringMatching(/GITHUB_REPOSITORY/)
-      })
-    ])
-    expect(atlasRequests(atlas.emulator)).toHaveLength(0)
+  it('a token without permission (403): one error that says the certificate exists, and the post step still removes the file', async () => {
+    const token = github.tokens.readOnly
+    const { main, post, pem, runnerTemp } = await issueWithSecret({ 'github-token': token })
+    expect(main.exitCode).toBe(1)
+    expect(main.errors).toHaveLength(1)
+    const error = main.errors[0]!
+    expect(error.title).toBe('GitHub secret not stored')
+    expect(error.message).toMatch(/"Secrets: Read and write"/)
+    expect(error.message).toContain('HTTP 403')
+    expect(error.message).toMatch(/GITHUB_TOKEN cannot write secrets/)
+    expect(error.message).toContain(`serial ${main.outputs['serial-number']}`)
+    expect(error.message).toContain(`expires at ${main.outputs['expires-at']}`)
+    expect(error.message).toContain(main.outputs['certificate-file'])
+    expect(pem).toBeDefined()
+    expect(github.requests.at(-1)!.status).toBe(403)
+    expect(main.outputs.issued).toBe('true')
+    expect(main.summary).toContain('GitHub secret not stored')
+    expectTokenNotShown(main, token)
+    expect(post.exitCode).toBe(0)
+    expect(post.stdout).toContain(
+      `Removed the certificate file ${main.outputs['certificate-file']}`
+    )
+    expect(filesIn(runnerTemp)).toEqual([])
   })
 })
 
@@ -379,73 +269,5 @@ describe('lazy loading', () => {
     })
     expect(withSecret[0]).toBe('index.js')
     expect(withSecret.slice(1).sort()).toEqual(chunks.sort())
-  })
-})
-
-describe('list-certificates without username', () => {
-  it('lists every Atlas-managed X.509 user, warns per user for the newest certificate only, and tabulates by days left', async () => {
-    const { emulator } = atlas
-    const group = emulator.groupId
-    const seed = (username: string, days: number[]) => {
-      emulator.addUser(group, { username })
-      for (const d of days)
-        emulator.addCertificateRecord(group, username, {
-          createdAt: new Date(Date.now() - DAY),
-          notAfter: new Date(Date.now() + d * DAY),
-          subject: `CN=${username}`
-        })
-    }
-    seed('watch-renewed', [5, 300]) // the 5-day one is superseded: no warning
-    seed('watch-due', [12])
-    seed('watch-fine', [90])
-    emulator.addUser(group, { username: 'watch-customer', x509Type: 'CUSTOMER' })
-    emulator.addUser(group, { username: 'watch-scram', databaseName: 'admin', x509Type: 'NONE' })
-    emulator.clearRequests()
-
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { operation: 'list-certificates' })
-    })
-    expect(main.exitCode).toBe(0)
-    const managed = emulator
-      .users(group)
-      .filter(u => u.databaseName === '$external' && u.x509Type === 'MANAGED')
-      .map(u => u.username)
-    const certificates = JSON.parse(main.outputs.certificates!) as Array<{
-      username: string
-      id: string
-      notAfter: string
-    }>
-    expect(Object.keys(certificates[0]!)).toEqual([
-      'username',
-      'id',
-      'subject',
-      'createdAt',
-      'notAfter'
-    ])
-    expect(new Set(certificates.map(c => c.username)).size).toBeLessThanOrEqual(managed.length)
-    expect(certificates.map(c => c.username)).not.toContain('watch-customer')
-    expect(certificates.filter(c => c.username.startsWith('watch-')).map(c => c.username)).toEqual([
-      'watch-renewed',
-      'watch-due',
-      'watch-fine',
-      'watch-renewed'
-    ])
-    const sorted = [...certificates].sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter))
-    expect(certificates).toEqual(sorted)
-    expect(main.outputs.count).toBe(String(certificates.length))
-    expect(main.outputs['next-expiry']).toBe(certificates[0]!.notAfter)
-    expect(main.outputs['latest-expiry']).toBe(certificates.at(-1)!.notAfter)
-    const warned = main.warnings.map(w => w.message)
-    expect(warned.some(m => m.includes('watch-due'))).toBe(true)
-    expect(warned.some(m => m.includes('watch-renewed'))).toBe(false)
-    expect(warned.some(m => m.includes('watch-fine'))).toBe(false)
-    // One user list, then one certificate list per managed user.
-    const pages = atlasRequests(emulator).filter(r => r.status === 200)
-    expect(pages.filter(r => r.path.includes('/databaseUsers?'))).toHaveLength(1)
-    expect(pages.filter(r => r.path.includes('/certs?'))).toHaveLength(managed.length)
-    // The summary table: one row per certificate, with a status.
-    expect(main.summary).toMatch(/<th>Status<\/th>/)
-    expect(main.summary).toMatch(/watch-due<\/td>(<td>[^<]*<\/td>){4}<td>renew soon<\/td>/)
-    expect(main.summary).toMatch(/watch-fine<\/td>(<td>[^<]*<\/td>){4}<td>ok<\/td>/)
   })
 })
