@@ -85,6 +85,25 @@ describe('set-customer-x509', () => {
     }
   )
 
+  it.each(CREDENTIAL_KINDS)(
+    'a dropped answer to PATCH userSecurity (%s): no second PATCH, Atlas read back',
+    async kind => {
+      const { emulator } = atlas
+      emulator.fault({ method: 'PATCH', path: /\/userSecurity$/, kind: 'lose-answer' })
+      const restarts = emulator.restarts(emulator.groupId)
+      const main = await set(kind, { 'ca-certificates': root.pem })
+      expect(
+        atlasRequests(emulator).filter(
+          r => r.method === 'PATCH' && r.path.endsWith('/userSecurity')
+        )
+      ).toHaveLength(1)
+      expect(emulator.restarts(emulator.groupId)).toBe(restarts + 1)
+      // The PATCH took effect: what Atlas holds says so, and the step succeeds.
+      expect(main.exitCode).toBe(0)
+      expect(main.log).toMatch(/answer was lost, but Atlas now holds these CA certificates/)
+    }
+  )
+
   it('keeps a chain whole and in order, from a file', async () => {
     const chain = intermediate + root.pem
     const main = await set('api-key', {

@@ -54,6 +54,33 @@ describe.each(CREDENTIAL_KINDS)('disable-customer-x509 with %s credentials', kin
     expect(post.exitCode).toBe(0)
   })
 
+  it('a 503 to DELETE customerX509: no second DELETE, and the error says what Atlas holds', async () => {
+    const { emulator } = atlas
+    emulator.setCustomerX509(emulator.otherGroupId, caPem)
+    emulator.clearRequests()
+    emulator.fault({ method: 'DELETE', path: /\/customerX509$/, kind: 'status', status: 503 })
+    try {
+      const main = await atlas.step('main', {
+        inputs: atlas.inputs(kind, {
+          operation: 'disable-customer-x509',
+          'group-id': emulator.otherGroupId
+        })
+      })
+      expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toHaveLength(1)
+      expect(main.errors).toEqual([
+        {
+          level: 'error',
+          title: 'Atlas outcome unknown',
+          message: expect.stringMatching(
+            /not sent again.*Atlas still holds a customer CA .*Run the step again/
+          )
+        }
+      ])
+    } finally {
+      emulator.clearFaults()
+    }
+  })
+
   it('sends nothing and restarts nothing when no customer CA is set', async () => {
     const { emulator } = atlas
     emulator.setCustomerX509(emulator.groupId, null)
