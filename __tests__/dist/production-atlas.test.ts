@@ -37,7 +37,8 @@ describe.each([
   })
 })
 
-it('the token cap: one token request, one clear error naming the limit', async () => {
+// An emulator of its own: runs alongside the other tests.
+it.concurrent('the token cap: one token request, one clear error naming the limit', async () => {
   const capped = await startAtlas({ maxActiveTokens: 0 })
   try {
     const main = await capped.step('main', {
@@ -57,33 +58,37 @@ it('the token cap: one token request, one clear error naming the limit', async (
   }
 })
 
-it('with nonce reuse refused (a plain 401, no stale flag), every operation still succeeds, main and post', async () => {
-  const strict = await startAtlas({ digestNonceReuse: 'refuse' })
-  try {
-    // Each job has its own user or reads only: the four run side by side.
-    const jobs: Array<[string, Record<string, string>]> = [
-      ['create-ephemeral-user', { roles: 'read@app', 'wait-until-ready': 'false' }],
-      ['list-certificates', { username: 'ci-user' }],
-      ['get-customer-x509', {}],
-      ['prune-ephemeral-users', {}]
-    ]
-    const results = await Promise.all(
-      jobs.map(([operation, extra]) =>
-        strict.job({ inputs: strict.inputs('api-key', { operation, ...extra }) })
+// An emulator of its own: runs alongside the other tests.
+it.concurrent(
+  'with nonce reuse refused (a plain 401, no stale flag), every operation still succeeds, main and post',
+  async () => {
+    const strict = await startAtlas({ digestNonceReuse: 'refuse' })
+    try {
+      // Each job has its own user or reads only: the four run side by side.
+      const jobs: Array<[string, Record<string, string>]> = [
+        ['create-ephemeral-user', { roles: 'read@app', 'wait-until-ready': 'false' }],
+        ['list-certificates', { username: 'ci-user' }],
+        ['get-customer-x509', {}],
+        ['prune-ephemeral-users', {}]
+      ]
+      const results = await Promise.all(
+        jobs.map(([operation, extra]) =>
+          strict.job({ inputs: strict.inputs('api-key', { operation, ...extra }) })
+        )
       )
-    )
-    for (const [i, { main, post }] of results.entries()) {
-      expect([jobs[i]![0], main.errors, post.errors, main.exitCode]).toEqual([
-        jobs[i]![0],
-        [],
-        [],
-        0
-      ])
+      for (const [i, { main, post }] of results.entries()) {
+        expect([jobs[i]![0], main.errors, post.errors, main.exitCode]).toEqual([
+          jobs[i]![0],
+          [],
+          [],
+          0
+        ])
+      }
+    } finally {
+      await strict.close()
     }
-  } finally {
-    await strict.close()
   }
-})
+)
 
 /**
  * One credential kind each here; both kinds of each in-process
