@@ -34,6 +34,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([atlas.close(), tlsAtlas.close(), govAtlas.close()])
+  // The concurrent run ends after runs declared after it: its row goes where it is declared.
+  const delayed = table.findIndex(row => row.startsWith('| response headers delayed'))
+  if (delayed >= 0) {
+    const [row] = table.splice(delayed, 1)
+    table.splice(table.findIndex(r => r.startsWith('| persistent 500')) + 1, 0, row!)
+  }
   mkdirSync('reports', { recursive: true })
   const header = '| fault | outcome | requests | time |\n| --- | --- | --- | --- |\n'
   writeFileSync('reports/fault-suite.md', header + table.join('\n') + '\n')
@@ -196,26 +202,35 @@ describe('fault suite', () => {
     expect(main.clock.sleeps).toHaveLength(2)
   })
 
-  it('headers delayed past the budget: the step ends within timeout-seconds + 1 s', async () => {
-    atlas.emulator.fault({ path: certsPath, kind: 'delay', delayMs: 10_000, times: Infinity })
-    const main = await certificateJob(
-      'response headers delayed 10 s (`timeout-seconds: 1`)',
-      atlas,
-      'service-account',
-      { 'timeout-seconds': '1' }
-    )
-    expect(main.errors).toEqual([
-      {
-        level: 'error',
-        title: 'Atlas API unreachable',
-        message: expect.stringMatching(
-          /no answer within the step's budget of 1 s \(timeout-seconds\)/
+  // A second of real waiting: an emulator of its own, so that it runs alongside the other tests.
+  it.concurrent(
+    'headers delayed past the budget: the step ends within timeout-seconds + 1 s',
+    async () => {
+      const own = await startAtlas()
+      try {
+        own.emulator.fault({ path: certsPath, kind: 'delay', delayMs: 10_000, times: Infinity })
+        const main = await certificateJob(
+          'response headers delayed 10 s (`timeout-seconds: 1`)',
+          own,
+          'service-account',
+          { 'timeout-seconds': '1' }
         )
+        expect(main.errors).toEqual([
+          {
+            level: 'error',
+            title: 'Atlas API unreachable',
+            message: expect.stringMatching(
+              /no answer within the step's budget of 1 s \(timeout-seconds\)/
+            )
+          }
+        ])
+        expect(main.realMs).toBeLessThan(2000)
+        expect(main.clock.sleeps).toEqual([])
+      } finally {
+        await own.close()
       }
-    ])
-    expect(main.realMs).toBeLessThan(2000)
-    expect(main.clock.sleeps).toEqual([])
-  })
+    }
+  )
 
   it('a Retry-After beyond the budget: fails at once, saying why', async () => {
     atlas.emulator.fault({
