@@ -13,6 +13,7 @@ import type { FileSystem } from '../../src/certificate/file.js'
 import type { ActionIO } from '../../src/io.js'
 import { run } from '../../src/main.js'
 import type { RunDependencies } from '../../src/runtime.js'
+import { ACCESS_TOKEN_STATE, isAccessTokenRecord } from '../../scripts/lib/step.js'
 
 export type CredentialKind = 'api-key' | 'service-account'
 export const CREDENTIAL_KINDS: CredentialKind[] = ['api-key', 'service-account']
@@ -183,24 +184,6 @@ function resultOf(io: RecordingIO, clock: FakeClock): StepResult {
   }
 }
 
-/**
- * The service account's access token, handed to the post step in state by design: allowed there
- * and nowhere else, and only as the exact `{value, expiresAt}` record.
- */
-export function isAccessTokenHandOver(name: string, value: string): boolean {
-  if (name !== 'atlas-access-token') return false
-  try {
-    const record = JSON.parse(value) as Record<string, unknown>
-    return (
-      Object.keys(record).sort().join(',') === 'expiresAt,value' &&
-      typeof record.value === 'string' &&
-      typeof record.expiresAt === 'number'
-    )
-  } catch {
-    return false
-  }
-}
-
 /** The text of an event as the runner would carry it somewhere visible ('' for setSecret). */
 function visibleText(event: IOEvent, certificateOutputAllowed: boolean): string {
   switch (event.kind) {
@@ -209,7 +192,9 @@ function visibleText(event: IOEvent, certificateOutputAllowed: boolean): string 
     case 'setOutput':
       return event.name === 'certificate' && certificateOutputAllowed ? '' : event.value
     case 'saveState':
-      return isAccessTokenHandOver(event.name, event.value) ? '' : event.value
+      return event.name === ACCESS_TOKEN_STATE && isAccessTokenRecord(event.value)
+        ? ''
+        : event.value
     case 'summary':
       return [event.heading, ...event.rows.flat()].join('\n')
     case 'fail':

@@ -191,7 +191,13 @@ export async function runStep(
   }
 }
 
-function isAccessTokenRecord(value: string): boolean {
+/**
+ * The service account's access token, handed from the main step to the post step in state by
+ * design as an exact `{value, expiresAt}` record: the leak scans allow it there and nowhere else.
+ */
+export const ACCESS_TOKEN_STATE = 'atlas-access-token'
+
+export function isAccessTokenRecord(value: string): boolean {
   try {
     const record = JSON.parse(value) as Record<string, unknown>
     return (
@@ -224,7 +230,7 @@ export function findLeaks(
   // The service account's access token goes to the post step in state by design, as a
   // `{value, expiresAt}` record under one name: allowed there and nowhere else.
   let state = result.files.state
-  const handOver = result.state['atlas-access-token']
+  const handOver = result.state[ACCESS_TOKEN_STATE]
   if (handOver !== undefined && isAccessTokenRecord(handOver)) state = state.replace(handOver, '')
   const places: Record<string, string> = {
     stdout,
