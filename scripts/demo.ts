@@ -23,8 +23,9 @@ function printLog(step: StepResult): void {
 const APPLY_DELAY_MS = 2000
 
 const emulator = await startEmulator()
+// RUNNER_TEMP of the demo's steps; the post steps empty it, the demo removes it.
+const runnerTemp = tempDir('demo-runner-temp-')
 try {
-  const runnerTemp = tempDir('demo-runner-temp-')
   const inputs = {
     operation: 'create-certificate',
     'base-url': emulator.url,
@@ -68,6 +69,7 @@ try {
   )
 } finally {
   await emulator.close()
+  rmSync(runnerTemp, { recursive: true, force: true })
 }
 
 /** create-ephemeral-user, the wait, a driver ping with the issued file, and the post step. */
