@@ -15,12 +15,12 @@ export function bundleSizes(root: string): BundleFile[] {
     entryFile(root, 'dist/main/index.js', 'every main step'),
     entryFile(root, 'dist/post/index.js', 'every post step')
   ]
-  // Any other .js in dist/main is a chunk ncc split off a dynamic import(): today only
-  // @actions/github, which just create-ephemeral-user asks for.
+  // Any other .js in dist/main is a chunk ncc split off a dynamic import(): today Octokit, the
+  // sealing library and the code that uses them, which only a step with github-secret loads.
   for (const name of readdirSync(join(root, 'dist/main')).sort()) {
     if (name === 'index.js' || !name.endsWith('.js')) continue
     files.push(
-      entryFile(root, `dist/main/${name}`, 'lazily, only by create-ephemeral-user (main step)')
+      entryFile(root, `dist/main/${name}`, 'lazily, only by a main step with `github-secret`')
     )
   }
   return files
