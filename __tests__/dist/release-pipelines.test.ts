@@ -5,6 +5,7 @@
  * (__tests__/operations/release-pipelines.test.ts).
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,17 +39,8 @@ beforeEach(() => {
 const DAY = 86_400_000
 const githubEnv = () => ({ GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github.repository })
 
-/** A managed user whose only certificate expires in `days` days. */
-function userExpiringIn(username: string, days: number): string {
-  const notAfter = new Date(Math.floor((Date.now() + days * DAY) / 1000) * 1000)
-  atlas.emulator.addUser(atlas.emulator.groupId, { username })
-  atlas.emulator.addCertificateRecord(atlas.emulator.groupId, username, {
-    createdAt: new Date(Date.now() - DAY),
-    notAfter,
-    subject: `CN=${username}`
-  })
-  return notAfter.toISOString()
-}
+const userExpiringIn = (username: string, days: number) =>
+  expiringUser(atlas.emulator, username, days)
 
 const certsPath = (username: string) =>
   `/api/atlas/v2/groups/${atlas.emulator.groupId}/databaseUsers/${username}/certs`

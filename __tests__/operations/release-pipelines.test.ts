@@ -5,6 +5,7 @@
  * through dist/ are in __tests__/dist/release-pipelines.test.ts.
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
 import { startGitHubEmulator, type GitHubEmulator } from '../../emulator/github.js'
 import {
   atlasRequests,
@@ -29,17 +30,8 @@ beforeEach(() => {
 const DAY = 86_400_000
 const githubEnv = () => ({ GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github.repository })
 
-/** A managed user whose only certificate expires in `days` days. */
-function userExpiringIn(username: string, days: number): string {
-  const notAfter = new Date(Math.floor((Date.now() + days * DAY) / 1000) * 1000)
-  atlas.emulator.addUser(atlas.emulator.groupId, { username })
-  atlas.emulator.addCertificateRecord(atlas.emulator.groupId, username, {
-    createdAt: new Date(Date.now() - DAY),
-    notAfter,
-    subject: `CN=${username}`
-  })
-  return notAfter.toISOString()
-}
+const userExpiringIn = (username: string, days: number) =>
+  expiringUser(atlas.emulator, username, days)
 
 const certsPath = (username: string) =>
   `/api/atlas/v2/groups/${atlas.emulator.groupId}/databaseUsers/${username}/certs`

@@ -1,5 +1,5 @@
 /** The emulator plus the step runner, with the leak scan applied to every step a test runs. */
-import { readdirSync } from 'node:fs'
+import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
 import { recordContract } from './openapi-contract.js'
 import {
@@ -10,8 +10,12 @@ import {
   type StepResult
 } from '../../scripts/lib/step.js'
 
-export type CredentialKind = 'api-key' | 'service-account'
-export const CREDENTIAL_KINDS: CredentialKind[] = ['api-key', 'service-account']
+export {
+  atlasRequests,
+  CREDENTIAL_KINDS,
+  filesIn,
+  type CredentialKind
+} from './emulator-fixtures.js'
 
 export interface Atlas {
   emulator: Emulator
@@ -36,32 +40,11 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
   const emulator = await startEmulator(options)
   // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
   const contract = recordContract(emulator)
-  const secrets = () => [
-    emulator.credentials.privateKey,
-    emulator.credentials.clientSecret,
-    // The Basic credential of the token endpoint carries the client secret in base64.
-    Buffer.from(`${emulator.credentials.clientId}:${emulator.credentials.clientSecret}`).toString(
-      'base64'
-    ),
-    ...emulator.servedSecrets()
-  ]
+  const secrets = () => emulatorSecrets(emulator)
   const atlas: Atlas = {
     emulator,
     secrets,
-    inputs: (kind, extra = {}) => ({
-      'base-url': emulator.url,
-      'group-id': emulator.groupId,
-      ...(kind === 'api-key'
-        ? {
-            'public-key': emulator.credentials.publicKey,
-            'private-key': emulator.credentials.privateKey
-          }
-        : {
-            'client-id': emulator.credentials.clientId,
-            'client-secret': emulator.credentials.clientSecret
-          }),
-      ...extra
-    }),
+    inputs: (kind, extra = {}) => emulatorInputs(emulator, kind, extra),
     async step(entry, options = {}, scan = {}) {
       const result = await runStep(entry, options)
       const leaks = findLeaks(result, secrets(), scan)
@@ -81,14 +64,4 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
     }
   }
   return atlas
-}
-
-/** Files left in a folder (RUNNER_TEMP after a job must be empty of certificates). */
-export function filesIn(folder: string): string[] {
-  return readdirSync(folder)
-}
-
-/** Requests that reached the emulator's Atlas routes (control routes excluded). */
-export function atlasRequests(emulator: Emulator) {
-  return emulator.requests.filter(r => !r.path.startsWith('/__emulator'))
 }

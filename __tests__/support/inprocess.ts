@@ -3,7 +3,8 @@
  * emulator, with a recording ActionIO, a fake clock and inputs/env injected. Every step is scanned
  * for secrets in everything the IO saw, as `findLeaks` does for the spawned bundle.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
@@ -15,8 +16,12 @@ import { run } from '../../src/main.js'
 import type { RunDependencies } from '../../src/runtime.js'
 import { ACCESS_TOKEN_STATE, isAccessTokenRecord } from '../../scripts/lib/step.js'
 
-export type CredentialKind = 'api-key' | 'service-account'
-export const CREDENTIAL_KINDS: CredentialKind[] = ['api-key', 'service-account']
+export {
+  atlasRequests,
+  CREDENTIAL_KINDS,
+  filesIn,
+  type CredentialKind
+} from './emulator-fixtures.js'
 
 /** Structurally the `Clock` the action uses (declared here: its module may move). */
 export interface Clock {
@@ -344,33 +349,12 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
     return dir
   }
   const work = ownDir('inprocess-work-')
-  const secrets = () => [
-    emulator.credentials.privateKey,
-    emulator.credentials.clientSecret,
-    // The Basic credential of the token endpoint carries the client secret in base64.
-    Buffer.from(`${emulator.credentials.clientId}:${emulator.credentials.clientSecret}`).toString(
-      'base64'
-    ),
-    ...emulator.servedSecrets()
-  ]
+  const secrets = () => emulatorSecrets(emulator)
   const atlas: InProcessAtlas = {
     emulator,
     secrets,
     tempDir: ownDir,
-    inputs: (kind, extra = {}) => ({
-      'base-url': emulator.url,
-      'group-id': emulator.groupId,
-      ...(kind === 'api-key'
-        ? {
-            'public-key': emulator.credentials.publicKey,
-            'private-key': emulator.credentials.privateKey
-          }
-        : {
-            'client-id': emulator.credentials.clientId,
-            'client-secret': emulator.credentials.clientSecret
-          }),
-      ...extra
-    }),
+    inputs: (kind, extra = {}) => emulatorInputs(emulator, kind, extra),
     async step(entry, options = {}, scan = {}) {
       const inputs = options.inputs ?? {}
       const clock = options.clock ?? new FakeClock()
@@ -407,14 +391,4 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
     }
   }
   return atlas
-}
-
-/** Files left in a folder (RUNNER_TEMP after a job must be empty of certificates). */
-export function filesIn(folder: string): string[] {
-  return readdirSync(folder)
-}
-
-/** Requests that reached the emulator's Atlas routes (control routes excluded). */
-export function atlasRequests(emulator: Emulator) {
-  return emulator.requests.filter(r => !r.path.startsWith('/__emulator'))
 }
