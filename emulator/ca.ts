@@ -39,6 +39,17 @@ function sharedKeyPair(role: string): Promise<CryptoKeyPair> {
   return keys
 }
 
+// Client keys reused round-robin from a small pool (EmulatorOptions.clientKeyPool), per algorithm.
+const clientKeyPools = new Map<KeyAlgorithm, Array<Promise<CryptoKeyPair>>>()
+let clientKeyTurn = 0
+function pooledClientKeys(algorithm: KeyAlgorithm, size: number): Promise<CryptoKeyPair> {
+  const pool = clientKeyPools.get(algorithm) ?? []
+  clientKeyPools.set(algorithm, pool)
+  const slot = clientKeyTurn++ % size
+  pool[slot] ??= generateKeys(algorithm)
+  return pool[slot]!
+}
+
 /** A positive serial of 16 random bytes, as hex. */
 export function randomSerial(): string {
   const bytes = randomBytes(16)
@@ -99,9 +110,12 @@ export async function issueClientCertificate(
   username: string,
   notBefore: Date,
   notAfter: Date,
-  keyAlgorithm: KeyAlgorithm
+  keyAlgorithm: KeyAlgorithm,
+  keyPool = 0
 ): Promise<IssuedClientCert> {
-  const keys = await generateKeys(keyAlgorithm)
+  const keys = await (keyPool > 0
+    ? pooledClientKeys(keyAlgorithm, keyPool)
+    : generateKeys(keyAlgorithm))
   const serialNumber = randomSerial()
   const usage =
     keyAlgorithm === 'EC'

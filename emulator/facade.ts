@@ -268,6 +268,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       certLimitPerUser: options.certLimitPerUser ?? 50,
       maxPageSize: options.maxPageSize ?? 500,
       keyAlgorithm: options.keyAlgorithm ?? 'RSA',
+      clientKeyPool: options.clientKeyPool ?? 0,
       applyDelayMs: options.applyDelayMs ?? 0,
       refuseManagedCertsWithCustomerCa: options.refuseManagedCertsWithCustomerCa ?? false,
       rateLimitCapacity: options.rateLimitCapacity ?? 100

@@ -182,17 +182,22 @@ describe('create-certificate file handling', () => {
   })
 
   it('masks every served key line before anything else, also without output-certificate', async () => {
-    const before = new Set(atlas.emulator.servedSecrets())
-    const { main } = await atlas.job({
-      inputs: atlas.inputs('service-account', { username: 'ci-user' })
-    })
-    expect(main.exitCode).toBe(0)
-    expect(main.masks[0]).toBe(atlas.emulator.credentials.clientSecret)
-    // This step's token and every line of this step's key.
-    const served = atlas.emulator.servedSecrets().filter(s => !before.has(s))
-    expect(served.length).toBeGreaterThan(20)
-    for (const secret of served) expect(main.masks).toContain(secret)
-    expect(unmaskedBeforeUse(main, served)).toEqual([])
+    // A fresh key for this certificate, so that what the step was served is told apart.
+    const fresh = await startAtlas({ clientKeyPool: 0 })
+    try {
+      const { main } = await fresh.job({
+        inputs: fresh.inputs('service-account', { username: 'ci-user' })
+      })
+      expect(main.exitCode).toBe(0)
+      expect(main.masks[0]).toBe(fresh.emulator.credentials.clientSecret)
+      // This step's token and every line of this step's key.
+      const served = fresh.emulator.servedSecrets()
+      expect(served.length).toBeGreaterThan(20)
+      for (const secret of served) expect(main.masks).toContain(secret)
+      expect(unmaskedBeforeUse(main, served)).toEqual([])
+    } finally {
+      await fresh.close()
+    }
   })
 })
 

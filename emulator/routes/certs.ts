@@ -53,7 +53,8 @@ export async function createCertificate(ctx: RouteContext): Promise<Reply> {
     username,
     now,
     notAfter,
-    ctx.server.options.keyAlgorithm
+    ctx.server.options.keyAlgorithm,
+    ctx.server.options.clientKeyPool
   )
   ctx.project.addCertificate(username, {
     id: ctx.server.certIds.take(),

@@ -30,6 +30,7 @@ export interface ServerResources {
       EmulatorOptions,
       | 'certLimitPerUser'
       | 'keyAlgorithm'
+      | 'clientKeyPool'
       | 'maxPageSize'
       | 'applyDelayMs'
       | 'refuseManagedCertsWithCustomerCa'
