@@ -49,8 +49,14 @@ describe.each([
 describe('the bundled entries', () => {
   it('src/index.ts runs the action when imported (so the checks above would see a run)', async () => {
     coreCalls.mockClear()
-    await import('../../src/index.js')
-    expect(coreCalls).toHaveBeenCalledWith('getInput', 'operation')
+    const exitCodeBefore = process.exitCode
+    try {
+      await import('../../src/index.js')
+      expect(coreCalls).toHaveBeenCalledWith('getInput', 'operation')
+    } finally {
+      // The run fails (no inputs) and sets the exit code: the worker's next test file must not inherit it.
+      process.exitCode = exitCodeBefore
+    }
   })
 
   it.each([
