@@ -64,6 +64,10 @@ describe('the renewal decision', () => {
     expect(decideRenewal([{ notAfter: at(30) }], 30, NOW).due).toBe(true)
     expect(decideRenewal([{ notAfter: at(30) }], 29, NOW).due).toBe(false)
   })
+  it('counts only strict ISO 8601 UTC expiries: a far-future non-date does not postpone renewal', () => {
+    expect(decideRenewal([{ notAfter: at(10) }, { notAfter: '9999' }], 30, NOW).due).toBe(true)
+    expect(decideRenewal([{ notAfter: 'Dec 31 9999' }], 30, NOW).due).toBe(true)
+  })
   it('with 0 days, issues only once the latest certificate has expired', () => {
     expect(decideRenewal([{ notAfter: at(1) }], 0, NOW).due).toBe(false)
   })

@@ -1,4 +1,5 @@
 import type { CertificateRecord } from '../atlas/api.js'
+import { parseIsoUtc } from '../iso-date.js'
 
 const DAY_MS = 86_400_000
 
@@ -15,9 +16,10 @@ export function decideRenewal(
   renewWithinDays: number,
   now: number
 ): RenewalDecision {
+  // Only a strict ISO 8601 UTC notAfter counts: a server's "9999" must not make renewal never due.
   const expiries = records
-    .map(record => Date.parse(record.notAfter ?? ''))
-    .filter(time => Number.isFinite(time) && time > now)
+    .map(record => parseIsoUtc(record.notAfter))
+    .filter((time): time is number => time !== undefined && time > now)
   if (expiries.length === 0) return { due: true, reason: 'the user has no unexpired certificate' }
   const latest = Math.max(...expiries)
   const dueAt = latest - renewWithinDays * DAY_MS
