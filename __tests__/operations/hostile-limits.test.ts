@@ -3,6 +3,7 @@
  * with anything but exactly one error annotation.
  */
 import {
+  singleTryStep,
   startAtlas,
   type InProcessAtlas,
   type StepOptions,
@@ -19,13 +20,8 @@ beforeEach(() => {
   atlas.emulator.clearRequests()
 })
 
-/** The main step with an API key and no retries (leak-scanned by the harness). */
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
-  atlas.step('main', {
-    inputs: atlas.inputs('api-key', { 'max-retries': '0', ...inputs }),
-    env: { GITHUB_REPOSITORY: 'acme/app' },
-    ...options
-  })
+  singleTryStep(atlas, inputs, options)
 
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth)
 const usersPath = /\/groups\/[0-9a-f]{24}\/databaseUsers$/

@@ -2,7 +2,13 @@
  * Lists are bounded and de-duplicated, prune counts only what it deleted and reads only strict
  * dates, and repeated roles or scopes are refused before any request.
  */
-import { startAtlas, visible, type InProcessAtlas, type StepOptions } from '../support/inprocess.js'
+import {
+  singleTryStep,
+  startAtlas,
+  visible,
+  type InProcessAtlas,
+  type StepOptions
+} from '../support/inprocess.js'
 
 let atlas: InProcessAtlas
 beforeAll(async () => {
@@ -14,13 +20,8 @@ beforeEach(() => {
   atlas.emulator.clearRequests()
 })
 
-/** The main step with an API key and no retries (leak-scanned by the harness). */
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
-  atlas.step('main', {
-    inputs: atlas.inputs('api-key', { 'max-retries': '0', ...inputs }),
-    env: { GITHUB_REPOSITORY: 'acme/app' },
-    ...options
-  })
+  singleTryStep(atlas, inputs, options)
 
 const usersPath = /\/groups\/[0-9a-f]{24}\/databaseUsers$/
 const ours = (username: string, expiresAt = '2020-01-01T00:00:00.000Z') => ({

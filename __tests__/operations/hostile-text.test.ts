@@ -6,7 +6,13 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { jest } from '@jest/globals'
 import { coreIO, logLine, summaryText } from '../../src/io.js'
-import { startAtlas, visible, type InProcessAtlas, type StepOptions } from '../support/inprocess.js'
+import {
+  singleTryStep,
+  startAtlas,
+  visible,
+  type InProcessAtlas,
+  type StepOptions
+} from '../support/inprocess.js'
 
 let atlas: InProcessAtlas
 beforeAll(async () => {
@@ -18,13 +24,8 @@ beforeEach(() => {
   atlas.emulator.clearRequests()
 })
 
-/** The main step with an API key and no retries (leak-scanned by the harness). */
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
-  atlas.step('main', {
-    inputs: atlas.inputs('api-key', { 'max-retries': '0', ...inputs }),
-    env: { GITHUB_REPOSITORY: 'acme/app' },
-    ...options
-  })
+  singleTryStep(atlas, inputs, options)
 
 const INJECTED =
   'x\n::error title=pwned::owned\r\n::set-output name=a::b\n##[add-mask]c\n  ::warning::w'

@@ -394,3 +394,19 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
   }
   return atlas
 }
+
+/**
+ * A main step with an API key, no retries and a repository in the environment: one answer from
+ * the emulator decides the outcome (the hostile-answer tests script that answer).
+ */
+export function singleTryStep(
+  atlas: InProcessAtlas,
+  inputs: Record<string, string>,
+  options: StepOptions = {}
+): Promise<StepResult> {
+  return atlas.step('main', {
+    inputs: atlas.inputs('api-key', { 'max-retries': '0', ...inputs }),
+    env: { GITHUB_REPOSITORY: 'acme/app' },
+    ...options
+  })
+}

@@ -15,19 +15,16 @@ export class AtlasApiError extends Error {
 
 /** No usable answer from Atlas: network failure, timeout, a body that is not Atlas's, a redirect. */
 export class AtlasUnreachableError extends Error {
-  constructor(message: string) {
-    super(message)
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'AtlasUnreachableError'
   }
 }
 
 /** The request may or may not have taken effect, and was deliberately not sent again. */
 export class OutcomeUnknownError extends AtlasUnreachableError {
-  constructor(
-    message: string,
-    readonly answer?: Error
-  ) {
-    super(message)
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'OutcomeUnknownError'
   }
 }

@@ -135,7 +135,7 @@ export async function withRetries(
       const error = errorForAnswer(response, retrier.baseUrl)
       throw new OutcomeUnknownError(
         `${label} answered ${describeAnswer(response)}: ${error instanceof AtlasApiError ? error.detail : error.message} The request may have taken effect; it is not sent again, since a repeat would restart the clusters a second time.`,
-        error
+        { cause: error }
       )
     }
     if (attemptNumber >= maxAttempts) return response

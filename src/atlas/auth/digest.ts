@@ -104,10 +104,6 @@ export class DigestSigner {
     private readonly newCnonce: () => string = () => randomBytes(16).toString('hex')
   ) {}
 
-  get hasChallenge(): boolean {
-    return this.challenge !== undefined
-  }
-
   /** True when the last request signed reused a nonce an earlier request had used (nc above 1). */
   get reusedNonce(): boolean {
     return this.nonceCount > 1
