@@ -1,5 +1,12 @@
 import 'reflect-metadata'
-import { randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  webcrypto,
+  X509Certificate as NodeX509
+} from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 import type { KeyAlgorithm } from './types.js'
 
@@ -23,7 +30,41 @@ function signingAlgorithm(keys: CryptoKeyPair): webcrypto.Algorithm | webcrypto.
     : { name: 'RSASSA-PKCS1-v1_5' }
 }
 
+/** Environment variable naming a file of RSA-2048 PKCS#8 keys (PEM) to use before generating. */
+export const RSA_KEY_SUPPLY_VARIABLE = 'ATLAS_EMULATOR_RSA_KEYS'
+
+// Test suites start hundreds of emulators and RSA-2048 generation costs about 130 ms of CPU a key,
+// so a suite may hand every process the same file of keys made once; each is used once.
+let rsaKeySupply: string[] | undefined
+
+/** The keys of a supply file, each checked to be RSA-2048; none without a path. */
+export function readRsaKeySupply(path: string | undefined): string[] {
+  if (!path) return []
+  const keys = pemBlocks(readFileSync(path, 'utf8')).map(block => block.text)
+  for (const pem of keys) {
+    const details = createPrivateKey(pem).asymmetricKeyDetails
+    if (details?.modulusLength !== 2048)
+      throw new Error(`${RSA_KEY_SUPPLY_VARIABLE}: ${path} must hold only RSA-2048 PKCS#8 keys`)
+  }
+  return keys
+}
+
+async function importRsaKeys(pem: string): Promise<CryptoKeyPair> {
+  const key = createPrivateKey(pem)
+  const params = { name: rsaKeyParams.name, hash: rsaKeyParams.hash }
+  const pkcs8 = key.export({ type: 'pkcs8', format: 'der' })
+  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' })
+  return {
+    privateKey: await subtle.importKey('pkcs8', pkcs8, params, true, ['sign']),
+    publicKey: await subtle.importKey('spki', spki, params, true, ['verify'])
+  }
+}
+
+/** A key pair no other caller in this process has: from the supply while it lasts, else new. */
 export async function generateKeys(algorithm: KeyAlgorithm): Promise<CryptoKeyPair> {
+  rsaKeySupply ??= readRsaKeySupply(process.env[RSA_KEY_SUPPLY_VARIABLE])
+  const supplied = algorithm === 'RSA' ? rsaKeySupply.shift() : undefined
+  if (supplied) return importRsaKeys(supplied)
   const params = algorithm === 'EC' ? ecKeyParams : rsaKeyParams
   return (await subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair
 }

@@ -1,4 +1,6 @@
 /** Certificate routes: validation, limits, the list's pagination, int64 ids and expiry. */
+import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import { readRsaKeySupply, RSA_KEY_SUPPLY_VARIABLE } from '../../emulator/ca.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { atlasFetch, fetchToken, run, tempDir } from './helpers.js'
 
@@ -187,5 +189,50 @@ describe('GET …/databaseUsers/{username}/certs', () => {
   it('404s an unknown user', async () => {
     const response = await atlasFetch(emulator, token, `${base(emulator)}/ghost/certs`)
     expect(response.json()).toMatchObject({ error: 404, errorCode: 'USERNAME_NOT_FOUND' })
+  })
+})
+
+describe('RSA key supply (ATLAS_EMULATOR_RSA_KEYS, set by the test run)', () => {
+  const modulus = (pem: string) => createPublicKey(pem).export({ format: 'jwk' }).n ?? ''
+
+  it('issues each supplied key once, after the CA keys, then generates', async () => {
+    const supplied = readRsaKeySupply(process.env[RSA_KEY_SUPPLY_VARIABLE]).map(modulus)
+    expect(supplied).toHaveLength(16)
+    const rsa = await startEmulator()
+    try {
+      const rsaToken = await fetchToken(rsa)
+      const served: string[] = []
+      for (let i = 0; i < 15; i++) {
+        const response = await atlasFetch(rsa, rsaToken, `${base(rsa)}/ci-user/certs`, {
+          method: 'POST',
+          body: { monthsUntilExpiration: 1 }
+        })
+        expect(response.status).toBe(201)
+        served.push(modulus(response.text.slice(response.text.indexOf('-----BEGIN PRIVATE KEY'))))
+      }
+      // The file's first emulator took two keys for its CAs (managed, customer); every
+      // certificate then took the next key, and once the 16 were used up, a generated one.
+      expect(served.slice(0, 14)).toEqual(supplied.slice(2))
+      expect(supplied).not.toContain(served[14])
+    } finally {
+      await rsa.close()
+    }
+  })
+
+  it('refuses a supply file holding another kind of key', () => {
+    const dir = tempDir()
+    try {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      const path = dir.write(
+        'keys.pem',
+        privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+      )
+      expect(() => readRsaKeySupply(path)).toThrow(
+        `${RSA_KEY_SUPPLY_VARIABLE}: ${path} must hold only RSA-2048 PKCS#8 keys`
+      )
+      expect(readRsaKeySupply(undefined)).toEqual([])
+    } finally {
+      dir.remove()
+    }
   })
 })

@@ -3,10 +3,13 @@
  * every worker, and in the processes they spawn) at it; globalTeardown removes it and fails the run
  * when the OS temp folder gained entries named like the tests' own folders (in CI, or with
  * ATLAS_X509_TESTS_STRICT_TMP=1; elsewhere another work tree's tests may be making them).
+ * The setup also makes the run's RSA keys for the emulators (ATLAS_EMULATOR_RSA_KEYS) in that folder.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { generateKeyPair } from 'node:crypto'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 
 export const RUN_PREFIX = 'atlas-x509-tests-'
 export const RUN_ROOT_VARIABLE = 'ATLAS_X509_TESTS_TMP'
@@ -28,20 +31,41 @@ export const TEST_PREFIXES = [
 
 const ownedBy = name => TEST_PREFIXES.some(prefix => name.startsWith(prefix))
 
-export function setup() {
+/** The run's RSA keys for the emulators (see emulator/ca.ts): part of the run folder, not left by a test. */
+const RSA_KEYS_FILE = 'emulator-rsa-keys.pem'
+/** Enough for the test file that starts the most emulators and issues the most certificates. */
+const RSA_KEY_COUNT = 16
+
+export async function setup() {
   const osTmp = tmpdir()
   const root = mkdtempSync(join(osTmp, RUN_PREFIX))
   process.env[RUN_ROOT_VARIABLE] = root
   process.env.ATLAS_X509_TESTS_OS_TMP = osTmp
   process.env.ATLAS_X509_TESTS_BEFORE = JSON.stringify(readdirSync(osTmp).filter(ownedBy))
   process.env.TMPDIR = root
+  await writeRsaKeySupply(join(root, RSA_KEYS_FILE))
+}
+
+// Made once per run, in parallel on the thread pool, instead of a few in every test file.
+async function writeRsaKeySupply(path) {
+  const generate = promisify(generateKeyPair)
+  const options = {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' }
+  }
+  const pairs = await Promise.all(
+    Array.from({ length: RSA_KEY_COUNT }, () => generate('rsa', options))
+  )
+  writeFileSync(path, pairs.map(pair => pair.privateKey).join(''), { mode: 0o600, flag: 'wx' })
+  process.env.ATLAS_EMULATOR_RSA_KEYS = path
 }
 
 export function teardown() {
   const root = process.env[RUN_ROOT_VARIABLE]
   const osTmp = process.env.ATLAS_X509_TESTS_OS_TMP
   if (!root || !osTmp) return
-  const leftInRoot = readdirSync(root)
+  const leftInRoot = readdirSync(root).filter(name => name !== RSA_KEYS_FILE)
   rmSync(root, { recursive: true, force: true })
   const before = new Set(JSON.parse(process.env.ATLAS_X509_TESTS_BEFORE ?? '[]'))
   const leaked = readdirSync(osTmp).filter(name => ownedBy(name) && !before.has(name))
