@@ -9,6 +9,9 @@ export default {
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
+  // A worker writes its coverage (NODE_V8_COVERAGE, scripts/test.mjs) as it exits: jest's default
+  // 500 ms before killing it can cut that short.
+  workerGracefulExitTimeout: 15000,
   // One temp folder per run (TMPDIR for the workers), removed at the end; leftovers fail the run.
   globalSetup: '<rootDir>/__tests__/support/global-setup.mjs',
   globalTeardown: '<rootDir>/__tests__/support/global-teardown.mjs',
