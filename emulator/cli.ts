@@ -10,7 +10,6 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SEEDED_GROUP_ID, startEmulator } from './index.js'
 
 const USAGE =
   'usage: npm run emulator -- [--port N] [--tls] [--sha256] [--cluster NAME]... [--apply-delay-ms MS] [--mongod] [--refuse-nonce-reuse] [--max-active-tokens N] [--refuse-certs-with-customer-ca]'
@@ -84,6 +83,8 @@ const maxActiveTokens = /^\d{1,6}$/.test(tokensText) ? Number(tokensText) : NaN
 if (!(maxActiveTokens >= 1))
   usageError(`invalid --max-active-tokens ${JSON.stringify(tokensText)}: a whole number ≥ 1`)
 
+// Loaded once the command line is known good, so that a mistake is reported at once.
+const { SEEDED_GROUP_ID, startEmulator } = await import('./index.js')
 const emulator = await startEmulator({
   port,
   tls: values.tls,

@@ -7,10 +7,16 @@ import { ACCEPT_V2, curl } from './helpers.js'
 let cli: ChildProcess
 let url = ''
 let output = ''
+/** A clean environment (no npm_config_* from `npm test`), with the run's RSA keys for the CAs. */
+const cleanEnv = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  ATLAS_EMULATOR_RSA_KEYS: process.env.ATLAS_EMULATOR_RSA_KEYS
+}
 
 beforeAll(async () => {
   cli = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', '--port', '0'], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: cleanEnv,
     stdio: ['ignore', 'pipe', 'pipe']
   })
   cli.stdout!.on('data', chunk => (output += chunk))
@@ -49,12 +55,12 @@ interface CliResult {
 }
 
 /**
- * The CLI run to completion with a clean environment (no npm_config_* from `npm test`).
+ * The CLI run to completion with the clean environment.
  * Asynchronous, so that the mistakes below, each its own process, run side by side.
  */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { ...cleanEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 30000
   })
