@@ -9,6 +9,7 @@ export default {
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
+  testSequencer: '<rootDir>/__tests__/support/sequencer.mjs',
   // A worker writes its coverage (NODE_V8_COVERAGE, scripts/test.mjs) as it exits: jest's default
   // 500 ms before killing it can cut that short.
   workerGracefulExitTimeout: 15000,
