@@ -1,10 +1,10 @@
-/** Jest in ESM mode (the runtime deps are ESM-only); ts-jest transpiles, `npm run typecheck` type-checks. */
+/** Jest in ESM mode (the runtime deps are ESM-only); esbuild transpiles, `npm run typecheck` type-checks. */
 export default {
   testEnvironment: 'node',
   resolver: 'ts-jest-resolver',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }]
+    '^.+\\.ts$': '<rootDir>/__tests__/support/esbuild-transform.mjs'
   },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 60000,
