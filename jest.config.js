@@ -13,6 +13,8 @@ export default {
   // A worker writes its coverage (NODE_V8_COVERAGE, scripts/test.mjs) as it exits: jest's default
   // 500 ms before killing it can cut that short.
   workerGracefulExitTimeout: 15000,
+  // With the install, not in the OS temp folder, which a test run leaves as it found it.
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   // One temp folder per run (TMPDIR for the workers), removed at the end; leftovers fail the run.
   globalSetup: '<rootDir>/__tests__/support/global-setup.mjs',
   globalTeardown: '<rootDir>/__tests__/support/global-teardown.mjs',

@@ -2,7 +2,7 @@
  * Hostile answers and odd inputs through dist/, as the runner runs the action: every step passes
  * the leak scan (and, for PEM bodies made here, a scan for their key lines too).
  */
-import { symlinkSync } from 'node:fs'
+import { rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
 import { selfSigned } from '../support/pki.js'
@@ -119,6 +119,7 @@ describe('hostile text through dist/', () => {
     const linked = await atlas.step('main', {
       inputs: inputs({ username: 'ci-user', 'certificate-file': join(folder, 'ci.pem') })
     })
+    rmSync(folder, { recursive: true, force: true })
     expect(linked.errors).toEqual([
       expect.objectContaining({
         title: 'Invalid input: certificate-file',

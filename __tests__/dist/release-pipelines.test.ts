@@ -4,7 +4,7 @@
  * Input errors, the other refusals and list-certificates over the whole project run in-process
  * (__tests__/operations/release-pipelines.test.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -42,13 +42,24 @@ const githubEnv = () => ({ GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github
 const userExpiringIn = (username: string, days: number) =>
   expiringUser(atlas.emulator, username, days)
 
+// Runner temp folders, inspected by each test and removed with the file.
+const runnerTemps: string[] = []
+const runnerTempDir = () => {
+  const folder = tempDir('runner-temp-')
+  runnerTemps.push(folder)
+  return folder
+}
+afterAll(() => {
+  for (const folder of runnerTemps) rmSync(folder, { recursive: true, force: true })
+})
+
 const certsPath = (username: string) =>
   `/api/atlas/v2/groups/${atlas.emulator.groupId}/databaseUsers/${username}/certs`
 
 describe('create-certificate with renew-within-days', () => {
   it('not due (latest expires in 200 days, renew within 30): issues nothing, in 2 requests', async () => {
     const expiresAt = userExpiringIn('svc-later', 200)
-    const runnerTemp = tempDir('runner-temp-')
+    const runnerTemp = runnerTempDir()
     const main = await atlas.step('main', {
       inputs: atlas.inputs('api-key', { username: 'svc-later', 'renew-within-days': '30' }),
       runnerTemp
@@ -125,7 +136,7 @@ function openSecret(environment?: string): string {
 
 /** The main step, the PEM it wrote, then the post step. */
 async function issueWithSecret(extra: Record<string, string>) {
-  const runnerTemp = tempDir('runner-temp-')
+  const runnerTemp = runnerTempDir()
   const options = {
     inputs: atlas.inputs('service-account', {
       username: 'release-bot',
@@ -245,7 +256,9 @@ describe('lazy loading', () => {
       }
     })
     expect(main.exitCode).toBe(0)
-    return readFileSync(log, 'utf8')
+    const loaded = readFileSync(log, 'utf8')
+    rmSync(dir, { recursive: true, force: true })
+    return loaded
       .split('\n')
       .filter(url => url.includes('/dist/main/'))
       .map(url => url.slice(url.lastIndexOf('/') + 1))

@@ -1,16 +1,24 @@
 /** `npm run emulator` as a separate process, as the GitHub workflow's `uses: ./` job starts it. */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { EMULATOR_CREDENTIALS, SEEDED_GROUP_ID } from '../../emulator/index.js'
 import { ACCEPT_V2, curl } from './helpers.js'
 
 let cli: ChildProcess
 let url = ''
 let output = ''
-/** A clean environment (no npm_config_* from `npm test`), with the run's RSA keys for the CAs. */
+/**
+ * A clean environment (no npm_config_* from `npm test`), with the run's RSA keys for the CAs and
+ * a temp folder of this file's own for what tsx caches there.
+ */
+const childTmp = mkdtempSync(join(tmpdir(), 'cli-test-'))
 const cleanEnv = {
   PATH: process.env.PATH,
   HOME: process.env.HOME,
+  TMPDIR: childTmp,
   ATLAS_EMULATOR_RSA_KEYS: process.env.ATLAS_EMULATOR_RSA_KEYS
 }
 
@@ -30,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (cli.exitCode === null) cli.kill('SIGKILL')
+  rmSync(childTmp, { recursive: true, force: true })
 })
 
 it('prints its address and the fixed credentials the workflow uses, and serves Atlas on loopback', async () => {

@@ -1,4 +1,5 @@
 /** The emulator plus the step runner, with the leak scan applied to every step a test runs. */
+import { rmSync } from 'node:fs'
 import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
 import { recordContract } from './openapi-contract.js'
@@ -42,6 +43,8 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
   const emulator = await startEmulator({ clientKeyPool: 2, ...options })
   // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
   const contract = recordContract(emulator)
+  // Runner temp folders job() made: kept for the test to inspect until close().
+  const madeRunnerTemps: string[] = []
   const secrets = () => emulatorSecrets(emulator)
   const atlas: Atlas = {
     emulator,
@@ -55,12 +58,14 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
       return result
     },
     async job(options, scan) {
-      const runnerTemp = options.runnerTemp ?? tempDir('runner-temp-')
+      let runnerTemp = options.runnerTemp
+      if (runnerTemp === undefined) madeRunnerTemps.push((runnerTemp = tempDir('runner-temp-')))
       const main = await atlas.step('main', { ...options, runnerTemp }, scan)
       const post = await atlas.step('post', { ...options, runnerTemp, state: main.state }, scan)
       return { main, post, runnerTemp }
     },
     async close() {
+      for (const folder of madeRunnerTemps) rmSync(folder, { recursive: true, force: true })
       await emulator.close()
       contract.assertClean()
     }

@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { transformSync, version } from 'esbuild'
 
 // Whatever changes the output changes the key: esbuild's version, these options, the file.
-const SELF = readFileSync(new URL(import.meta.url), 'utf8')
+const SELF = readFileSync(fileURLToPath(import.meta.url), 'utf8')
 
 export default {
   canInstrument: false,

@@ -1,11 +1,13 @@
 /** Test certificates made by openssl, independent of the code under test. */
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createCertificateAuthority } from '../../emulator/ca.js'
 import { tempDir } from '../../scripts/lib/step.js'
 
 const dir = tempDir('pki-')
+// Loaded by a test file: its folder goes when that file is done.
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const openssl = (...args: string[]) =>
   execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] })
 const newEcKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
@@ -100,7 +102,7 @@ export async function expiredCa(name: string): Promise<string> {
 }
 
 export function writeTemp(name: string, content: string): string {
-  const file = join(tempDir('pem-'), name)
+  const file = join(mkdtempSync(join(dir, 'pem-')), name)
   writeFileSync(file, content)
   return file
 }

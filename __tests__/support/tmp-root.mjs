@@ -1,8 +1,8 @@
 /**
  * One temp folder per test run. jest's globalSetup creates it and points TMPDIR (so os.tmpdir() in
  * every worker, and in the processes they spawn) at it; globalTeardown removes it and fails the run
- * when the OS temp folder gained entries named like the tests' own folders (in CI, or with
- * ATLAS_X509_TESTS_STRICT_TMP=1; elsewhere another work tree's tests may be making them).
+ * when tests left anything in it, or when the OS temp folder gained entries named like the tests'
+ * own folders (in CI, or with ATLAS_X509_TESTS_STRICT_TMP=1; elsewhere it warns).
  * The setup also makes the run's RSA keys for the emulators (ATLAS_EMULATOR_RSA_KEYS) in that folder.
  */
 import { generateKeyPair } from 'node:crypto'
@@ -26,7 +26,9 @@ export const TEST_PREFIXES = [
   'pem-',
   'cert-test-',
   'atlas-emulator-',
-  'inprocess-'
+  'inprocess-',
+  'cli-test-',
+  'tmp-root-test-'
 ]
 
 const ownedBy = name => TEST_PREFIXES.some(prefix => name.startsWith(prefix))
@@ -69,20 +71,22 @@ export function teardown() {
   rmSync(root, { recursive: true, force: true })
   const before = new Set(JSON.parse(process.env.ATLAS_X509_TESTS_BEFORE ?? '[]'))
   const leaked = readdirSync(osTmp).filter(name => ownedBy(name) && !before.has(name))
-  if (leftInRoot.length > 0)
-    console.warn(`Removed what tests left in the run's temp folder: ${leftInRoot.join(', ')}`)
-  if (leaked.length === 0) return
-  // Other test runs on the same machine (other work trees) make folders of the same names, so
-  // this fails in CI (one run per machine) or when asked, and otherwise warns.
+  // Other test runs on the same machine (other work trees) make folders of the same names in the
+  // OS temp folder, so this fails in CI (one run per machine) or when asked, and otherwise warns.
   const strict = process.env.CI === 'true' || process.env.ATLAS_X509_TESTS_STRICT_TMP === '1'
-  if (!strict) {
-    console.warn(
+  const problems = []
+  if (leftInRoot.length > 0)
+    problems.push(`Tests left entries in the run's temp folder (removed): ${leftInRoot.join(', ')}`)
+  if (leaked.length > 0)
+    problems.push(
       `New entries named like test folders appeared in ${osTmp} during the run (this run's, or another run's on this machine): ${leaked.join(', ')}`
     )
+  if (problems.length === 0) return
+  if (!strict) {
+    for (const problem of problems) console.warn(problem)
     return
   }
   throw new Error(
-    `The test run left entries in ${osTmp} outside its own folder: ${leaked.join(', ')}. ` +
-      'Make every temp folder under os.tmpdir() (TMPDIR points at the run folder) and remove it.'
+    `${problems.join('. ')}. Make every temp folder under os.tmpdir() (TMPDIR points at the run folder) and remove it when done.`
   )
 }

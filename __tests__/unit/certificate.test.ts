@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectionStringFor } from '../../src/certificate/connection-string.js'
@@ -17,6 +17,7 @@ const checkIssuedPem = (body: string) => readCertificateResponse(body).check()
 const secretsOf = (body: string) => readCertificateResponse(body).masks
 
 const dir = mkdtempSync(join(tmpdir(), 'cert-test-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const fs = nodeFileSystem
 
 /** A real certificate and key from openssl, independent of the code under test. */
