@@ -1,3 +1,6 @@
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
+import { request } from 'undici'
+import { createDispatcher } from '../../src/atlas/dispatcher.js'
 import { Budget } from '../../src/atlas/transport.js'
 
 const clockAt = (start: number) => {
@@ -18,4 +21,51 @@ describe('Budget.extendTo', () => {
     expect(budget.remainingMs()).toBe(200_001)
     expect(budget.timeoutSeconds).toBe(60)
   })
+})
+
+describe('createDispatcher: connecting within the budget', () => {
+  // A listener that accepts TCP and never answers the TLS handshake.
+  async function silentServer() {
+    const sockets = new Set<Socket>()
+    const closed: number[] = []
+    const server = createTcpServer(socket => {
+      sockets.add(socket)
+      socket.on('close', () => closed.push(performance.now()))
+      socket.resume() // reads the ClientHello, so that it sees the client go
+    })
+    await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
+    return {
+      url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      closed,
+      close: async () => {
+        for (const socket of sockets) socket.destroy()
+        await new Promise(done => server.close(done))
+      }
+    }
+  }
+
+  // 700 ms is below undici's own timer resolution, which ended such a handshake at about 500 ms.
+  it.each([700, 1300])(
+    'ends a handshake that never completes after what is left (%i ms), not before, and drops the socket',
+    async remaining => {
+      const server = await silentServer()
+      const dispatcher = createDispatcher({}, { connections: 1, remainingMs: () => remaining })
+      try {
+        const started = performance.now()
+        const error = await request(server.url, { dispatcher }).then(
+          () => undefined,
+          (failure: unknown) => failure as { code?: string }
+        )
+        const elapsed = performance.now() - started
+        expect(error?.code).toBe('UND_ERR_CONNECT_TIMEOUT')
+        expect(elapsed).toBeGreaterThanOrEqual(remaining - 5)
+        expect(elapsed).toBeLessThan(remaining + 250)
+        await new Promise(done => setTimeout(done, 50))
+        expect(server.closed).toHaveLength(1)
+      } finally {
+        await dispatcher.destroy()
+        await server.close()
+      }
+    }
+  )
 })

@@ -1,4 +1,5 @@
-import { Agent, buildConnector, EnvHttpProxyAgent, type Dispatcher } from 'undici'
+import { Socket } from 'node:net'
+import { Agent, buildConnector, EnvHttpProxyAgent, errors, type Dispatcher } from 'undici'
 import type { Environment } from '../inputs/inputs.js'
 
 export interface DispatcherOptions {
@@ -39,7 +40,36 @@ export function createDispatcher(env: Environment, options: DispatcherOptions): 
   return new Agent({
     connections: options.connections,
     // Built per connection, so that a connection made late in the step gets only what is left.
-    connect: (connectOptions, callback) =>
-      buildConnector({ timeout: timeout() })(connectOptions, callback)
+    connect: (connectOptions, callback) => connectWithin(timeout(), connectOptions, callback)
   })
+}
+
+/**
+ * Connects (TCP and TLS) within `ms`. undici times this phase on a coarse clock that fires up to
+ * half a second early or late, and a request's abort signal does not reach a connection still
+ * being made, so a timer of our own ends the attempt when the budget does.
+ */
+function connectWithin(
+  ms: number,
+  connectOptions: buildConnector.Options,
+  callback: buildConnector.Callback
+): void {
+  let settled = false
+  const settle: buildConnector.Callback = (...args) => {
+    clearTimeout(timer)
+    if (settled) {
+      args[1]?.destroy()
+      return
+    }
+    settled = true
+    callback(...args)
+  }
+  const attempt: { socket?: unknown } = {}
+  const timer = setTimeout(() => {
+    const error = new errors.ConnectTimeoutError()
+    if (attempt.socket instanceof Socket) attempt.socket.destroy(error)
+    else settle(error, null)
+  }, ms)
+  // undici's connector returns the socket it makes (its types say void): destroyed on time.
+  attempt.socket = buildConnector({ timeout: ms + 1000 })(connectOptions, settle)
 }
