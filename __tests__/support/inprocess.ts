@@ -29,12 +29,20 @@ export interface Clock {
   sleep(ms: number): Promise<void>
 }
 
-/** Real time plus an offset; `sleep` advances the offset at once and records the wait. */
+/**
+ * Real time plus an offset; `sleep` advances the offset at once and records the wait. With
+ * `stopped`, only `sleep` moves it: what a test counts against it (polls before an apply delay
+ * ends) cannot then depend on how busy the machine is.
+ */
 export class FakeClock implements Clock {
   offsetMs = 0
   readonly sleeps: number[] = []
+  private readonly stoppedAt: number | undefined
+  constructor(options: { stopped?: boolean } = {}) {
+    this.stoppedAt = options.stopped ? Date.now() : undefined
+  }
   now(): number {
-    return Date.now() + this.offsetMs
+    return (this.stoppedAt ?? Date.now()) + this.offsetMs
   }
   async sleep(ms: number): Promise<void> {
     this.sleeps.push(ms)
