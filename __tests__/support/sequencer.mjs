@@ -12,6 +12,7 @@ const TIERS = [
   'dist/ephemeral-ready.test.ts', // waits for the 3 s apply delay
   'dist/',
   'emulator/cli.test.ts', // spawns the CLI eleven times
+  'unit/budget.test.ts', // waits for connect deadlines
   'release/',
   'operations/',
   'emulator/',
