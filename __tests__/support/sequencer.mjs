@@ -1,5 +1,5 @@
 /**
- * Test files in an order that keeps both workers busy to the end. Files that wait (real-time
+ * Test files in an order that keeps every worker busy to the end. Files that wait (real-time
  * waits, spawned runners) go first, while the quick in-process ones fill in behind them. jest
  * orders by the durations in its cache, and with none (a fresh clone) by file size: a fresh clone
  * then left the 6 s ephemeral-wait file for last, one worker alone on it (23.2 s against 26.2 s).
