@@ -2,17 +2,15 @@
  * One OAuth access token per job, none left active: the main step's token goes to the post step
  * in state, is reused there while it has a minute left, and the post step revokes the job's tokens.
  */
-import { atlasRequests, FakeClock, startAtlas, type InProcessAtlas } from '../support/inprocess.js'
+import {
+  atlasRequests,
+  FakeClock,
+  startAtlasForFile,
+  type InProcessAtlas
+} from '../support/inprocess.js'
 
 let atlas: InProcessAtlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
+startAtlasForFile(started => (atlas = started))
 
 const oauth = (path: string) => atlasRequests(atlas.emulator).filter(r => r.path === path)
 const revokedTokens = () =>

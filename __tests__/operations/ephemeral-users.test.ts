@@ -4,19 +4,12 @@ import {
   CREDENTIAL_KINDS,
   FakeClock,
   filesIn,
-  startAtlas,
+  startAtlasForFile,
   type InProcessAtlas as Atlas
 } from '../support/inprocess.js'
 
 let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas({ maxPageSize: 4 })
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
+startAtlasForFile(started => (atlas = started), { maxPageSize: 4 })
 
 /** What the runner sets for a job `test` of run 4242, attempt 2, in octo-org/app. */
 const RUN_ENV = {

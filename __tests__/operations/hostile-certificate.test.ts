@@ -10,7 +10,7 @@ import {
   atlasRequests,
   FakeClock,
   keyLines,
-  startAtlas,
+  startAtlasForFile,
   visible,
   type InProcessAtlas,
   type StepOptions
@@ -18,14 +18,7 @@ import {
 import { selfSigned } from '../support/pki.js'
 
 let atlas: InProcessAtlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearFaults()
-  atlas.emulator.clearRequests()
-})
+startAtlasForFile(started => (atlas = started))
 
 /** The main step with an API key and no retries; RUNNER_TEMP is also the working folder. */
 async function mainStep(inputs: Record<string, string>, options: StepOptions = {}) {

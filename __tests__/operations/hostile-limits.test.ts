@@ -4,21 +4,14 @@
  */
 import {
   singleTryStep,
-  startAtlas,
+  startAtlasForFile,
   type InProcessAtlas,
   type StepOptions,
   type StepResult
 } from '../support/inprocess.js'
 
 let atlas: InProcessAtlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearFaults()
-  atlas.emulator.clearRequests()
-})
+startAtlasForFile(started => (atlas = started))
 
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
   singleTryStep(atlas, inputs, options)

@@ -8,21 +8,14 @@ import { jest } from '@jest/globals'
 import { coreIO, logLine, summaryText } from '../../src/io.js'
 import {
   singleTryStep,
-  startAtlas,
+  startAtlasForFile,
   visible,
   type InProcessAtlas,
   type StepOptions
 } from '../support/inprocess.js'
 
 let atlas: InProcessAtlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearFaults()
-  atlas.emulator.clearRequests()
-})
+startAtlasForFile(started => (atlas = started))
 
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
   singleTryStep(atlas, inputs, options)

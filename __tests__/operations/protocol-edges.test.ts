@@ -6,17 +6,10 @@ import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { createProxy } from 'proxy'
-import { atlasRequests, startAtlas, type InProcessAtlas } from '../support/inprocess.js'
+import { atlasRequests, startAtlasForFile, type InProcessAtlas } from '../support/inprocess.js'
 
 let atlas: InProcessAtlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
+startAtlasForFile(started => (atlas = started))
 
 const listen = (server: Server | ReturnType<typeof createTcpServer>) =>
   new Promise<number>(done =>

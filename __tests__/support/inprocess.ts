@@ -404,6 +404,26 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
 }
 
 /**
+ * One emulator for a test file: started before its tests, emptied of requests and faults before
+ * each, closed (with its contract check) after them. `assign` hands it to the file's variable.
+ */
+export function startAtlasForFile(
+  assign: (atlas: InProcessAtlas) => void,
+  options?: EmulatorOptions
+): void {
+  let atlas: InProcessAtlas | undefined
+  beforeAll(async () => {
+    atlas = await startAtlas(options)
+    assign(atlas)
+  })
+  afterAll(() => atlas?.close())
+  beforeEach(() => {
+    atlas?.emulator.clearRequests()
+    atlas?.emulator.clearFaults()
+  })
+}
+
+/**
  * A main step with an API key, no retries and a repository in the environment: one answer from
  * the emulator decides the outcome (the hostile-answer tests script that answer).
  */
