@@ -104,14 +104,14 @@ describe.each(DOCUMENTS)('%s workflow examples', document => {
   const blocks = fencedBlocks(readFileSync(document, 'utf8'), 'yaml')
 
   // A document without workflow examples has nothing to check here (jest refuses an empty table).
-  const each = blocks.length ? it.each : () => () => undefined
-  each(blocks.map((block, i) => [i + 1, block]))(
-    'block %i is a complete workflow naming only real inputs and outputs',
-    (_, block) => {
-      expect(workflowProblems(block as string)).toEqual([])
-      expect(problemsIn(block as string)).toEqual([])
-    }
-  )
+  if (blocks.length)
+    it.each(blocks.map((block, i) => [i + 1, block]))(
+      'block %i is a complete workflow naming only real inputs and outputs',
+      (_, block) => {
+        expect(workflowProblems(block as string)).toEqual([])
+        expect(problemsIn(block as string)).toEqual([])
+      }
+    )
 
   it('closes every MongoClient it opens', () => {
     const snippets = ['js', 'javascript', 'ts', 'typescript'].flatMap(language =>
