@@ -1,6 +1,6 @@
 import { Socket } from 'node:net'
 import { Agent, buildConnector, EnvHttpProxyAgent, errors, type Dispatcher } from 'undici'
-import type { Environment } from '../inputs/inputs.js'
+import type { Environment } from '../environment.js'
 
 export interface DispatcherOptions {
   /**

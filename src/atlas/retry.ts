@@ -1,21 +1,19 @@
 import type { Clock } from '../clock.js'
+import { describeAnswer, errorForAnswer } from './answers.js'
 import {
   AtlasApiError,
   AtlasUnreachableError,
-  describeAnswer,
-  errorForAnswer,
   OutcomeUnknownError,
   ProxyRefusedError
 } from './errors.js'
+import { header, type HttpResponse } from './http.js'
 import {
   classifyNetworkError,
   describeNetworkError,
-  header,
   isTimeout,
   networkErrorCode,
   proxyRefusal,
-  type Budget,
-  type HttpResponse
+  type Budget
 } from './transport.js'
 
 /**

@@ -1,28 +1,10 @@
 import { request, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
 import { AtlasUnreachableError } from './errors.js'
+import { header, type HttpRequest, type HttpResponse } from './http.js'
 
 /** Larger answers are refused: no endpoint used here legitimately returns more. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-
-export interface HttpRequest {
-  method: string
-  /** Path and query, as sent on the request line. */
-  target: string
-  headers: Record<string, string>
-  body?: string
-}
-
-export interface HttpResponse {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-}
-
-export function header(headers: HttpResponse['headers'], name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
 
 /** The step's time budget (`timeout-seconds`): every round trip and every wait fits in it. */
 export class Budget {

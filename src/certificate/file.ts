@@ -3,7 +3,8 @@ import { constants as fsConstants } from 'node:fs'
 import { access, lstat, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import type { Environment } from '../inputs/inputs.js'
+import type { Environment } from '../environment.js'
+import { TitledError } from '../errors.js'
 
 /** The file system calls the action needs, injectable for tests. */
 export interface FileSystem {
@@ -27,9 +28,9 @@ export const nodeFileSystem: FileSystem = {
 }
 
 /** The certificate was issued but could not be stored; it cannot be fetched from Atlas again. */
-export class CertificateFileError extends Error {
+export class CertificateFileError extends TitledError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options)
+    super('Certificate file not written', message, options)
     this.name = 'CertificateFileError'
   }
 }

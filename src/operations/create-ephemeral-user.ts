@@ -9,7 +9,7 @@ import {
   splitList,
   type InputReader
 } from '../inputs/inputs.js'
-import { TitledError } from '../report.js'
+import { TitledError } from '../errors.js'
 import { runIdentity, runLabel, type RunIdentity } from '../run-identity.js'
 import {
   issueAndDeliver,

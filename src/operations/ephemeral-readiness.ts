@@ -1,5 +1,5 @@
 import { AtlasUnreachableError } from '../atlas/errors.js'
-import { TitledError } from '../report.js'
+import { TitledError } from '../errors.js'
 import type { OperationContext } from './operation.js'
 
 /**
