@@ -76,7 +76,7 @@ describe('a service account job', () => {
       inputs: atlas.inputs('service-account', { operation: 'create-certificate' })
     })
     expect(main.errors[0]!.title).toBe('Invalid input: username')
-    expect(main.state['atlas-access-token']).toBeUndefined()
+    expect(main.state['atlas-access-token']).toBe('')
     expect(atlasRequests(atlas.emulator)).toEqual([])
   })
 

@@ -62,3 +62,18 @@ export function filesIn(folder: string): string[] {
 export function atlasRequests(emulator: Emulator) {
   return emulator.requests.filter(r => !r.path.startsWith('/__emulator'))
 }
+
+/**
+ * What a main step with `emulatorInputs(emulator, kind)` saves about its session (origin, project,
+ * credential): the part of the post step's state a test writes by hand along with the rest.
+ */
+export function sessionState(emulator: Emulator, kind: CredentialKind): Record<string, string> {
+  const { clientId, publicKey } = emulator.credentials
+  return {
+    'atlas-origin': emulator.url,
+    'group-id': emulator.groupId,
+    credential: JSON.stringify(
+      kind === 'api-key' ? { kind, id: publicKey } : { kind, id: clientId }
+    )
+  }
+}
