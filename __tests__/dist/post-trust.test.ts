@@ -5,7 +5,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { atlasRequests, startAtlas, type Atlas } from '../support/atlas.js'
+import { atlasRequests, relabelAsAnotherStep, startAtlas, type Atlas } from '../support/atlas.js'
 import { tempDir } from '../../scripts/lib/step.js'
 
 let atlas: Atlas
@@ -82,11 +82,7 @@ describe('the post step through dist/ acts on its main step’s record alone', (
     const main = await atlas.step('main', { inputs, env: RUN_ENV, runnerTemp })
     expect(JSON.parse(main.state['ephemeral-user']!)).toMatchObject({ confirmed: true })
     const username = main.outputs.username!
-    const user = emulator.getUser(emulator.groupId, '$external', username)!
-    emulator.addUser(emulator.groupId, {
-      ...user,
-      labels: user.labels.map(l => (l.key === 'step-nonce' ? { ...l, value: 'another-step' } : l))
-    })
+    relabelAsAnotherStep(emulator, username)
     const post = await atlas.step('post', { inputs, env: RUN_ENV, runnerTemp, state: main.state })
     expect(post.exitCode).toBe(0)
     expect(post.warnings).toEqual([

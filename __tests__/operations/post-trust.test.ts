@@ -10,6 +10,7 @@ import { OPERATION_NAMES } from '../../src/operations/registry.js'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
 import {
   atlasRequests,
+  relabelAsAnotherStep,
   sessionState,
   startAtlas,
   startAtlasForFile,
@@ -81,40 +82,28 @@ describe('the main step saves every key the post step reads, empty, before anyth
 })
 
 describe('a later step changes the environment', () => {
-  it('MONGODB_ATLAS_BASE_URL elsewhere: nothing goes there; the token is revoked at the main step’s origin', async () => {
-    const activeBefore = atlas.emulator.activeTokens()
+  it('MONGODB_ATLAS_BASE_URL and MONGODB_ATLAS_PROJECT_ID elsewhere: nothing goes there; user deleted and token revoked at the main step’s origin, in its project', async () => {
+    const { emulator } = atlas
+    const activeBefore = emulator.activeTokens()
     const { main, post } = await atlas.job({
       inputs: inputsWithEnvOrigin('service-account', {
         operation: 'create-ephemeral-user',
         roles: 'read@app'
       }),
       env: originEnv(),
-      laterEnv: { MONGODB_ATLAS_BASE_URL: elsewhere.emulator.url }
+      laterEnv: {
+        MONGODB_ATLAS_BASE_URL: elsewhere.emulator.url,
+        MONGODB_ATLAS_PROJECT_ID: emulator.otherGroupId
+      }
     })
     expect(main.exitCode).toBe(0)
     expect(post.exitCode).toBe(0)
     expect(atlasRequests(elsewhere.emulator)).toEqual([])
-    const username = main.outputs.username!
-    expect(atlas.emulator.getUser(atlas.emulator.groupId, '$external', username)).toBeUndefined()
-    expect(atlas.emulator.activeTokens()).toBe(activeBefore)
+    const touched = atlasRequests(emulator).filter(r => r.path.includes('/groups/'))
+    expect(touched.every(r => r.path.includes(emulator.groupId))).toBe(true)
+    expect(emulator.getUser(emulator.groupId, '$external', main.outputs.username!)).toBeUndefined()
+    expect(emulator.activeTokens()).toBe(activeBefore)
     expect(post.info).toContain("Revoked the service account's access token (1).")
-  })
-
-  it('MONGODB_ATLAS_PROJECT_ID elsewhere: the post step stays in the main step’s project', async () => {
-    const { main, post } = await atlas.job({
-      inputs: inputsWithEnvOrigin('api-key', {
-        operation: 'create-ephemeral-user',
-        roles: 'read@app'
-      }),
-      env: originEnv(),
-      laterEnv: { MONGODB_ATLAS_PROJECT_ID: atlas.emulator.otherGroupId }
-    })
-    expect(post.exitCode).toBe(0)
-    const touched = atlasRequests(atlas.emulator).filter(r => r.path.includes('/groups/'))
-    expect(touched.every(r => r.path.includes(atlas.emulator.groupId))).toBe(true)
-    expect(
-      atlas.emulator.getUser(atlas.emulator.groupId, '$external', main.outputs.username!)
-    ).toBeUndefined()
   })
 
   it.each([
@@ -250,12 +239,7 @@ describe('the ephemeral user is read and its labels checked before every delete'
     const main = await atlas.step('main', { inputs, env: RUN_ENV })
     expect(JSON.parse(main.state['ephemeral-user']!)).toMatchObject({ confirmed: true })
     const username = main.outputs.username!
-    // Someone else's user under that name now (deleted and made again, relabelled).
-    const user = emulator.getUser(emulator.groupId, '$external', username)!
-    emulator.addUser(emulator.groupId, {
-      ...user,
-      labels: user.labels.map(l => (l.key === 'step-nonce' ? { ...l, value: 'another-step' } : l))
-    })
+    relabelAsAnotherStep(emulator, username)
     emulator.clearRequests()
     const post = await atlas.step('post', { inputs, env: RUN_ENV, state: main.state })
     expect(post.exitCode).toBe(0)

@@ -5,7 +5,7 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulat
 import { recordContract } from './openapi-contract.js'
 import {
   findLeaks,
-  postStepState,
+  postStepOptions,
   runStep,
   type LaterEnv,
   tempDir,
@@ -17,6 +17,7 @@ export {
   atlasRequests,
   CREDENTIAL_KINDS,
   filesIn,
+  relabelAsAnotherStep,
   sessionState,
   type CredentialKind
 } from './emulator-fixtures.js'
@@ -70,12 +71,7 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
       const main = await atlas.step('main', { ...stepOptions, runnerTemp }, scan)
       const post = await atlas.step(
         'post',
-        {
-          ...stepOptions,
-          runnerTemp,
-          env: { ...stepOptions.env, ...laterEnv },
-          state: postStepState(main.state, laterEnv)
-        },
+        postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv),
         scan
       )
       return { main, post, runnerTemp }

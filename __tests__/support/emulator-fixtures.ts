@@ -77,3 +77,12 @@ export function sessionState(emulator: Emulator, kind: CredentialKind): Record<s
     )
   }
 }
+
+/** The ephemeral user under that name now carries another step's nonce (made again by someone else). */
+export function relabelAsAnotherStep(emulator: Emulator, username: string): void {
+  const user = emulator.getUser(emulator.groupId, '$external', username)!
+  emulator.addUser(emulator.groupId, {
+    ...user,
+    labels: user.labels.map(l => (l.key === 'step-nonce' ? { ...l, value: 'another-step' } : l))
+  })
+}

@@ -17,7 +17,7 @@ import type { RunDependencies } from '../../src/runtime.js'
 import {
   ACCESS_TOKEN_STATE,
   isAccessTokenRecord,
-  postStepState,
+  postStepOptions,
   type LaterEnv
 } from '../../scripts/lib/step.js'
 
@@ -25,6 +25,7 @@ export {
   atlasRequests,
   CREDENTIAL_KINDS,
   filesIn,
+  relabelAsAnotherStep,
   sessionState,
   type CredentialKind
 } from './emulator-fixtures.js'
@@ -403,12 +404,7 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
       const main = await atlas.step('main', { ...stepOptions, runnerTemp }, scan)
       const post = await atlas.step(
         'post',
-        {
-          ...stepOptions,
-          runnerTemp,
-          env: { ...stepOptions.env, ...laterEnv },
-          state: postStepState(main.state, laterEnv)
-        },
+        postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv),
         scan
       )
       return { main, post, runnerTemp }

@@ -94,6 +94,17 @@ export function postStepState(
   return { ...Object.fromEntries(injected), ...mainState }
 }
 
+/** A job's post step: the main step's options, with the later $GITHUB_ENV lines and their state. */
+export function postStepOptions<
+  Options extends { env?: Record<string, string>; state?: Record<string, string> }
+>(options: Options, mainState: Record<string, string>, laterEnv: LaterEnv = {}): Options {
+  return {
+    ...options,
+    env: { ...options.env, ...laterEnv },
+    state: postStepState(mainState, laterEnv)
+  }
+}
+
 /** Parses the `name<<delimiter` blocks that @actions/core appends to GITHUB_OUTPUT / GITHUB_STATE. */
 export function parseFileCommands(text: string): Record<string, string> {
   const values: Record<string, string> = {}
