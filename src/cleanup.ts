@@ -10,7 +10,8 @@ import { isFromStep } from './operations/ephemeral-labels.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
 import type { ActionIO } from './io.js'
 import { STATE, type OperationContext } from './operations/operation.js'
-import { describeFailure, TitledError } from './report.js'
+import { TitledError } from './errors.js'
+import { describeFailure } from './report.js'
 import {
   defaultDependencies,
   maskSecretInputs,
