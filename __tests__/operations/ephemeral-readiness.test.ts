@@ -49,6 +49,15 @@ const statusPolls = () =>
   atlasRequests(atlas.emulator)
     .filter(r => r.path.endsWith('/status'))
     .map(r => `${decodeURIComponent(path(r).split('/')[2]!)} ${r.status}`)
+/** The next status poll answers 429 RATE_LIMITED with this Retry-After. */
+const rateLimitStatusOnce = (retryAfter: string) =>
+  atlas.emulator.fault({
+    path: /\/status$/,
+    kind: 'status',
+    status: 429,
+    errorCode: 'RATE_LIMITED',
+    retryAfter
+  })
 const pollsOf = (name: string) => statusPolls().filter(p => p.startsWith(`${name} `)).length
 
 describe('wait-until-ready', () => {
@@ -147,14 +156,7 @@ describe('wait-until-ready', () => {
   })
 
   it('a 429 on a poll waits as Retry-After says, beyond timeout-seconds, then goes on', async () => {
-    const { emulator } = atlas
-    emulator.fault({
-      path: /\/status$/,
-      kind: 'status',
-      status: 429,
-      errorCode: 'RATE_LIMITED',
-      retryAfter: '7'
-    })
+    rateLimitStatusOnce('7')
     const { main } = await step({ scopes: SEEDED_CLUSTER, 'timeout-seconds': '5' })
     expect(main.errors).toEqual([])
     expect(clock.sleeps[0]).toBe(7000)
@@ -166,13 +168,7 @@ describe('wait-until-ready', () => {
   it('ready-timeout-seconds shorter than timeout-seconds bounds a Retry-After too: no 60 s wait for a 4 s budget', async () => {
     const { emulator } = atlas
     // Atlas's 429 asks for 60 s: more than the wait's 4 s, though within the step's 60 s.
-    emulator.fault({
-      path: /\/status$/,
-      kind: 'status',
-      status: 429,
-      errorCode: 'RATE_LIMITED',
-      retryAfter: '60'
-    })
+    rateLimitStatusOnce('60')
     const started = clock.now()
     const { main, post } = await step({ scopes: SEEDED_CLUSTER, 'ready-timeout-seconds': '4' })
     expect(main.exitCode).toBe(1)

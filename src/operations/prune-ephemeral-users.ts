@@ -60,7 +60,11 @@ export async function deleteInParallel(
         outcomes.set(username, (await remove(username)) ? 'deleted' : 'gone')
       } catch (error) {
         if (isStop(error)) stopped ??= error
-        else outcomes.set(username, { failure: (error as Error).message.slice(0, 300) })
+        else {
+          const message = error instanceof Error ? error.message : String(error)
+          // A long Atlas detail per user would make the one error unreadable.
+          outcomes.set(username, { failure: message.slice(0, 300) })
+        }
       }
     }
   }
