@@ -1,7 +1,7 @@
 import { EXTERNAL_DATABASE } from '../atlas/api.js'
 import { parseExpiryWarningDays, parseUsername } from '../inputs/inputs.js'
 import { normalisedIsoUtc } from '../iso-date.js'
-import { TitledError } from '../report.js'
+import { TitledError } from '../errors.js'
 import type { Operation, OperationContext } from './operation.js'
 import { daysUntil, MAX_WARNINGS_PER_STEP, warnAboutExpiry } from './expiry.js'
 

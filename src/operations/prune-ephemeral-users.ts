@@ -2,7 +2,7 @@ import { EXTERNAL_DATABASE, MAX_LIST_ITEMS, type DatabaseUser } from '../atlas/a
 import { AtlasApiError, AtlasUnreachableError } from '../atlas/errors.js'
 import { DEFAULTS, parseBoolean, parseInteger } from '../inputs/inputs.js'
 import { parseIsoUtc } from '../iso-date.js'
-import { TitledError } from '../report.js'
+import { TitledError } from '../errors.js'
 import {
   EPHEMERAL_X509_TYPES,
   isManagedByAction,
