@@ -181,6 +181,11 @@ describe('wait-until-ready', () => {
         )
       }
     ])
+    // Atlas's detail, its hint and what becomes of the user; the title is not repeated.
+    expect(main.errors[0]!.message).not.toMatch(/^Atlas RATE_LIMITED/)
+    expect(main.errors[0]!.message).toMatch(
+      /Atlas rate-limited the request.* The post step deletes the user\.$/
+    )
     expect(clock.now() - started).toBeLessThan(4000)
     expect(statusPolls()).toEqual([`${SEEDED_CLUSTER} 429`])
     expect(post.exitCode).toBe(0)
