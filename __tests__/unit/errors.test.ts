@@ -80,6 +80,14 @@ describe('hints', () => {
     })
     expect(describeFailure(new InputError('months', 'bad')).title).toBe('Invalid input: months')
   })
+  it('never lets a bare JavaScript error be the whole annotation: it says what to do', () => {
+    const { title, message } = describeFailure(
+      new TypeError("Cannot read properties of null (reading 'x')")
+    )
+    expect(title).toBe('atlas-x509-action failed')
+    expect(message).toMatch(/^An unexpected TypeError inside the action: Cannot read/)
+    expect(message).toContain('re-run the step with debug logging and report it')
+  })
 })
 
 describe('retry policy', () => {

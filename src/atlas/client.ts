@@ -114,9 +114,14 @@ export class AtlasClient {
     return this.transport.baseUrl
   }
 
-  /** Lets requests (their retries, waits and connections) run until `deadlineMs`, if later. */
-  extendBudgetTo(deadlineMs: number): void {
-    this.transport.budget.extendTo(deadlineMs)
+  /** Runs `work` with requests (their retries, waits and connections) bounded by `deadlineMs` alone. */
+  withDeadline<T>(
+    deadlineMs: number,
+    seconds: number,
+    input: string,
+    work: () => Promise<T>
+  ): Promise<T> {
+    return this.transport.budget.within(deadlineMs, seconds, input, work)
   }
 
   /**

@@ -121,7 +121,7 @@ export async function withRetries(
       const wait = backoffDelayMs(attemptNumber - 1, retrier.backoff, retrier.random)
       if (wait >= budget.remainingMs()) {
         throw new AtlasUnreachableError(
-          `${reason}; no time left for another try within timeout-seconds (${budget.timeoutSeconds} s).`
+          `${reason}; no time left for another try within ${budget.description}.`
         )
       }
       retrier.debug(`${reason}; retry ${attemptNumber} of ${maxRetries} in ${wait} ms`)
@@ -142,7 +142,7 @@ export async function withRetries(
     if (wait >= budget.remainingMs()) {
       throw withBudgetNote(
         errorForAnswer(response, retrier.baseUrl),
-        `Not retried: waiting ${Math.ceil(wait / 1000)} s${retryAfterMs === undefined ? '' : ' as Retry-After asks'} would pass the step's budget of ${budget.timeoutSeconds} s (timeout-seconds).`
+        `Not retried: waiting ${Math.ceil(wait / 1000)} s${retryAfterMs === undefined ? '' : ' as Retry-After asks'} would pass ${budget.description}.`
       )
     }
     const message = `${label}: ${describeAnswer(response)}; retry ${attemptNumber} of ${maxRetries} in ${(wait / 1000).toFixed(1)} s${retryAfterMs === undefined ? '' : ' (Retry-After)'}`

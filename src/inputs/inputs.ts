@@ -24,6 +24,7 @@ export const DEFAULTS = {
   'wait-until-ready': true,
   'ready-timeout-seconds': 300,
   'dry-run': false,
+  'prune-limit': 100,
   'expiry-warning-days': 30
 } as const
 
