@@ -1,5 +1,5 @@
 import { Authenticator } from './auth.js'
-import { X509Certificate } from 'node:crypto'
+import { randomBytes, X509Certificate } from 'node:crypto'
 import { createTlsMaterial, pemBlocks, type TlsMaterial } from './ca.js'
 import type { ClusterState } from './clusters.js'
 import { DigestVerifier } from './digest.js'
@@ -15,6 +15,7 @@ import {
   EMULATOR_CREDENTIALS,
   OTHER_GROUP_ID,
   SEEDED_GROUP_ID,
+  SEEDED_ORG_ID,
   createManagedCa,
   seedProjects
 } from './seed.js'
@@ -47,6 +48,7 @@ type Resources = ServerResources & { served: Set<string> }
 class AtlasEmulator implements Emulator {
   readonly groupId = SEEDED_GROUP_ID
   readonly otherGroupId = OTHER_GROUP_ID
+  readonly orgId = SEEDED_ORG_ID
   readonly credentials = { ...EMULATOR_CREDENTIALS }
   readonly managedCaPem: string
   tlsCaPem?: string
@@ -90,7 +92,8 @@ class AtlasEmulator implements Emulator {
       },
       control: ex => handleControl(ex, this)
     })
-    for (const groupId of [SEEDED_GROUP_ID, OTHER_GROUP_ID]) this.projects.add(groupId)
+    this.projects.add(SEEDED_GROUP_ID, SEEDED_ORG_ID, 'Project0')
+    this.projects.add(OTHER_GROUP_ID, SEEDED_ORG_ID, 'Project1')
   }
 
   get url(): string {
@@ -133,6 +136,27 @@ class AtlasEmulator implements Emulator {
 
   clearFaults(): void {
     this.faults.clear()
+  }
+
+  addOrganisation(orgId = randomBytes(12).toString('hex')): string {
+    this.projects.addOrganisation(orgId)
+    return orgId
+  }
+
+  addProject(orgId: string, options: { groupId?: string; name?: string } = {}): string {
+    if (!this.projects.hasOrganisation(orgId))
+      throw new Error(`the emulator has no organisation ${orgId}`)
+    const groupId = options.groupId ?? randomBytes(12).toString('hex')
+    this.projects.add(groupId, orgId, options.name ?? `Project-${groupId.slice(-6)}`)
+    return groupId
+  }
+
+  setProjectForbidden(groupId: string, forbidden: boolean): void {
+    this.projects.get(groupId).forbidden = forbidden
+  }
+
+  setUserLimit(groupId: string, limit: number): void {
+    this.projects.get(groupId).userLimit = limit
   }
 
   addUser(groupId: string, user: Partial<DatabaseUser> & { username: string }): void {

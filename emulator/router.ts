@@ -2,6 +2,7 @@ import { BASE_VERSION, checkVersionedAccept, resolveVersion, versionedJson } fro
 import { sendApiError, sendBody, sendEmpty, sendJson, type Exchange } from './exchange.js'
 import { ApiFailure } from './json.js'
 import type { Reply, RouteContext, ServerResources } from './routes/context.js'
+import { listOrganisationProjects } from './routes/projects.js'
 import { matchRoute, v1Routes, v2Routes } from './routes/table.js'
 import type { ProjectRegistry, ProjectState } from './state.js'
 import type { CorruptPemVariant } from './types.js'
@@ -36,6 +37,7 @@ export class AtlasRouter {
     const v2 = version === 'v2'
     const accept = ex.req.headers.accept
     const requestedVersions = v2 ? checkVersionedAccept(accept, this.now()) : []
+    if (v2 && raw[4] === 'orgs') return this.routeOrganisation(ex, raw)
     if ((!v2 && version !== 'v1.0') || raw[4] !== 'groups' || raw.length < 7) {
       throw notFound(ex.pathname)
     }
@@ -79,6 +81,48 @@ export class AtlasRouter {
     return { ...(await handler(ctx)), ...(resolved ? { version: resolved } : {}) }
   }
 
+  /** `/api/atlas/v2/orgs/{orgId}/groups`: the one organisation route. */
+  private routeOrganisation(ex: Exchange, raw: string[]): Reply & { version?: string } {
+    const orgId = safeDecode(raw[5] ?? '') ?? ''
+    if (raw.length !== 7 || raw[6] !== 'groups') throw notFound(ex.pathname)
+    if (ex.method !== 'GET') {
+      throw new ApiFailure(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `Method ${ex.method} is not allowed here.`,
+        [],
+        {
+          Allow: 'GET'
+        }
+      )
+    }
+    const version = resolveVersion(
+      checkVersionedAccept(ex.req.headers.accept, this.now()),
+      [BASE_VERSION],
+      ex.req.headers.accept
+    )
+    if (!groupIdPattern.test(orgId)) {
+      throw new ApiFailure(
+        400,
+        'INVALID_ORG_ID',
+        `An invalid organization ID ${orgId} was specified.`,
+        [orgId]
+      )
+    }
+    if (!this.projects.hasOrganisation(orgId)) {
+      throw new ApiFailure(404, 'ORG_NOT_FOUND', `No organization with ID ${orgId} exists.`, [
+        orgId
+      ])
+    }
+    const ctx = {
+      query: ex.query,
+      server: this.resources,
+      baseUrl: ex.baseUrl,
+      pathname: ex.pathname
+    }
+    return { ...listOrganisationProjects(ctx, orgId, this.projects.inOrganisation(orgId)), version }
+  }
+
   private projectForRequest(groupId: string): ProjectState {
     if (!groupIdPattern.test(groupId)) {
       throw new ApiFailure(
@@ -91,6 +135,14 @@ export class AtlasRouter {
     const project = this.projects.find(groupId)
     if (!project) {
       throw new ApiFailure(404, 'GROUP_NOT_FOUND', `No group with ID ${groupId} exists.`, [groupId])
+    }
+    if (project.forbidden) {
+      throw new ApiFailure(
+        403,
+        'USER_UNAUTHORIZED',
+        'Current user is not authorized to perform this action.',
+        []
+      )
     }
     return project
   }

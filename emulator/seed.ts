@@ -3,6 +3,8 @@ import type { Credentials, Emulator } from './types.js'
 
 export const SEEDED_GROUP_ID = '32b6e34b3d91647abb20e7b8'
 export const OTHER_GROUP_ID = '5e2211c17a3e5a48f5497de3'
+/** The organisation that owns both seeded projects. */
+export const SEEDED_ORG_ID = '5f0a1b2c3d4e5f6a7b8c9d0e'
 
 /** Fake credentials: printing them is fine. */
 export const EMULATOR_CREDENTIALS: Credentials = {

@@ -16,8 +16,17 @@ export class ProjectState {
   private readonly clustersByName = new Map<string, ClusterState>()
   customerCas: string | null = null
   restartCount = 0
+  /** Every request to the project answers 403: the credential has no role on it. */
+  forbidden = false
+  /** `atlas.project.security.databaseAccess.users`: creates past it answer 403. */
+  userLimit = MAX_USERS_PER_GROUP
 
-  constructor(readonly groupId: string) {}
+  constructor(
+    readonly groupId: string,
+    /** The organisation that owns the project. */
+    readonly orgId: string,
+    readonly name: string
+  ) {}
 
   /** Dedicated and Flex clusters, in creation order. */
   clusters(): ClusterState[] {
@@ -88,11 +97,27 @@ export class ProjectState {
 /** The projects an emulator holds, by group id. */
 export class ProjectRegistry {
   private readonly byId = new Map<string, ProjectState>()
+  private readonly orgIds = new Set<string>()
 
-  add(groupId: string): ProjectState {
-    const project = new ProjectState(groupId)
+  add(groupId: string, orgId: string, name: string): ProjectState {
+    if (this.byId.has(groupId)) throw new Error(`project ${groupId} already exists`)
+    const project = new ProjectState(groupId, orgId, name)
     this.byId.set(groupId, project)
+    this.orgIds.add(orgId)
     return project
+  }
+
+  addOrganisation(orgId: string): void {
+    this.orgIds.add(orgId)
+  }
+
+  hasOrganisation(orgId: string): boolean {
+    return this.orgIds.has(orgId)
+  }
+
+  /** The organisation's projects, in creation order. */
+  inOrganisation(orgId: string): ProjectState[] {
+    return [...this.byId.values()].filter(project => project.orgId === orgId)
   }
 
   find(groupId: string): ProjectState | undefined {

@@ -221,6 +221,8 @@ export interface Emulator {
   url: string
   groupId: string
   otherGroupId: string
+  /** The organisation that owns groupId and otherGroupId. */
+  orgId: string
   credentials: Credentials
   /** The CA that signs Atlas-managed client certs. */
   managedCaPem: string
@@ -239,6 +241,14 @@ export interface Emulator {
   activeTokens(): number
   fault(spec: FaultSpec): void
   clearFaults(): void
+  /** A new organisation without projects (a random id unless given); its id. */
+  addOrganisation(orgId?: string): string
+  /** A new project of the organisation (random id, a name from it, unless given); its id. */
+  addProject(orgId: string, options?: { groupId?: string; name?: string }): string
+  /** true: every request to the project answers 403 USER_UNAUTHORIZED (no role on it). */
+  setProjectForbidden(groupId: string, forbidden: boolean): void
+  /** The project's database-user limit (default 100): GET …/limits and creates past it. */
+  setUserLimit(groupId: string, limit: number): void
   addUser(groupId: string, user: Partial<DatabaseUser> & { username: string }): void
   getUser(groupId: string, databaseName: string, username: string): DatabaseUser | undefined
   users(groupId: string): DatabaseUser[]

@@ -35,7 +35,11 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<voi
     clearPostStepRecord(deps.io)
     maskSecretInputs(deps)
     const operation = findOperation(deps.readInput('operation'), DEFAULTS.operation)
-    const common = parseCommonConfig(deps.readInput, deps.env)
+    const common = parseCommonConfig(
+      deps.readInput,
+      deps.env,
+      operation.orgWide?.(deps.readInput) ?? false
+    )
     const config = operation.parse(deps.readInput)
     recordSession(common, deps.io)
     await withOperationContext(common, deps, ctx => operation.run(config, ctx), {

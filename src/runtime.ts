@@ -99,6 +99,7 @@ export async function withOperationContext<T>(
   try {
     return await work({
       groupId: config.groupId,
+      ...(config.orgId ? { orgId: config.orgId } : {}),
       api,
       io: deps.io,
       env: deps.env,

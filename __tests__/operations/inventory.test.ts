@@ -49,6 +49,7 @@ describe('list-certificates', () => {
       subject: string
       createdAt: string
       notAfter: string
+      groupId: string
     }>
     expect(certificates.map(c => c.id)).toEqual([
       '2039020905786260978',
@@ -63,9 +64,11 @@ describe('list-certificates', () => {
       'id',
       'subject',
       'createdAt',
-      'notAfter'
+      'notAfter',
+      'groupId'
     ])
     expect(certificates.every(c => c.username === 'inventory-user')).toBe(true)
+    expect(certificates.every(c => c.groupId === atlas.emulator.groupId)).toBe(true)
     expect(main.outputs.count).toBe('6')
     expect(main.outputs['next-expiry']).toBe(
       new Date(Math.floor((now + 5 * DAY) / 1000) * 1000).toISOString()

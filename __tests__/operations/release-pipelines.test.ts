@@ -225,7 +225,8 @@ describe('list-certificates without username', () => {
       'id',
       'subject',
       'createdAt',
-      'notAfter'
+      'notAfter',
+      'groupId'
     ])
     expect(new Set(certificates.map(c => c.username)).size).toBeLessThanOrEqual(managed.length)
     expect(certificates.map(c => c.username)).not.toContain('watch-customer')

@@ -18,6 +18,7 @@ const action = parse(readFileSync('action.yml', 'utf8')) as {
 const CONTRACT_INPUTS = [
   'operation',
   'group-id',
+  'org-id',
   'client-id',
   'client-secret',
   'public-key',
@@ -47,6 +48,7 @@ const CONTRACT_INPUTS = [
   'github-token'
 ]
 const CONTRACT_OUTPUTS = [
+  'skipped-projects',
   'certificate-file',
   'certificate',
   'username',

@@ -179,6 +179,7 @@ describe('list-certificates across users', () => {
     days: number,
     id = `${username}-${days}`
   ): CertificateSummary => ({
+    groupId: 'g',
     username,
     id,
     subject: `CN=${username}`,

@@ -1,5 +1,5 @@
 import { ApiFailure } from '../json.js'
-import { MAX_USERS_PER_GROUP, normalizeUser } from '../state.js'
+import { normalizeUser } from '../state.js'
 import type { DatabaseUser } from '../types.js'
 import {
   groupApiUrl,
@@ -32,12 +32,13 @@ export function createUser(ctx: RouteContext): Reply {
       [input.username]
     )
   }
-  if (ctx.project.users().length >= MAX_USERS_PER_GROUP) {
+  const limit = ctx.project.userLimit
+  if (ctx.project.users().length >= limit) {
     throw new ApiFailure(
       403,
       'GROUP_USERS_LIMIT_EXCEEDED',
-      `Groups can contain at most ${MAX_USERS_PER_GROUP} database users.`,
-      [MAX_USERS_PER_GROUP]
+      `Groups can contain at most ${limit} database users.`,
+      [limit]
     )
   }
   const user = normalizeUser(ctx.project.groupId, input)

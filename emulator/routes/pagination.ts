@@ -6,13 +6,22 @@ interface Link {
   rel: string
 }
 
+/** What paging reads of a request: its query, the server's page cap, and where links point. */
+export type PagingContext = Pick<RouteContext, 'query' | 'server' | 'baseUrl' | 'pathname'>
+
 export interface Page<T> {
   links: Link[]
   results: T[]
   totalCount?: number
 }
 
-function integerParam(ctx: RouteContext, name: string, fallback: number, min: number, max: number) {
+function integerParam(
+  ctx: PagingContext,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number
+) {
   const raw = ctx.query.get(name)
   if (raw === null) return fallback
   const value = Number(raw)
@@ -22,7 +31,7 @@ function integerParam(ctx: RouteContext, name: string, fallback: number, min: nu
   return value
 }
 
-function booleanParam(ctx: RouteContext, name: string, fallback: boolean): boolean {
+function booleanParam(ctx: PagingContext, name: string, fallback: boolean): boolean {
   const raw = ctx.query.get(name)
   if (raw === null) return fallback
   if (raw !== 'true' && raw !== 'false') throw invalidQuery(name, raw, 'true or false')
@@ -40,7 +49,7 @@ function invalidQuery(name: string, raw: string, expected: string): ApiFailure {
 }
 
 /** Atlas list paging: itemsPerPage 1–500 (100), pageNum ≥ 1 (1), includeCount (true). */
-export function paginate<T>(ctx: RouteContext, items: T[]): Page<T> {
+export function paginate<T>(ctx: PagingContext, items: T[]): Page<T> {
   const asked = integerParam(ctx, 'itemsPerPage', 100, 1, 500)
   const itemsPerPage = Math.min(asked, ctx.server.options.maxPageSize)
   const pageNum = integerParam(ctx, 'pageNum', 1, 1, Number.MAX_SAFE_INTEGER)

@@ -8,6 +8,7 @@ import {
 } from './clusters.js'
 import type { Handler } from './context.js'
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './databaseUsers.js'
+import { getProjectLimit } from './projects.js'
 import { disableCustomerX509, getUserSecurity, updateUserSecurity } from './userSecurity.js'
 
 export interface Route {
@@ -33,7 +34,8 @@ export const v2Routes: Route[] = [
   { pattern: ['userSecurity', 'customerX509'], methods: { DELETE: disableCustomerX509 } },
   { pattern: ['clusters'], methods: { GET: listClusters }, versions: CLUSTER_VERSIONS },
   { pattern: ['clusters', ':clusterName', 'status'], methods: { GET: getClusterStatus } },
-  { pattern: ['flexClusters'], methods: { GET: listFlexClusters }, versions: [FLEX_VERSION] }
+  { pattern: ['flexClusters'], methods: { GET: listFlexClusters }, versions: [FLEX_VERSION] },
+  { pattern: ['limits', ':limitName'], methods: { GET: getProjectLimit } }
 ]
 
 /** Legacy v1.0: only the certs route, so the seed document's curl command runs verbatim. */

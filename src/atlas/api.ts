@@ -43,6 +43,22 @@ export interface CertificateRecord {
 /** `ClusterStatus.changeStatus`: whether the last user changes reached the cluster. */
 export type ClusterChangeStatus = 'PENDING' | 'APPLIED'
 
+/** A project of an organisation, as Atlas lists it (only what this action reads). */
+export interface Project {
+  /** 24 hex digits. */
+  id: string
+  name: string
+}
+
+/** A project limit (`DataFederationLimit` in the spec): its value and, when Atlas says, the usage. */
+export interface ProjectLimit {
+  value: number
+  currentUsage?: number
+}
+
+/** The limit on database users per project (100 unless raised). */
+export const DATABASE_USERS_LIMIT = 'atlas.project.security.databaseAccess.users'
+
 /** `UserSecurity` (only what this action reads). */
 export interface UserSecurity {
   customerX509?: { cas?: string | null } | null
@@ -60,6 +76,10 @@ export interface AtlasApi {
   /** Deletes the `$external` user: true when deleted, false when it was already gone. */
   deleteUser(groupId: string, username: string): Promise<boolean>
   listUsers(groupId: string): Promise<DatabaseUser[]>
+  /** Every project of the organisation, every page. */
+  listOrganisationProjects(orgId: string): Promise<Project[]>
+  /** One limit of the project (DATABASE_USERS_LIMIT). */
+  getProjectLimit(groupId: string, limitName: string): Promise<ProjectLimit>
   getUserSecurity(groupId: string): Promise<UserSecurity>
   /** Restarts every cluster of the project: never repeated after an unclear failure. */
   setCustomerCas(groupId: string, pem: string): Promise<void>
@@ -195,6 +215,29 @@ export function readCertificateRecord(value: unknown): CertificateRecord {
   }
 }
 
+/** A project from the organisation's list: its id becomes a path segment, so it must be one. */
+export function readProject(value: unknown): Project {
+  if (!isRecord(value) || typeof value.id !== 'string' || !/^[a-f0-9]{24}$/.test(value.id))
+    throw new AtlasProtocolError(
+      'Atlas listed a project of the organisation whose id is not 24 hex digits.'
+    )
+  return { id: value.id, name: optionalText(value.name, 64) ?? '' }
+}
+
+/** A limit's answer: `value` a whole number, `currentUsage` kept when it is one. */
+function readProjectLimit(value: unknown, limitName: string): ProjectLimit {
+  const whole = (n: unknown): n is number =>
+    typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+  if (!isRecord(value) || !whole(value.value))
+    throw new AtlasProtocolError(
+      `Atlas answered the project limit ${limitName} without a whole-number value.`
+    )
+  return {
+    value: value.value,
+    ...(whole(value.currentUsage) ? { currentUsage: value.currentUsage } : {})
+  }
+}
+
 /** A cluster's name from a list entry: a cluster without one is not Atlas's answer. */
 function readClusterName(value: unknown): string {
   if (!isRecord(value) || typeof value.name !== 'string' || value.name === '')
@@ -305,6 +348,17 @@ export class HttpAtlasApi implements AtlasApi {
       atlasPath`/groups/${groupId}/databaseUsers`,
       readDatabaseUser,
       user => `${user.databaseName}/${user.username}`
+    )
+  }
+
+  listOrganisationProjects(orgId: string): Promise<Project[]> {
+    return this.listAll(atlasPath`/orgs/${orgId}/groups`, readProject, project => project.id)
+  }
+
+  async getProjectLimit(groupId: string, limitName: string): Promise<ProjectLimit> {
+    return readProjectLimit(
+      await this.json<unknown>('GET', atlasPath`/groups/${groupId}/limits/${limitName}`),
+      limitName
     )
   }
 

@@ -2,7 +2,22 @@ import { EXTERNAL_DATABASE } from '../atlas/api.js'
 import { parseExpiryWarningDays, parseUsername } from '../inputs/inputs.js'
 import { normalisedIsoUtc } from '../iso-date.js'
 import { TitledError } from '../errors.js'
+import { mapLimited } from '../atlas/limiter.js'
 import type { Operation, OperationContext } from './operation.js'
+import {
+  listUsersOfProjects,
+  PARALLEL_REQUESTS,
+  projectsInScope,
+  requestLimiter,
+  type ProjectUsers,
+  type SkippedProject
+} from './projects.js'
+import {
+  nearUserLimit,
+  readUserLimits,
+  USER_LIMIT_WARNING_SHARE,
+  warnNearUserLimit
+} from './user-limit.js'
 import { daysUntil, MAX_WARNINGS_PER_STEP, warnAboutExpiry } from './expiry.js'
 
 /** One certificate of the list, as the `certificates` output carries it. */
@@ -12,12 +27,12 @@ export interface CertificateSummary {
   subject: string
   createdAt: string
   notAfter: string
+  /** The user's project. */
+  groupId: string
 }
 
 export type CertificateStatus = 'ok' | 'renew soon' | 'expired'
 
-/** Users whose certificates are read at the same time. */
-export const USER_CONCURRENCY = 4
 /**
  * Certificate records held at most, across every user: about 50 MB. Past it the step fails rather
  * than grow until the runner runs out of memory (a project of thousands of users, each with
@@ -73,8 +88,10 @@ export async function mapConcurrently<T, R>(
 export function newestPerUser(certificates: readonly CertificateSummary[]): CertificateSummary[] {
   const newest = new Map<string, CertificateSummary>()
   for (const c of certificates) {
-    const current = newest.get(c.username)
-    if (!current || Date.parse(c.notAfter) > Date.parse(current.notAfter)) newest.set(c.username, c)
+    // Users of different projects are different users, whatever their names.
+    const owner = `${c.groupId}\u0000${c.username}`
+    const current = newest.get(owner)
+    if (!current || Date.parse(c.notAfter) > Date.parse(current.notAfter)) newest.set(owner, c)
   }
   return [...newest.values()]
 }
@@ -118,17 +135,18 @@ class CertificateTally {
 
 async function readCertificates(
   ctx: OperationContext,
-  username: string,
+  { groupId, username }: Owner,
   tally: CertificateTally
 ): Promise<CertificateSummary[]> {
-  const records = await ctx.api.listCertificates(ctx.groupId, username)
+  const records = await ctx.api.listCertificates(groupId, username)
   tally.add(records.length)
   return records.map(record => ({
     username,
     id: String(record._id ?? ''),
     subject: record.subject ?? '',
     createdAt: iso(record.createdAt),
-    notAfter: iso(record.notAfter)
+    notAfter: iso(record.notAfter),
+    groupId
   }))
 }
 
@@ -185,40 +203,63 @@ function warnAboutUsersWithout(ctx: OperationContext, usernames: readonly string
   return 1
 }
 
+/** A certificate's owner: the user and its project. */
+interface Owner {
+  groupId: string
+  username: string
+}
+
 /**
  * Every unexpired certificate of a user, or without `username` of every Atlas-managed X.509 user
- * of the project, sorted by expiry, with a warning per user whose newest certificate ends soon.
+ * of the project (or of every project of the `org-id` organisation), sorted by expiry, with a
+ * warning per user whose newest certificate ends soon and per project near its database-user limit.
  */
 export const listCertificates: Operation<{
   username: string | undefined
   expiryWarningDays: number
 }> = {
   name: 'list-certificates',
+  parallelRequests: PARALLEL_REQUESTS,
+  orgWide: read => !read('username'),
   parse: read => ({
     username: read('username') ? parseUsername(read) : undefined,
     expiryWarningDays: parseExpiryWarningDays(read)
   }),
   async run({ username, expiryWarningDays }, ctx) {
-    const { groupId, io } = ctx
-    const usernames = username
-      ? [username]
-      : (await ctx.api.listUsers(groupId))
+    const { io } = ctx
+    const orgWide = ctx.orgId !== undefined
+    const limiter = requestLimiter(ctx)
+    let warnings = 0
+    let projects: ProjectUsers[] = []
+    let skipped: SkippedProject[] = []
+    let nearLimit: ReturnType<typeof warnNearUserLimit> = []
+    let limits = new Map<string, number>()
+    let owners: Owner[]
+    if (username) owners = [{ groupId: ctx.groupId, username }]
+    else {
+      const inScope = await projectsInScope(ctx, limiter)
+      const listing = listUsersOfProjects(ctx, limiter, inScope)
+      const limitsRead = readUserLimits(ctx, limiter, inScope)
+      const read = await listing
+      ;({ listed: projects, skipped } = read)
+      warnings += read.warnings
+      limits = await limitsRead
+      owners = projects.flatMap(({ project, users }) =>
+        users
           .filter(user => user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED')
-          .map(user => user.username)
-    const tally = new CertificateTally(usernames.length)
-    const perUser = await mapConcurrently(usernames, USER_CONCURRENCY, name =>
-      readCertificates(ctx, name, tally)
-    )
+          .map(user => ({ groupId: project.id, username: user.username }))
+      )
+      io.setOutput('skipped-projects', JSON.stringify(skipped))
+    }
+    const tally = new CertificateTally(owners.length)
+    const perUser = await mapLimited(limiter, owners, owner => readCertificates(ctx, owner, tally))
     const now = ctx.clock.now()
     // A certificate with an unreadable expiry may still be valid: its user is not called one without.
     const usable = (c: CertificateSummary) => !c.notAfter || Date.parse(c.notAfter) > now
-    const usersWithout = username
-      ? []
-      : usernames.filter((_, index) => !perUser[index]!.some(usable))
+    const usersWithout = username ? [] : owners.filter((_, index) => !perUser[index]!.some(usable))
     const certificates = perUser
       .flat()
       .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username))
-    let warnings = 0
     const undated = certificates.filter(c => !c.notAfter || !c.createdAt)
     if (undated.length > 0) {
       io.warning(
@@ -244,8 +285,14 @@ export const listCertificates: Operation<{
     io.setOutput('count', String(certificates.length))
     io.setOutput('next-expiry', dated[0]?.notAfter ?? '')
     io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '')
-    if (!username) io.setOutput('users-without-certificate', JSON.stringify(usersWithout))
-    const whose = username ?? `${usernames.length} Atlas-managed X.509 user(s)`
+    if (!username)
+      io.setOutput(
+        'users-without-certificate',
+        JSON.stringify(orgWide ? usersWithout : usersWithout.map(owner => owner.username))
+      )
+    const whose =
+      username ??
+      `${owners.length} Atlas-managed X.509 user(s)${orgWide ? ` in ${projects.length} project(s)` : ''}`
     const withoutNote =
       usersWithout.length > 0
         ? ` ${usersWithout.length} of them ha${usersWithout.length === 1 ? 's' : 've'} no unexpired certificate.`
@@ -258,13 +305,20 @@ export const listCertificates: Operation<{
           : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`) +
         (certificates.length > 0 ? withoutNote : '')
     )
-    warnings += warnAboutUsersWithout(ctx, usersWithout)
+    warnings += warnAboutUsersWithout(
+      ctx,
+      usersWithout.map(owner =>
+        orgWide ? `${owner.username} (project ${owner.groupId})` : owner.username
+      )
+    )
+    nearLimit = warnNearUserLimit(ctx, projects, limits, MAX_WARNINGS_PER_STEP - 1 - warnings)
+    if (nearLimit.length > 0) warnings += 1
 
     const newest = new Set(newestPerUser(dated))
     const soon = warnAboutExpiry(
       ctx,
       [...newest].map(c => ({
-        name: `The newest certificate of ${c.username} (${c.id})`,
+        name: `The newest certificate of ${c.username} (${orgWide ? `project ${c.groupId}, ` : ''}${c.id})`,
         notAfter: c.notAfter
       })),
       expiryWarningDays,
@@ -275,19 +329,52 @@ export const listCertificates: Operation<{
       username ? `Atlas X.509 certificates of ${username}` : 'Atlas X.509 certificates',
       [
         ['Operation', 'list-certificates'],
-        ['Project', groupId],
-        username ? ['User', username] : ['Atlas-managed X.509 users', String(usernames.length)],
+        orgWide ? ['Organisation', ctx.orgId!] : ['Project', ctx.groupId],
+        ...(orgWide
+          ? [
+              [
+                'Projects',
+                `${projects.length} read${skipped.length > 0 ? `, ${skipped.length} skipped (the credential cannot read them)` : ''}`
+              ] as const
+            ]
+          : []),
+        username ? ['User', username] : ['Atlas-managed X.509 users', String(owners.length)],
         ['Unexpired certificates', String(certificates.length)],
         ...(username
           ? []
           : [['Users without an unexpired certificate', String(usersWithout.length)] as const]),
-        [`Users to renew within ${expiryWarningDays} days`, String(soon)]
+        [`Users to renew within ${expiryWarningDays} days`, String(soon)],
+        ...(nearLimit.length > 0
+          ? [
+              [
+                `Projects at ${Math.round(USER_LIMIT_WARNING_SHARE * 100)} % of their database-user limit`,
+                String(nearLimit.length)
+              ] as const
+            ]
+          : [])
       ]
     )
-    // Users without a certificate first: they need action before any certificate does.
+    if (orgWide) await summariseProjects(ctx, projects, skipped, limits, perUser, owners)
+    // Grouped by project in an organisation step; users without a certificate first: they need
+    // action before any certificate does.
+    const projectOrder = new Map(projects.map(({ project }, index) => [project.id, index]))
+    const byProject = <T extends Owner>(items: T[]) =>
+      orgWide
+        ? [...items].sort((a, b) => projectOrder.get(a.groupId)! - projectOrder.get(b.groupId)!)
+        : items
+    const where = (owner: Owner) => (orgWide ? [owner.groupId] : [])
     const rows: string[][] = [
-      ...usersWithout.map(name => [name, '', '', '', '', 'none']),
-      ...certificates.map(c => [
+      ...byProject(usersWithout).map(owner => [
+        ...where(owner),
+        owner.username,
+        '',
+        '',
+        '',
+        '',
+        'none'
+      ]),
+      ...byProject(certificates).map(c => [
+        ...where(c),
         c.username,
         c.id,
         c.subject,
@@ -298,16 +385,82 @@ export const listCertificates: Operation<{
     ]
     if (rows.length > 0) {
       const more = rows.length - MAX_TABLE_ROWS
+      const header = [
+        ...(orgWide ? ['Project'] : []),
+        'User',
+        'Certificate',
+        'Subject',
+        'Expires',
+        'Days left',
+        'Status'
+      ]
       await io.summaryTable(
         'Certificates by days left',
-        ['User', 'Certificate', 'Subject', 'Expires', 'Days left', 'Status'],
+        header,
         more > 0
           ? [
               ...rows.slice(0, MAX_TABLE_ROWS),
-              ['…', `${more} more rows not listed here`, '', '', '', '']
+              [
+                ...(orgWide ? ['…'] : []),
+                orgWide ? '' : '…',
+                `${more} more rows not listed here`,
+                '',
+                '',
+                '',
+                ''
+              ]
             ]
           : rows
       )
     }
   }
+}
+
+/** The organisation step's table of projects: what each holds, and those skipped. */
+async function summariseProjects(
+  ctx: OperationContext,
+  projects: readonly ProjectUsers[],
+  skipped: readonly SkippedProject[],
+  limits: ReadonlyMap<string, number>,
+  perUser: readonly CertificateSummary[][],
+  owners: readonly Owner[]
+): Promise<void> {
+  const managed = new Map<string, number>()
+  const held = new Map<string, number>()
+  owners.forEach((owner, index) => {
+    managed.set(owner.groupId, (managed.get(owner.groupId) ?? 0) + 1)
+    held.set(owner.groupId, (held.get(owner.groupId) ?? 0) + perUser[index]!.length)
+  })
+  const rows = [
+    ...projects.map(({ project, users }) => {
+      const limit = limits.get(project.id)
+      return [
+        project.id,
+        project.name,
+        limit === undefined ? String(users.length) : `${users.length} of ${limit}`,
+        String(managed.get(project.id) ?? 0),
+        String(held.get(project.id) ?? 0),
+        limit !== undefined && nearUserLimit(users.length, limit) ? 'near the user limit' : 'read'
+      ]
+    }),
+    ...skipped.map(s => [s.groupId, s.name, '', '', '', `skipped: ${s.error}`])
+  ]
+  const more = rows.length - MAX_TABLE_ROWS
+  await ctx.io.summaryTable(
+    'Projects',
+    [
+      'Project',
+      'Name',
+      'Database users',
+      'Atlas-managed X.509 users',
+      'Unexpired certificates',
+      'Status'
+    ],
+    more > 0
+      ? [
+          ...rows.slice(0, MAX_TABLE_ROWS),
+          ['…', `${more} more projects not listed here`, '', '', '', '']
+        ]
+      : rows
+  )
 }

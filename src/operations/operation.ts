@@ -7,7 +7,10 @@ import type { ActionIO } from '../io.js'
 
 /** What an operation is given: the project, the Atlas API and the runner, nothing global. */
 export interface OperationContext {
+  /** The project; '' when the step covers every project of an organisation (orgId). */
   groupId: string
+  /** Set when `org-id` was given instead of `group-id` (operations with `orgWide` only). */
+  orgId?: string
   api: AtlasApi
   io: ActionIO
   env: Environment
@@ -26,6 +29,8 @@ export interface Operation<Config> {
   readonly name: string
   /** Requests this operation sends in parallel at most (default 1: one keep-alive connection). */
   readonly parallelRequests?: number
+  /** Whether, so configured, it may cover every project of an organisation (`org-id`). */
+  orgWide?(read: InputReader): boolean
   parse(read: InputReader): Config
   run(config: Config, ctx: OperationContext): Promise<void>
 }

@@ -11,6 +11,19 @@ import {
   MANAGED_BY
 } from './ephemeral-labels.js'
 import type { Operation } from './operation.js'
+import {
+  listUsersOfProjects,
+  PARALLEL_REQUESTS,
+  projectsInScope,
+  requestLimiter
+} from './projects.js'
+import type { RequestLimiter } from '../atlas/limiter.js'
+
+/** A database user and its project. */
+interface ProjectUser {
+  groupId: string
+  user: DatabaseUser
+}
 
 /** Up to ten names, for a message that must stay short. */
 const someNames = (users: ReadonlyArray<{ username: string }>) =>
@@ -19,8 +32,8 @@ const someNames = (users: ReadonlyArray<{ username: string }>) =>
     .map(user => user.username)
     .join(', ') + (users.length > 10 ? ', …' : '')
 
-/** Deletes in flight at most: a few, to go faster without tripping Atlas's rate limits. */
-export const PARALLEL_DELETES = 4
+/** Deletes in flight at most: the step's bound on requests in flight. */
+export const PARALLEL_DELETES = PARALLEL_REQUESTS
 /** Rows of the step summary's user list at most: the summary has a size limit (1 MiB). */
 export const MAX_SUMMARY_ROWS = 50
 
@@ -33,44 +46,40 @@ const isStop = (error: unknown): error is DeleteStop =>
   error instanceof AtlasUnreachableError || (error instanceof AtlasApiError && error.status === 429)
 
 /**
- * Deletes users a few at a time. A worker stands down while Atlas reports that fewer requests
- * remain in its rate-limit bucket than workers are running (a 429's Retry-After already holds
- * every request back); the first budget error, or a 429 left after every retry, stops every
- * worker, and what is left stays for the next run.
+ * Deletes users through the step's limiter (a few at a time, one at a time while Atlas's
+ * rate-limit bucket runs low; a 429's Retry-After already holds every request back). The first
+ * budget error, or a 429 left after every retry, stops every delete not yet sent, and what is left
+ * stays for the next run.
  */
-export async function deleteInParallel(
-  usernames: readonly string[],
-  remaining: () => number | undefined,
-  remove: (username: string) => Promise<boolean>
+export async function deleteInParallel<T>(
+  items: readonly T[],
+  limiter: RequestLimiter,
+  remove: (item: T) => Promise<boolean>
 ): Promise<{
-  outcomes: Map<string, DeleteOutcome>
+  outcomes: Map<T, DeleteOutcome>
   /** How many deletes were started. */
   started: number
   stopped?: DeleteStop
 }> {
-  const outcomes = new Map<string, DeleteOutcome>()
-  let next = 0
+  const outcomes = new Map<T, DeleteOutcome>()
+  let started = 0
   let stopped: DeleteStop | undefined
-  const worker = async (index: number) => {
-    while (next < usernames.length && !stopped) {
-      const left = remaining()
-      if (index > 0 && left !== undefined && left <= PARALLEL_DELETES) return
-      const username = usernames[next++]!
-      try {
-        outcomes.set(username, (await remove(username)) ? 'deleted' : 'gone')
-      } catch (error) {
-        if (isStop(error)) stopped ??= error
-        else {
-          const message = error instanceof Error ? error.message : String(error)
-          // A long Atlas detail per user would make the one error unreadable.
-          outcomes.set(username, { failure: message.slice(0, 300) })
-        }
+  const removeOne = async (item: T) => {
+    if (stopped) return
+    started += 1
+    try {
+      outcomes.set(item, (await remove(item)) ? 'deleted' : 'gone')
+    } catch (error) {
+      if (isStop(error)) stopped ??= error
+      else {
+        const message = error instanceof Error ? error.message : String(error)
+        // A long Atlas detail per user would make the one error unreadable.
+        outcomes.set(item, { failure: message.slice(0, 300) })
       }
     }
   }
-  const workers = Math.min(PARALLEL_DELETES, usernames.length)
-  await Promise.all(Array.from({ length: workers }, (_, index) => worker(index)))
-  return { outcomes, started: next, stopped }
+  await Promise.all(items.map(item => limiter.run(() => removeOne(item))))
+  return { outcomes, started, stopped }
 }
 
 /** Failed deletes named in the error at most. */
@@ -85,91 +94,130 @@ const MAX_NAMED_FAILURES = 10
 export const pruneEphemeralUsers: Operation<{ dryRun: boolean; limit: number }> = {
   name: 'prune-ephemeral-users',
   parallelRequests: PARALLEL_DELETES,
+  orgWide: () => true,
   parse: read => ({
     dryRun: parseBoolean(read, 'dry-run', DEFAULTS['dry-run']),
     limit: parseInteger(read, 'prune-limit', DEFAULTS['prune-limit'], 1, MAX_LIST_ITEMS)
   }),
   async run({ dryRun, limit }, ctx) {
-    const { api, groupId, io } = ctx
-    const users = await api.listUsers(groupId)
+    const { api, io } = ctx
+    const orgWide = ctx.orgId !== undefined
+    const limiter = requestLimiter(ctx)
+    const projects = await projectsInScope(ctx, limiter)
+    const { listed, skipped } = await listUsersOfProjects(ctx, limiter, projects)
+    const users: ProjectUser[] = listed.flatMap(({ project, users }) =>
+      users.map(user => ({ groupId: project.id, user }))
+    )
+    // In an organisation step a user is named with its project: names repeat across projects.
+    const nameOf = (entry: ProjectUser) =>
+      orgWide ? `${entry.user.username} (project ${entry.groupId})` : entry.user.username
+    const named = (entries: readonly ProjectUser[]) =>
+      someNames(entries.map(entry => ({ username: nameOf(entry) })))
     const now = ctx.clock.now()
-    const labelled = users.filter(isManagedByAction)
+    const labelled = users.filter(entry => isManagedByAction(entry.user))
     const ours = labelled.filter(
-      user =>
+      ({ user }) =>
         user.databaseName === EXTERNAL_DATABASE && EPHEMERAL_X509_TYPES.has(user.x509Type ?? '')
     )
     // Our label on another kind of user (a password or LDAP user, another database) is not ours.
     const oursSet = new Set(ours)
-    const notOurKind = labelled.filter(user => !oursSet.has(user))
+    const notOurKind = labelled.filter(entry => !oursSet.has(entry))
     if (notOurKind.length > 0) {
       io.warning(
-        `${notOurKind.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} are not ${EXTERNAL_DATABASE} users of x509Type ${[...EPHEMERAL_X509_TYPES].join(' or ')}, so this action did not create them; they are left alone: ${someNames(notOurKind)}.`,
+        `${notOurKind.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} are not ${EXTERNAL_DATABASE} users of x509Type ${[...EPHEMERAL_X509_TYPES].join(' or ')}, so this action did not create them; they are left alone: ${named(notOurKind)}.`,
         'Users left alone'
       )
     }
     // Only a strict ISO 8601 UTC label is a date: anything else is left alone, never read as past.
     const expiry = new Map(
-      ours.map(user => [user, parseIsoUtc(labelValue(user, LABELS.expiresAt))])
+      ours.map(entry => [entry, parseIsoUtc(labelValue(entry.user, LABELS.expiresAt))])
     )
-    const undated = ours.filter(user => expiry.get(user) === undefined)
-    const expiresBy = (user: DatabaseUser) => expiry.get(user) ?? Infinity
+    const undated = ours.filter(entry => expiry.get(entry) === undefined)
+    const expiresBy = (entry: ProjectUser) => expiry.get(entry) ?? Infinity
     const expired = ours
-      .filter(user => expiresBy(user) <= now)
-      .sort((a, b) => expiresBy(a) - expiresBy(b) || a.username.localeCompare(b.username))
+      .filter(entry => expiresBy(entry) <= now)
+      .sort(
+        (a, b) =>
+          expiresBy(a) - expiresBy(b) ||
+          a.user.username.localeCompare(b.user.username) ||
+          a.groupId.localeCompare(b.groupId)
+      )
     if (undated.length > 0) {
       io.warning(
-        `${undated.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} have an expires-at label that is not an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ) and are left alone: ${someNames(undated)}. Delete them with delete-user once they are no longer needed.`,
+        `${undated.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} have an expires-at label that is not an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ) and are left alone: ${named(undated)}. Delete them with delete-user once they are no longer needed.`,
         'Ephemeral users left alone'
       )
     }
     io.info(
-      `${users.length} database users in project ${groupId}; ${ours.length} created by this action; ${expired.length} expired.`
+      `${users.length} database users in ${orgWide ? `${listed.length} project(s) of organisation ${ctx.orgId}` : `project ${ctx.groupId}`}; ${ours.length} created by this action; ${expired.length} expired.`
     )
     const due = expired.slice(0, limit)
     const leftOver = expired.slice(limit)
     if (leftOver.length > 0) {
       io.info(
-        `${leftOver.length} more expired user(s) are beyond prune-limit (${limit}) and left for the next run: ${someNames(leftOver)}.`
+        `${leftOver.length} more expired user(s) are beyond prune-limit (${limit}) and left for the next run: ${named(leftOver)}.`
       )
     }
 
-    const expiresAt = new Map(
-      expired.map(user => [user.username, labelValue(user, LABELS.expiresAt)])
-    )
-    const expiredNote = (username: string) => `expired ${expiresAt.get(username)}`
-    let outcomes = new Map<string, DeleteOutcome>()
+    const expiredNote = (entry: ProjectUser) =>
+      `expired ${labelValue(entry.user, LABELS.expiresAt)}`
+    let outcomes = new Map<ProjectUser, DeleteOutcome>()
     let started = 0
     let stopped: DeleteStop | undefined
     if (dryRun) {
-      for (const user of due)
-        io.info(`Would delete ${user.username} (${expiredNote(user.username)}).`)
+      for (const entry of due) io.info(`Would delete ${nameOf(entry)} (${expiredNote(entry)}).`)
     } else {
-      ;({ outcomes, started, stopped } = await deleteInParallel(
-        due.map(user => user.username),
-        () => api.rateLimitRemaining,
-        username => api.deleteUser(groupId, username)
+      ;({ outcomes, started, stopped } = await deleteInParallel(due, limiter, entry =>
+        api.deleteUser(entry.groupId, entry.user.username)
       ))
     }
-    const pruned = dryRun
-      ? due.map(user => user.username)
-      : due.map(user => user.username).filter(name => outcomes.get(name) === 'deleted')
+    const prunedEntries = dryRun ? due : due.filter(entry => outcomes.get(entry) === 'deleted')
     const failures: string[] = []
-    for (const [username, outcome] of outcomes) {
-      if (outcome === 'deleted') io.info(`Deleted ${username} (${expiredNote(username)}).`)
+    for (const [entry, outcome] of outcomes) {
+      if (outcome === 'deleted') io.info(`Deleted ${nameOf(entry)} (${expiredNote(entry)}).`)
       // Counted only when this step deleted it: a user already gone was pruned by someone else.
       else if (outcome === 'gone')
-        io.info(`${username} was already gone (deleted by someone else); not counted.`)
-      else failures.push(`${username}: ${outcome.failure}`)
+        io.info(`${nameOf(entry)} was already gone (deleted by someone else); not counted.`)
+      else failures.push(`${nameOf(entry)}: ${outcome.failure}`)
     }
-    io.setOutput('pruned', JSON.stringify(pruned))
-    io.setOutput('count', String(pruned.length))
+    // One project: the usernames, as always; an organisation: each with its project.
+    io.setOutput(
+      'pruned',
+      JSON.stringify(
+        prunedEntries.map(entry =>
+          orgWide ? { groupId: entry.groupId, username: entry.user.username } : entry.user.username
+        )
+      )
+    )
+    io.setOutput('count', String(prunedEntries.length))
+    if (orgWide) io.setOutput('skipped-projects', JSON.stringify(skipped))
+    // Grouped by project in an organisation step, in the order Atlas lists the projects.
+    const projectOrder = new Map(listed.map(({ project }, index) => [project.id, index]))
+    const rowsInOrder = orgWide
+      ? [...due].sort((a, b) => projectOrder.get(a.groupId)! - projectOrder.get(b.groupId)!)
+      : due
     await io.summary(
       `Atlas ephemeral users ${dryRun ? 'that would be pruned (dry run)' : 'pruned'}`,
       [
         ['Operation', `prune-ephemeral-users${dryRun ? ' (dry run)' : ''}`],
-        ['Project', groupId],
+        orgWide ? ['Organisation', ctx.orgId!] : ['Project', ctx.groupId],
+        ...(orgWide
+          ? [
+              [
+                'Projects',
+                `${listed.length} read${
+                  skipped.length > 0
+                    ? `, ${skipped.length} skipped (the credential cannot read them): ${skipped
+                        .slice(0, 20)
+                        .map(s => `${s.groupId}${s.name ? ` ${s.name}` : ''} (${s.error})`)
+                        .join(', ')}${skipped.length > 20 ? ', …' : ''}`
+                    : ''
+                }`
+              ] as [string, string]
+            ]
+          : []),
         ['Users listed', String(users.length)],
-        [dryRun ? 'Would delete' : 'Deleted', String(pruned.length)],
+        [dryRun ? 'Would delete' : 'Deleted', String(prunedEntries.length)],
         ...(leftOver.length > 0
           ? [
               [
@@ -178,8 +226,8 @@ export const pruneEphemeralUsers: Operation<{ dryRun: boolean; limit: number }> 
               ] as [string, string]
             ]
           : []),
-        ...due.slice(0, MAX_SUMMARY_ROWS).map((user): [string, string] => {
-          const outcome = outcomes.get(user.username)
+        ...rowsInOrder.slice(0, MAX_SUMMARY_ROWS).map((entry): [string, string] => {
+          const outcome = outcomes.get(entry)
           const result =
             dryRun || outcome === 'deleted'
               ? ''
@@ -187,8 +235,8 @@ export const pruneEphemeralUsers: Operation<{ dryRun: boolean; limit: number }> 
                 ? '; already gone'
                 : '; NOT deleted'
           return [
-            user.username,
-            `${expiredNote(user.username)}; ${labelValue(user, LABELS.githubRun) ?? 'no github-run label'}${result}`
+            nameOf(entry),
+            `${expiredNote(entry)}; ${labelValue(entry.user, LABELS.githubRun) ?? 'no github-run label'}${result}`
           ]
         }),
         ...(due.length > MAX_SUMMARY_ROWS
@@ -203,7 +251,7 @@ export const pruneEphemeralUsers: Operation<{ dryRun: boolean; limit: number }> 
     )
     const unanswered = started - outcomes.size
     const tally = (what: string) =>
-      `Deleted ${pruned.length} of ${due.length} expired user(s) before ${what}; ${due.length - started} not tried${leftOver.length > 0 ? ` and ${leftOver.length} beyond prune-limit (${limit})` : ''} are left for the next run.`
+      `Deleted ${prunedEntries.length} of ${due.length} expired user(s) before ${what}; ${due.length - started} not tried${leftOver.length > 0 ? ` and ${leftOver.length} beyond prune-limit (${limit})` : ''} are left for the next run.`
     if (stopped instanceof AtlasApiError) {
       // Atlas's rate limit outlasted every retry: one Atlas error, with its hint.
       throw new AtlasApiError(
