@@ -357,32 +357,29 @@ export const listCertificates: Operation<{
     if (orgWide) await summariseProjects(ctx, projects, skipped, limits, perUser, owners)
     // Grouped by project in an organisation step; users without a certificate first: they need
     // action before any certificate does.
-    const projectOrder = new Map(projects.map(({ project }, index) => [project.id, index]))
-    const byProject = <T extends Owner>(items: T[]) =>
-      orgWide
-        ? [...items].sort((a, b) => projectOrder.get(a.groupId)! - projectOrder.get(b.groupId)!)
-        : items
     const where = (owner: Owner) => (orgWide ? [owner.groupId] : [])
-    const rows: string[][] = [
-      ...byProject(usersWithout).map(owner => [
-        ...where(owner),
-        owner.username,
-        '',
-        '',
-        '',
-        '',
-        'none'
+    const rowsOf: Array<[Owner, string[]]> = [
+      ...usersWithout.map((owner): [Owner, string[]] => [
+        owner,
+        [...where(owner), owner.username, '', '', '', '', 'none']
       ]),
-      ...byProject(certificates).map(c => [
-        ...where(c),
-        c.username,
-        c.id,
-        c.subject,
-        c.notAfter || 'unreadable',
-        c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
-        c.notAfter ? certificateStatus(c, newest.has(c), expiryWarningDays, now) : 'unknown'
+      ...certificates.map((c): [Owner, string[]] => [
+        c,
+        [
+          ...where(c),
+          c.username,
+          c.id,
+          c.subject,
+          c.notAfter || 'unreadable',
+          c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
+          c.notAfter ? certificateStatus(c, newest.has(c), expiryWarningDays, now) : 'unknown'
+        ]
       ])
     ]
+    const projectOrder = new Map(projects.map(({ project }, index) => [project.id, index]))
+    if (orgWide)
+      rowsOf.sort(([a], [b]) => projectOrder.get(a.groupId)! - projectOrder.get(b.groupId)!)
+    const rows = rowsOf.map(([, row]) => row)
     if (rows.length > 0) {
       const more = rows.length - MAX_TABLE_ROWS
       const header = [
