@@ -3,6 +3,7 @@
  * delay passes as the action sleeps between polls, and no test sleeps for real.
  */
 import { SEEDED_CLUSTER, SEEDED_FLEX_CLUSTER } from '../../emulator/index.js'
+import { PARALLEL_POLLS } from '../../src/operations/ephemeral-readiness.js'
 import {
   atlasRequests,
   FakeClock,
@@ -58,7 +59,9 @@ const rateLimitStatusOnce = (retryAfter: string) =>
     errorCode: 'RATE_LIMITED',
     retryAfter
   })
-const pollsOf = (name: string) => statusPolls().filter(p => p.startsWith(`${name} `)).length
+/** Polls answered: a Digest challenge (401) opening a parallel poll's connection is not one. */
+const pollsOf = (name: string) =>
+  statusPolls().filter(p => p.startsWith(`${name} `) && !p.endsWith(' 401')).length
 
 describe('wait-until-ready', () => {
   it('scoped: polls only the scoped cluster, backing off 1 s ×1.5, until it applies', async () => {
@@ -140,6 +143,16 @@ describe('wait-until-ready', () => {
     } finally {
       emulator.setClusterApplies(emulator.groupId, SEEDED_FLEX_CLUSTER, true)
     }
+  })
+
+  it(`asks the clusters of a round together, ${PARALLEL_POLLS} at most, not one after another`, async () => {
+    const { main } = await step({})
+    expect(main.errors).toEqual([])
+    const polls = atlasRequests(atlas.emulator).filter(r => r.path.endsWith('/status'))
+    // Four clusters in flight at once need connections of their own; one at a time reuses one.
+    const connections = new Set(polls.map(r => r.connection))
+    expect(connections.size).toBeGreaterThan(1)
+    expect(connections.size).toBeLessThanOrEqual(PARALLEL_POLLS)
   })
 
   it('backs off to 10 s between polls at most', async () => {

@@ -17,7 +17,7 @@ import {
   prepareCertificatePath,
   type CertificateOptions
 } from './certificate-delivery.js'
-import { waitUntilReady, seconds } from './ephemeral-readiness.js'
+import { PARALLEL_POLLS, waitUntilReady, seconds } from './ephemeral-readiness.js'
 import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
 import { STATE, type Operation } from './operation.js'
 
@@ -226,6 +226,8 @@ const roleText = (r: DatabaseRole) =>
  */
 export const createEphemeralUser: Operation<EphemeralUserConfig> = {
   name: 'create-ephemeral-user',
+  // The readiness polls of several clusters go out together.
+  parallelRequests: PARALLEL_POLLS,
   parse: parseEphemeralUser,
   async run(config, ctx) {
     const { api, groupId, io } = ctx

@@ -1,4 +1,5 @@
 import { AtlasUnreachableError } from '../atlas/errors.js'
+import { mapLimited, RequestLimiter } from '../atlas/limiter.js'
 import { TitledError } from '../errors.js'
 import type { OperationContext } from './operation.js'
 
@@ -6,6 +7,12 @@ import type { OperationContext } from './operation.js'
  * Waiting until a new database user can log in: Atlas applies it to each cluster it reaches
  * asynchronously, and while a cluster's change status is PENDING the user cannot log in there.
  */
+
+/**
+ * Status polls in flight at most: the clusters of a round are asked together, so a project of
+ * many clusters waits a round trip per round, not one per cluster.
+ */
+export const PARALLEL_POLLS = 4
 
 /** Status polls: a short first interval for the common case of seconds, then backing off. */
 export const READY_POLL = { firstIntervalMs: 1000, factor: 1.5, maxIntervalMs: 10_000 } as const
@@ -100,28 +107,31 @@ async function pollUntilApplied(
     `Waiting until ${list(clusters)} ${clusters.length === 1 ? 'has' : 'have'} applied the user (up to ${timeoutSeconds} s).`
   )
 
+  const limiter = new RequestLimiter(PARALLEL_POLLS, () => api.rateLimitRemaining)
   let pending = [...clusters]
   let intervalMs: number = READY_POLL.firstIntervalMs
   for (let round = 1; ; round++) {
     const stillPending: string[] = []
     const unknown: string[] = []
-    for (const name of pending) {
-      let status
-      try {
-        status = await api.getClusterChangeStatus(groupId, name)
-      } catch (error) {
-        // A request refused because the wait's own deadline passed is the wait timing out.
-        if (error instanceof AtlasUnreachableError && clock.now() >= deadline)
-          throw timedOut(pending)
-        throw error
-      }
+    let statuses
+    try {
+      statuses = await mapLimited(limiter, pending, name =>
+        api.getClusterChangeStatus(groupId, name)
+      )
+    } catch (error) {
+      // A request refused because the wait's own deadline passed is the wait timing out.
+      if (error instanceof AtlasUnreachableError && clock.now() >= deadline) throw timedOut(pending)
+      throw error
+    }
+    pending.forEach((name, index) => {
+      const status = statuses[index]
       if (status === 'PENDING') stillPending.push(name)
       else if (status === undefined) {
         // A listed cluster deleted since is nothing to wait for; a scope that names none is a mistake.
         if (scopes.length > 0) unknown.push(name)
         else io.debug(`${name} is gone since it was listed: not waited for.`)
       }
-    }
+    })
     if (unknown.length > 0) throw new UnknownClusterError(unknown, groupId)
     pending = stillPending
     io.debug(
