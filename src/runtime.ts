@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import { HttpAtlasApi, type AtlasApi } from './atlas/api.js'
 import { AtlasClient } from './atlas/client.js'
 import { createDispatcher } from './atlas/dispatcher.js'
+import type { Preconnection } from './atlas/preconnect.js'
 import { Budget } from './atlas/transport.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
 import { nodeFileSystem, type FileSystem } from './certificate/file.js'
@@ -23,6 +24,8 @@ export interface RunDependencies {
   io: ActionIO
   /** Built from the environment (proxies) when not given. */
   dispatcher?: Dispatcher
+  /** The entry's early handshake to the Atlas origin, for the built dispatcher's first connection. */
+  preconnection?: Preconnection
   clock: Clock
   fs: FileSystem
   cwd: string
@@ -74,7 +77,8 @@ export async function withOperationContext<T>(
     deps.dispatcher ??
     createDispatcher(deps.env, {
       connections: parallelRequests,
-      remainingMs: () => budget.remainingMs()
+      remainingMs: () => budget.remainingMs(),
+      ...(deps.preconnection ? { preconnection: deps.preconnection } : {})
     })
   const tokenHandling = session.accessToken
   const client = new AtlasClient({

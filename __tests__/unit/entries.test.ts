@@ -59,12 +59,22 @@ describe('the bundled entries', () => {
     }
   })
 
-  it.each([
-    ['src/index.ts', './main.js'],
-    ['src/post.ts', './cleanup.js']
-  ])('%s imports run from %s and calls it', (file, module) => {
-    const source = readFileSync(file, 'utf8')
-    expect(source).toContain(`import { run } from '${module}'`)
+  it('src/post.ts imports run from ./cleanup.js and calls it', () => {
+    const source = readFileSync('src/post.ts', 'utf8')
+    expect(source).toContain(`import { run } from './cleanup.js'`)
     expect(source).toMatch(/^await run\(\)$/m)
+  })
+
+  it('src/index.ts begins the handshake, then loads run from ./main.js and calls it', () => {
+    const source = readFileSync('src/index.ts', 'utf8')
+    const handshake = source.indexOf('preconnect(process.env)')
+    const load = source.indexOf(`const { run } = await import('./main.js')`)
+    expect(handshake).toBeGreaterThan(0)
+    expect(load).toBeGreaterThan(handshake)
+    expect(source).toMatch(/^ {2}await run\(preconnection \? \{ preconnection \} : \{\}\)$/m)
+    // Nothing but the handshake is loaded before the rest: main.js comes in by dynamic import.
+    expect(source.match(/^import .*$/gm)).toEqual([
+      `import { preconnect } from './atlas/preconnect.js'`
+    ])
   })
 })

@@ -1,6 +1,7 @@
 import { Socket } from 'node:net'
 import { Agent, buildConnector, EnvHttpProxyAgent, errors, type Dispatcher } from 'undici'
 import type { Environment } from '../environment.js'
+import type { Preconnection } from './preconnect.js'
 
 export interface DispatcherOptions {
   /**
@@ -10,6 +11,8 @@ export interface DispatcherOptions {
   connections: number
   /** What is left of the step's budget: connecting and the TLS handshake must fit in it. */
   remainingMs(): number
+  /** A handshake the entry began: the first connection to its origin takes it. */
+  preconnection?: Preconnection
 }
 
 const first = (env: Environment, names: string[]) =>
@@ -40,7 +43,14 @@ export function createDispatcher(env: Environment, options: DispatcherOptions): 
   return new Agent({
     connections: options.connections,
     // Built per connection, so that a connection made late in the step gets only what is left.
-    connect: (connectOptions, callback) => connectWithin(timeout(), connectOptions, callback)
+    connect: (connectOptions, callback) => {
+      const handedOver = options.preconnection?.takeFor(connectOptions, timeout())
+      if (!handedOver) return connectWithin(timeout(), connectOptions, callback)
+      // A handshake that failed is made again the usual way, which reports what went wrong.
+      void handedOver.then(socket =>
+        socket ? callback(null, socket) : connectWithin(timeout(), connectOptions, callback)
+      )
+    }
   })
 }
 

@@ -232,7 +232,6 @@ export const listCertificates: Operation<{
     let warnings = 0
     let projects: ProjectUsers[] = []
     let skipped: SkippedProject[] = []
-    let nearLimit: ReturnType<typeof warnNearUserLimit> = []
     let limits = new Map<string, number>()
     let owners: Owner[]
     if (username) owners = [{ groupId: ctx.groupId, username }]
@@ -311,7 +310,7 @@ export const listCertificates: Operation<{
         orgWide ? `${owner.username} (project ${owner.groupId})` : owner.username
       )
     )
-    nearLimit = warnNearUserLimit(ctx, projects, limits, MAX_WARNINGS_PER_STEP - 1 - warnings)
+    const nearLimit = warnNearUserLimit(ctx, projects, limits, MAX_WARNINGS_PER_STEP - 1 - warnings)
     if (nearLimit.length > 0) warnings += 1
 
     const newest = new Set(newestPerUser(dated))

@@ -1,0 +1,114 @@
+import { isIP } from 'node:net'
+import * as tls from 'node:tls'
+import type { Environment } from '../environment.js'
+
+/**
+ * The TCP and TLS handshake to the Atlas origin, begun by the entry before the rest of the action
+ * loads, so that loading and the handshake overlap. Only Node's built-in modules: this is part of
+ * what loads first. Nothing is written on the connection (the handshake carries no credential);
+ * the HTTP client takes it for its first request once the inputs have been checked. Anything
+ * unusual (a proxy, a base URL that is not a plain https:// origin, a failed handshake) leaves the
+ * client to connect as it always does, without a word.
+ */
+
+/** Where the HTTP client is about to connect (undici's connector options). */
+export interface ConnectTarget {
+  protocol: string
+  hostname: string
+  port?: string | number | null
+}
+
+export interface Preconnection {
+  /** The origin it connects to: `https://cloud.mongodb.com`. */
+  readonly origin: string
+  /**
+   * The connected socket for `target`, once: resolves to undefined when the handshake failed,
+   * the socket closed since, or it did not finish within `timeoutMs`. Undefined (no promise) when
+   * the target is another origin or the socket was already taken.
+   */
+  takeFor(target: ConnectTarget, timeoutMs: number): Promise<tls.TLSSocket | undefined> | undefined
+  /** Closes the socket unless it was taken (the step ended before any request, an input error). */
+  discard(): void
+}
+
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+const DEFAULT_ORIGIN = 'https://cloud.mongodb.com'
+
+/** The base URL the step will use, as the inputs will read it: the input, else the variable, else Atlas. */
+function baseUrl(env: Environment): string {
+  return env['INPUT_BASE-URL']?.trim() || env.MONGODB_ATLAS_BASE_URL?.trim() || DEFAULT_ORIGIN
+}
+
+/** Starts the handshake to the step's Atlas origin, or undefined where the usual path is taken. */
+export function preconnect(
+  env: Environment,
+  connect: typeof tls.connect = tls.connect
+): Preconnection | undefined {
+  if (PROXY_VARIABLES.some(name => env[name])) return undefined
+  let url: URL
+  try {
+    url = new URL(baseUrl(env))
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'https:' || url.username || url.password) return undefined
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  const port = Number(url.port || 443)
+  let socket: tls.TLSSocket
+  try {
+    socket = connect({
+      host,
+      port,
+      ...(isIP(host) ? {} : { servername: host }),
+      // What undici asks for: HTTP/1.1.
+      ALPNProtocols: ['http/1.1']
+    })
+  } catch {
+    return undefined
+  }
+  const silence = () => undefined
+  socket.on('error', silence)
+  const connected = new Promise<boolean>(resolve => {
+    socket.once('secureConnect', () => resolve(true))
+    socket.once('close', () => resolve(false))
+  })
+  let taken = false
+  const drop = () => {
+    socket.removeListener('error', silence)
+    socket.on('error', silence)
+    socket.destroy()
+  }
+  return {
+    origin: url.origin,
+    takeFor(target, timeoutMs) {
+      const targetPort = Number(target.port || 443)
+      if (
+        taken ||
+        target.protocol !== 'https:' ||
+        target.hostname.replace(/^\[(.*)\]$/, '$1') !== host ||
+        targetPort !== port
+      )
+        return undefined
+      taken = true
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<boolean>(resolve => {
+        timer = setTimeout(() => resolve(false), Math.max(1, timeoutMs))
+      })
+      return Promise.race([connected, late]).then(ok => {
+        clearTimeout(timer)
+        if (!ok || socket.destroyed || !socket.writable) {
+          drop()
+          return undefined
+        }
+        // From here on the HTTP client handles the socket's errors.
+        socket.removeListener('error', silence)
+        return socket
+      })
+    },
+    discard() {
+      if (taken) return
+      taken = true
+      drop()
+    }
+  }
+}
