@@ -176,6 +176,51 @@ export async function measureLatency(
         return stepFailure(result)
       })
     }
+    // An organisation of ORG_PROJECTS projects of USERS_PER_PROJECT users each, and one project of
+    // PRUNE_AT_SCALE expired ephemeral users.
+    const orgId = seedOrganisation(emulator)
+    const orgInputs = (inputs: Record<string, string>) => ({
+      'group-id': '',
+      'org-id': orgId,
+      ...inputs
+    })
+    for (const credentials of CREDENTIALS) {
+      await repeat(
+        `\`list-certificates\` org-id, ${ORG_PROJECTS} projects × ${USERS_PER_PROJECT} users`,
+        credentials,
+        async () =>
+          stepFailure(await action(credentials, orgInputs({ operation: 'list-certificates' })))
+      )
+      await repeat(
+        `\`prune-ephemeral-users\` dry run, org-id, ${ORG_PROJECTS} projects × ${USERS_PER_PROJECT} users`,
+        credentials,
+        async () =>
+          stepFailure(
+            await action(
+              credentials,
+              orgInputs({ operation: 'prune-ephemeral-users', 'dry-run': 'true' })
+            )
+          )
+      )
+    }
+    const crowded = emulator.addProject(emulator.orgId, { name: 'crowded' })
+    for (const credentials of CREDENTIALS) {
+      await repeat(
+        `\`prune-ephemeral-users\`, ${PRUNE_AT_SCALE} expired users in one project`,
+        credentials,
+        async () => {
+          for (let i = 0; i < PRUNE_AT_SCALE; i++)
+            emulator.addUser(crowded, expiredEphemeralUser(`gha-expired-${i}`))
+          const result = await action(credentials, {
+            operation: 'prune-ephemeral-users',
+            'group-id': crowded
+          })
+          return (
+            stepFailure(result) ?? (emulator.users(crowded).length === 0 ? undefined : 'users left')
+          )
+        }
+      )
+    }
     const v1Certs = `${base}/api/atlas/v1.0/groups/${emulator.groupId}/databaseUsers/ci-user/certs`
     const { publicKey, privateKey, clientId, clientSecret } = emulator.credentials
     await repeat('seed POST, `curl --digest`', 'API key', () =>
@@ -203,6 +248,47 @@ export async function measureLatency(
     await emulator.close()
   }
   return { rows, delayMs: options.delayMs, runs: options.runs }
+}
+
+export const ORG_PROJECTS = 20
+export const USERS_PER_PROJECT = 5
+export const PRUNE_AT_SCALE = 100
+
+function expiredEphemeralUser(username: string) {
+  return {
+    username,
+    databaseName: '$external',
+    x509Type: 'MANAGED' as const,
+    labels: [
+      { key: 'managed-by', value: 'atlas-x509-action' },
+      { key: 'expires-at', value: '2026-01-01T00:00:00.000Z' },
+      { key: 'github-run', value: 'o/r/1/1/bench' }
+    ]
+  }
+}
+
+/**
+ * A new organisation of ORG_PROJECTS projects, each with USERS_PER_PROJECT users: two
+ * Atlas-managed X.509 users holding a certificate, the rest ephemeral users expired (a dry-run
+ * prune leaves them in place).
+ */
+function seedOrganisation(emulator: Emulator): string {
+  const orgId = emulator.addOrganisation()
+  const now = Date.now()
+  for (let p = 0; p < ORG_PROJECTS; p++) {
+    const groupId = emulator.addProject(orgId, { name: `bench-${p}` })
+    for (let u = 0; u < USERS_PER_PROJECT; u++) {
+      if (u < 2) {
+        const username = `app-${u}`
+        emulator.addUser(groupId, { username, databaseName: '$external', x509Type: 'MANAGED' })
+        emulator.addCertificateRecord(groupId, username, {
+          createdAt: new Date(now - 86_400_000),
+          notAfter: new Date(now + 90 * 86_400_000)
+        })
+      } else emulator.addUser(groupId, expiredEphemeralUser(`gha-expired-${u}`))
+    }
+  }
+  return orgId
 }
 
 function credentialInputs(emulator: Emulator, credentials: Credentials): Record<string, string> {
