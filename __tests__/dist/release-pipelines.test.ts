@@ -264,10 +264,13 @@ describe('lazy loading', () => {
       .map(url => url.slice(url.lastIndexOf('/') + 1))
   }
 
-  it('dist/main has separate chunk files; a step without github-secret loads none of them', async () => {
+  it('dist/main has separate chunk files; a step without github-secret loads none of the GitHub ones', async () => {
     const chunks = readdirSync('dist/main').filter(name => /^\d+\.index\.js$/.test(name))
-    expect(chunks.length).toBeGreaterThanOrEqual(2)
-    expect(await loadedFiles({})).toEqual(['index.js'])
+    // The entry (index.js) loads the action as chunks of its own, after starting the handshake.
+    const without = await loadedFiles({})
+    expect(without[0]).toBe('index.js')
+    const githubOnly = chunks.filter(chunk => !without.includes(chunk))
+    expect(githubOnly.length).toBeGreaterThanOrEqual(2)
     const withSecret = await loadedFiles({
       'github-secret': 'LAZY_CERT',
       'github-token': github.tokens.write
