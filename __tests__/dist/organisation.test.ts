@@ -5,6 +5,7 @@
  * and in skipped-projects. The details are tested in-process (__tests__/operations/organisation.test.ts).
  */
 import { startAtlas, type Atlas } from '../support/atlas.js'
+import { ephemeralUserSeed, organisationInputs } from '../support/emulator-fixtures.js'
 
 const DAY = 86_400_000
 let atlas: Atlas
@@ -12,16 +13,7 @@ let orgId: string
 let projects: string[]
 let forbidden: string
 
-const labelled = (username: string, expiresAt: string) => ({
-  username,
-  databaseName: '$external',
-  x509Type: 'MANAGED' as const,
-  labels: [
-    { key: 'managed-by', value: 'atlas-x509-action' },
-    { key: 'expires-at', value: expiresAt },
-    { key: 'github-run', value: 'o/r/1/1/job' }
-  ]
-})
+const labelled = ephemeralUserSeed
 
 beforeAll(async () => {
   atlas = await startAtlas()
@@ -45,11 +37,9 @@ beforeAll(async () => {
 })
 afterAll(() => atlas.close())
 
-function orgInputs(extra: Record<string, string>): Record<string, string> {
-  const inputs = atlas.inputs('service-account', { 'org-id': orgId, ...extra })
-  delete inputs['group-id']
-  return inputs
-}
+/** The step's inputs with org-id in place of group-id. */
+const orgInputs = (extra: Record<string, string>) =>
+  organisationInputs(atlas.emulator, 'service-account', orgId, extra)
 
 const skippedOutput = () => [{ groupId: forbidden, name: 'locked', error: '403 USER_UNAUTHORIZED' }]
 

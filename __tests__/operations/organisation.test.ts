@@ -5,6 +5,7 @@
  */
 import { RequestLimiter, mapLimited } from '../../src/atlas/limiter.js'
 import { PARALLEL_REQUESTS } from '../../src/operations/projects.js'
+import { ephemeralUserSeed, organisationInputs } from '../support/emulator-fixtures.js'
 import { atlasRequests, startAtlas, type InProcessAtlas } from '../support/inprocess.js'
 
 // Pages of two: the organisation's projects and each project's users take several pages.
@@ -14,16 +15,7 @@ let projects: string[]
 let forbidden: string
 const DAY = 86_400_000
 
-const labelled = (username: string, expiresAt: string) => ({
-  username,
-  databaseName: '$external',
-  x509Type: 'MANAGED' as const,
-  labels: [
-    { key: 'managed-by', value: 'atlas-x509-action' },
-    { key: 'expires-at', value: expiresAt },
-    { key: 'github-run', value: 'o/r/1/1/job' }
-  ]
-})
+const labelled = ephemeralUserSeed
 
 beforeAll(async () => {
   atlas = await startAtlas({ maxPageSize: 2 })
@@ -70,11 +62,8 @@ beforeEach(() => {
 })
 
 /** The step's inputs with org-id in place of group-id. */
-function orgInputs(extra: Record<string, string>): Record<string, string> {
-  const inputs = atlas.inputs('api-key', { 'org-id': orgId, ...extra })
-  delete inputs['group-id']
-  return inputs
-}
+const orgInputs = (extra: Record<string, string>) =>
+  organisationInputs(atlas.emulator, 'api-key', orgId, extra)
 
 describe('list-certificates with org-id', () => {
   it('lists every managed user of every readable project, each entry with its project; the forbidden one is skipped and named', async () => {
@@ -176,8 +165,9 @@ describe('list-certificates with org-id', () => {
     const lonely = atlas.emulator.addOrganisation()
     const only = atlas.emulator.addProject(lonely, { name: 'closed' })
     atlas.emulator.setProjectForbidden(only, true)
-    const inputs = atlas.inputs('api-key', { operation: 'list-certificates', 'org-id': lonely })
-    delete inputs['group-id']
+    const inputs = organisationInputs(atlas.emulator, 'api-key', lonely, {
+      operation: 'list-certificates'
+    })
     const main = await atlas.step('main', { inputs })
     expect(main.errors).toEqual([
       { level: 'error', title: 'Atlas USER_UNAUTHORIZED (HTTP 403)', message: expect.any(String) }

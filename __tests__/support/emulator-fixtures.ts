@@ -86,3 +86,17 @@ export function relabelAsAnotherStep(emulator: Emulator, username: string): void
     labels: user.labels.map(l => (l.key === 'step-nonce' ? { ...l, value: 'another-step' } : l))
   })
 }
+
+export { ephemeralUserSeed } from '../../scripts/lib/ephemeral-seed.js'
+
+/** Inputs naming the organisation (`org-id`) instead of the emulator's project. */
+export function organisationInputs(
+  emulator: Emulator,
+  kind: CredentialKind,
+  orgId: string,
+  extra: Record<string, string> = {}
+): Record<string, string> {
+  const inputs = emulatorInputs(emulator, kind, { 'org-id': orgId, ...extra })
+  delete inputs['group-id']
+  return inputs
+}

@@ -16,6 +16,7 @@ import {
 } from 'node:net'
 import { join } from 'node:path'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { ephemeralUserSeed } from '../lib/ephemeral-seed.js'
 import { runStep, type StepResult } from '../lib/step.js'
 import { median, table } from './markdown.js'
 
@@ -254,18 +255,9 @@ export const ORG_PROJECTS = 20
 export const USERS_PER_PROJECT = 5
 export const PRUNE_AT_SCALE = 100
 
-function expiredEphemeralUser(username: string) {
-  return {
-    username,
-    databaseName: '$external',
-    x509Type: 'MANAGED' as const,
-    labels: [
-      { key: 'managed-by', value: 'atlas-x509-action' },
-      { key: 'expires-at', value: '2026-01-01T00:00:00.000Z' },
-      { key: 'github-run', value: 'o/r/1/1/bench' }
-    ]
-  }
-}
+/** An ephemeral user of this action whose time is up. */
+const expiredEphemeralUser = (username: string) =>
+  ephemeralUserSeed(username, '2026-01-01T00:00:00.000Z')
 
 /**
  * A new organisation of ORG_PROJECTS projects, each with USERS_PER_PROJECT users: two
