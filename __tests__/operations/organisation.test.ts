@@ -204,6 +204,20 @@ describe('prune-ephemeral-users with org-id', () => {
       atlas.emulator.addUser(groupId, labelled(`gha-old-${i}`, '2026-01-01T00:00:00.000Z'))
   })
 
+  it("a service account's job: the post step revokes the token though the main step named no project", async () => {
+    const { main, post } = await atlas.job({
+      inputs: organisationInputs(atlas.emulator, 'service-account', orgId, {
+        operation: 'prune-ephemeral-users',
+        'dry-run': 'true'
+      })
+    })
+    expect(main.errors).toEqual([])
+    expect(main.state['group-id']).toBe('')
+    expect(post.errors).toEqual([])
+    expect(post.warnings).toEqual([])
+    expect(atlas.emulator.activeTokens()).toBe(0)
+  })
+
   it('dry-run: names what it would delete in every project, deletes nothing', async () => {
     const main = await atlas.step('main', {
       inputs: orgInputs({ operation: 'prune-ephemeral-users', 'dry-run': 'true' })
