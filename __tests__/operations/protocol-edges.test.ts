@@ -80,6 +80,42 @@ it('a TLS handshake that never completes ends within the budget plus a second', 
   }
 })
 
+it('a proxy that accepts the connection and never answers CONNECT ends within the budget', async () => {
+  const sockets = new Set<Socket>()
+  const closed: Socket[] = []
+  const silentProxy = createTcpServer(socket => {
+    sockets.add(socket)
+    socket.on('close', () => closed.push(socket))
+    socket.resume() // reads the CONNECT request, so that it sees the client go
+  })
+  const port = await listen(silentProxy)
+  try {
+    const started = Date.now()
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        username: 'ci-user',
+        'base-url': 'https://127.0.0.1:9',
+        'timeout-seconds': '2'
+      }),
+      env: { HTTPS_PROXY: `http://127.0.0.1:${port}` }
+    })
+    // Generous against load: undici's own timer for the CONNECT answer ran 300 s.
+    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas API unreachable',
+        message: expect.stringMatching(/no answer within the step's budget of 2 s/)
+      }
+    ])
+    // The connection that carried the CONNECT is dropped, not left open until undici's timer.
+    expect(closed).toContain([...sockets][0])
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await new Promise(done => silentProxy.close(done))
+  }
+})
+
 it('a 2xx answer that is not JSON is an unexpected answer, not "unreachable"', async () => {
   atlas.emulator.fault({ path: /\/userSecurity$/, kind: 'html', status: 200 })
   const main = await atlas.step('main', {
