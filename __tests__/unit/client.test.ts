@@ -1,6 +1,11 @@
 import { MockAgent } from 'undici'
 import { atlasPath } from '../../src/atlas/api.js'
 import type { Credentials } from '../../src/atlas/auth/methods.js'
+import {
+  MAX_ACCESS_TOKEN_LENGTH,
+  MAX_CLAIMED_LIFETIME_SECONDS,
+  readAccessToken
+} from '../../src/atlas/auth/oauth.js'
 import { AtlasClient } from '../../src/atlas/client.js'
 import {
   AtlasApiError,
@@ -167,13 +172,13 @@ describe('AtlasClient with a service account (OAuth)', () => {
         opts.body === 'grant_type=client_credentials'
       return {
         statusCode: ok ? 200 : 400,
-        data: '{"access_token":"tok-123","token_type":"Bearer","expires_in":3600}'
+        data: '{"access_token":"tok-12345","token_type":"Bearer","expires_in":3600}'
       }
     })
     for (const path of ['/a', '/b']) {
       pool.intercept({ path: `/api/atlas/v2${path}`, method: 'GET' }).reply(opts => ({
         statusCode:
-          (opts.headers as Record<string, string>).authorization === 'Bearer tok-123' ? 200 : 401,
+          (opts.headers as Record<string, string>).authorization === 'Bearer tok-12345' ? 200 : 401,
         data: '{}'
       }))
     }
@@ -181,7 +186,7 @@ describe('AtlasClient with a service account (OAuth)', () => {
     await client.call('GET', '/api/atlas/v2/b', { version: V })
     expect(tokenRequests).toBe(1)
     // The Basic credential (client id and secret in base64) first, before any request; then the token.
-    expect(secrets).toEqual([Buffer.from('id:mdb_sa_sk_s').toString('base64'), 'tok-123'])
+    expect(secrets).toEqual([Buffer.from('id:mdb_sa_sk_s').toString('base64'), 'tok-12345'])
     expect(client.requestCount).toBe(3)
   })
 
@@ -200,7 +205,9 @@ describe('AtlasClient with a service account (OAuth)', () => {
 })
 
 const bearerPool = (pool: ReturnType<typeof setup>['pool']) =>
-  pool.intercept({ path: '/api/oauth/token', method: 'POST' }).reply(200, '{"access_token":"t"}')
+  pool
+    .intercept({ path: '/api/oauth/token', method: 'POST' })
+    .reply(200, '{"access_token":"token-abc"}')
 
 describe('retries', () => {
   it('waits exactly Retry-After on 429, with a notice', async () => {
@@ -362,5 +369,69 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     await client.call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
     expect(client.requestCount).toBe(4)
     expect(clock.slept).toEqual([2000, 1000])
+  })
+})
+
+describe('readAccessToken', () => {
+  const NOW = 1_000_000
+  const answer = (fields: Record<string, unknown>) => JSON.stringify(fields)
+  const jwtLike = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZGJfc2EifQ.c2lnbmF0dXJl-_'
+
+  it('reads a token and its lifetime as Atlas answers them', () => {
+    expect(readAccessToken(answer({ access_token: jwtLike, expires_in: 3600 }), NOW)).toEqual({
+      value: jwtLike,
+      expiresAt: NOW + 3600_000
+    })
+  })
+
+  it('assumes the documented hour when expires_in is missing, and never trusts a longer one', () => {
+    expect(readAccessToken(answer({ access_token: jwtLike }), NOW).expiresAt).toBe(NOW + 3600_000)
+    const day = answer({ access_token: jwtLike, expires_in: MAX_CLAIMED_LIFETIME_SECONDS })
+    expect(readAccessToken(day, NOW).expiresAt).toBe(NOW + 3600_000)
+    expect(readAccessToken(answer({ access_token: jwtLike, expires_in: 60 }), NOW).expiresAt).toBe(
+      NOW + 60_000
+    )
+  })
+
+  it.each([
+    ['1e306', 1e306],
+    ['0', 0],
+    ['negative', -3600],
+    ['a string', '3600'],
+    ['null', null],
+    ['longer than a day', MAX_CLAIMED_LIFETIME_SECONDS + 1]
+  ])('refuses an expires_in that is %s as an unexpected answer', (_, expiresIn) => {
+    expect(() =>
+      readAccessToken(answer({ access_token: jwtLike, expires_in: expiresIn }), NOW)
+    ).toThrow(AtlasProtocolError)
+    expect(() =>
+      readAccessToken(answer({ access_token: jwtLike, expires_in: expiresIn }), NOW)
+    ).toThrow(/expires_in/)
+  })
+
+  it.each([
+    ['over 8 KiB', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH + 1), /8192/],
+    ['with a newline', `${jwtLike}\n::error::x`, /visible ASCII/],
+    ['with a control character', `${jwtLike}\u0007`, /visible ASCII/],
+    ['with a space', `${jwtLike} x`, /visible ASCII/],
+    ['outside ASCII', `${jwtLike}é`, /visible ASCII/],
+    ['shorter than 8 characters', 'abc1234', /visible ASCII/]
+  ])('refuses a token %s, without quoting it', (_, token, reason) => {
+    let error: unknown
+    try {
+      readAccessToken(answer({ access_token: token, expires_in: 3600 }), NOW)
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(AtlasProtocolError)
+    expect((error as Error).message).toMatch(reason)
+    expect((error as Error).message).not.toContain(token)
+  })
+
+  it('accepts a token of exactly 8 KiB', () => {
+    const token = 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH)
+    expect(readAccessToken(answer({ access_token: token, expires_in: 3600 }), NOW).value).toBe(
+      token
+    )
   })
 })
