@@ -435,3 +435,42 @@ describe('readAccessToken', () => {
     )
   })
 })
+
+describe('a handed-over token', () => {
+  function postStepClient(handedOverToken: { value: string; expiresAt: number }) {
+    const agent = new MockAgent()
+    agent.disableNetConnect()
+    const clock = fakeClock()
+    const secrets: string[] = []
+    const client = new AtlasClient({
+      baseUrl: ORIGIN,
+      credentials: serviceAccount,
+      dispatcher: agent,
+      budget: new Budget(60, clock),
+      maxRetries: 0,
+      clock,
+      registerSecret: v => secrets.push(v),
+      debug: () => undefined,
+      notice: () => undefined,
+      handedOverToken
+    })
+    return { client, secrets, pool: agent.get(ORIGIN) }
+  }
+
+  it('is masked and revoked when it is one the main step could have saved', async () => {
+    const { client, secrets, pool } = postStepClient({ value: 'tok-12345', expiresAt: 2_000_000 })
+    pool.intercept({ path: '/api/oauth/revoke', method: 'POST' }).reply(200, '')
+    expect(secrets).toContain('tok-12345')
+    expect(await client.revokeAccessTokens()).toBe(1)
+  })
+
+  it.each([
+    ['it is short', { value: 'e', expiresAt: 2_000_000 }],
+    ['it has a newline', { value: 'tok-12345\n::error::x', expiresAt: 2_000_000 }],
+    ['its expiry is not finite', { value: 'tok-12345', expiresAt: Infinity }]
+  ])('is ignored when %s: no mask, nothing sent', async (_, token) => {
+    const { client, secrets } = postStepClient(token)
+    expect(secrets).not.toContain(token.value)
+    expect(await client.revokeAccessTokens()).toBe(0)
+  })
+})

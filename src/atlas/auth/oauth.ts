@@ -42,6 +42,11 @@ export interface AccessToken {
   expiresAt: number
 }
 
+/** A token value fit for a header, a mask and the state (readAccessToken's checks of it). */
+export function isAccessTokenValue(value: string): boolean {
+  return value.length <= MAX_ACCESS_TOKEN_LENGTH && ACCESS_TOKEN.test(value)
+}
+
 const unexpected = (what: string) =>
   new AtlasProtocolError(
     `The token endpoint answered 200 with ${what}: not an answer of Atlas's. No token was used or saved; check base-url and any proxy in between.`
@@ -70,7 +75,7 @@ export function readAccessToken(body: string, now: number): AccessToken {
     throw unexpected(
       `an access_token of ${token.length} characters (at most ${MAX_ACCESS_TOKEN_LENGTH})`
     )
-  if (!ACCESS_TOKEN.test(token))
+  if (!isAccessTokenValue(token))
     throw unexpected(
       'an access_token that is not 8 or more visible ASCII characters (a control character, a space or a short value)'
     )
@@ -125,7 +130,8 @@ export class ClientCredentialsTokenSource implements TokenSource {
     // The Basic credential carries the client secret in another encoding: mask it before any request.
     options.registerSecret(this.basic.slice('Basic '.length))
     const handed = options.handedOver
-    if (handed) {
+    // State is text a later step could have touched: only a token the main step could have saved.
+    if (handed && isAccessTokenValue(handed.value) && Number.isFinite(handed.expiresAt)) {
       options.registerSecret(handed.value)
       this.used.set(handed.value, handed)
       if (handed.expiresAt - options.clock.now() >= MIN_REUSE_MS) this.current = handed
