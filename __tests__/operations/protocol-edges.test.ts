@@ -16,6 +16,17 @@ const listen = (server: Server | ReturnType<typeof createTcpServer>) =>
     server.listen(0, '127.0.0.1', () => done((server.address() as AddressInfo).port))
   )
 
+/** A main step against an https origin through the proxy on `proxyPort` (so that it asks CONNECT). */
+const stepThroughProxy = (proxyPort: number, timeoutSeconds: number) =>
+  atlas.step('main', {
+    inputs: atlas.inputs('api-key', {
+      username: 'ci-user',
+      'base-url': 'https://127.0.0.1:9',
+      'timeout-seconds': String(timeoutSeconds)
+    }),
+    env: { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` }
+  })
+
 it('a proxy that refuses the tunnel (407) is its own error, not retried, not a timeout', async () => {
   const proxy = createProxy(createServer())
   let connects = 0
@@ -24,15 +35,7 @@ it('a proxy that refuses the tunnel (407) is its own error, not retried, not a t
   const port = await listen(proxy)
   try {
     const started = Date.now()
-    const main = await atlas.step('main', {
-      // An https origin, so that the proxy is asked for a CONNECT tunnel.
-      inputs: atlas.inputs('api-key', {
-        username: 'ci-user',
-        'base-url': 'https://127.0.0.1:9',
-        'timeout-seconds': '30'
-      }),
-      env: { HTTPS_PROXY: `http://127.0.0.1:${port}` }
-    })
+    const main = await stepThroughProxy(port, 30)
     expect(main.errors).toEqual([
       {
         level: 'error',
@@ -91,14 +94,7 @@ it('a proxy that accepts the connection and never answers CONNECT ends within th
   const port = await listen(silentProxy)
   try {
     const started = Date.now()
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', {
-        username: 'ci-user',
-        'base-url': 'https://127.0.0.1:9',
-        'timeout-seconds': '2'
-      }),
-      env: { HTTPS_PROXY: `http://127.0.0.1:${port}` }
-    })
+    const main = await stepThroughProxy(port, 2)
     // Generous against load: undici's own timer for the CONNECT answer ran 300 s.
     expect(Date.now() - started).toBeLessThan(15_000)
     expect(main.errors).toEqual([

@@ -25,32 +25,35 @@ describe('Budget.extendTo', () => {
   })
 })
 
-describe('createDispatcher: connecting within the budget', () => {
-  // A listener that accepts TCP and never answers the TLS handshake.
-  async function silentServer() {
-    const sockets = new Set<Socket>()
-    const closed: number[] = []
-    const server = createTcpServer(socket => {
-      sockets.add(socket)
-      socket.on('close', () => closed.push(performance.now()))
-      socket.resume() // reads the ClientHello, so that it sees the client go
-    })
-    await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
-    return {
-      url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-      closed,
-      close: async () => {
-        for (const socket of sockets) socket.destroy()
-        await new Promise(done => server.close(done))
-      }
+/** A listener that accepts TCP and never says a word: a stuck origin, or a stuck proxy. */
+async function silentListener() {
+  const sockets = new Set<Socket>()
+  const closed: Socket[] = []
+  const server = createTcpServer(socket => {
+    sockets.add(socket)
+    socket.on('close', () => closed.push(socket))
+    socket.resume() // reads what the client sends, so that it sees the client go
+  })
+  await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
+  const port = (server.address() as AddressInfo).port
+  return {
+    port,
+    url: `https://127.0.0.1:${port}/`,
+    sockets,
+    closed,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise(done => server.close(done))
     }
   }
+}
 
+describe('createDispatcher: connecting within the budget', () => {
   // Below and above a second: undici's own timer ended these at about 1.0 and 1.5 s.
   it.concurrent.each([600, 1100])(
     'ends a handshake that never completes after what is left (%i ms), not before, and drops the socket',
     async remaining => {
-      const server = await silentServer()
+      const server = await silentListener()
       const dispatcher = createDispatcher({}, { connections: 1, remainingMs: () => remaining })
       try {
         const started = performance.now()
@@ -73,27 +76,6 @@ describe('createDispatcher: connecting within the budget', () => {
 })
 
 describe('createDispatcher: through a proxy, within the budget', () => {
-  // A listener that accepts TCP and never says a word: a stuck proxy, or a stuck origin.
-  async function silentListener() {
-    const sockets = new Set<Socket>()
-    const closed: Socket[] = []
-    const server = createTcpServer(socket => {
-      sockets.add(socket)
-      socket.on('close', () => closed.push(socket))
-      socket.resume()
-    })
-    await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
-    return {
-      port: (server.address() as AddressInfo).port,
-      sockets,
-      closed,
-      close: async () => {
-        for (const socket of sockets) socket.destroy()
-        await new Promise(done => server.close(done))
-      }
-    }
-  }
-
   async function forwardProxy() {
     const proxy = createProxy(createHttpServer())
     const targets: string[] = []
