@@ -54,6 +54,23 @@ it('a proxy that refuses the tunnel (407) is its own error, not retried, not a t
   }
 })
 
+it('an http origin through HTTP_PROXY: one CONNECT tunnel carries the step', async () => {
+  const proxy = createProxy(createServer())
+  const targets: string[] = []
+  proxy.on('connect', (connect: { url?: string }) => targets.push(connect.url ?? ''))
+  const port = await listen(proxy)
+  try {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'ci-user' }),
+      env: { HTTP_PROXY: `http://127.0.0.1:${port}` }
+    })
+    expect(main.errors).toEqual([])
+    expect(targets).toEqual([new URL(atlas.emulator.url).host])
+  } finally {
+    await new Promise(done => proxy.close(done))
+  }
+})
+
 it('a TLS handshake that never completes ends within the budget plus a second', async () => {
   const sockets = new Set<Socket>()
   const silent = createTcpServer(socket => sockets.add(socket))

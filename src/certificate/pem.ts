@@ -187,9 +187,12 @@ export function readCertificateResponse(body: string): CertificateResponse {
   } catch (error) {
     verdict = { error }
   }
-  // The whole body only when it is a certificate and its key: any other body is no secret.
-  if ('issued' in verdict)
-    for (const value of [body.trim(), text.trim()]) if (maskableWhole(value)) masks.add(value)
+  // The whole body only when it is a certificate and its key: any other body is no secret. The
+  // PEM as written (the `certificate` output) too, where blanks or line ends made it differ.
+  if ('issued' in verdict) {
+    for (const value of [body.trim(), text.trim(), verdict.issued.pem.trim()])
+      if (maskableWhole(value)) masks.add(value)
+  }
   return {
     masks: [...masks],
     check: () => {

@@ -24,7 +24,7 @@ const DEFAULT_LIFETIME_SECONDS = 3600
 export const MAX_CLAIMED_LIFETIME_SECONDS = 86_400
 /**
  * A token is saved to state, which the runner passes to the post step in its environment: a huge
- * one (128 KiB) made that step impossible to start. Atlas's tokens are about 1 KiB.
+ * one (128 KiB) made that step impossible to start ("Argument list too long").
  */
 export const MAX_ACCESS_TOKEN_LENGTH = 8 * 1024
 /**
