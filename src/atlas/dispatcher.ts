@@ -46,15 +46,16 @@ export function createDispatcher(env: Environment, options: DispatcherOptions): 
       httpsProxy,
       noProxy: first(env, ['NO_PROXY', 'no_proxy']) ?? '',
       connections: options.connections,
-      // The connection to the proxy itself (TCP, and TLS to an https proxy).
+      // EnvHttpProxyAgent hands the two factories to its ProxyAgent (its type does not list them).
+      // The connection to the proxy itself (TCP, and TLS to an https proxy):
       clientFactory: (proxyOrigin: URL) =>
         new Pool(proxyOrigin, {
           connect: (connectOptions, callback) =>
             connectWithin(timeout(), direct, connectOptions, callback)
         }),
-      // Each connection to the origin, direct (NO_PROXY) or through the tunnel: ProxyAgent hands
-      // its tunnel-making connect here, and undici's own timers for it (the CONNECT answer, the
-      // tunnel's TLS) run 300 s or a budget fixed at the start.
+      // Each connection to the origin, direct (NO_PROXY) or through the tunnel. ProxyAgent hands
+      // its tunnel-making connect here; undici's own timers for it (the CONNECT answer, the
+      // tunnel's TLS) run 300 s or a budget fixed at the start, so ours bound it instead.
       factory: (origin: string | URL, agentOptions: Agent.Options) => {
         const viaProxy = agentOptions.connect as Connector | undefined
         const connect: buildConnector.connector = (connectOptions, callback) =>
@@ -66,7 +67,6 @@ export function createDispatcher(env: Environment, options: DispatcherOptions): 
           ? new Client(origin, clientOptions)
           : new Pool(origin, clientOptions)
       }
-      // (EnvHttpProxyAgent hands these to its ProxyAgent, whose options its type does not list.)
     } as EnvHttpProxyAgent.Options)
   }
   return new Agent({
