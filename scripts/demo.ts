@@ -65,7 +65,7 @@ try {
   process.exitCode = main.exitCode === 0 && post.exitCode === 0 && ephemeralOk ? 0 : 1
   // One line pointing past the demo: the same emulator with any other operation.
   console.log(
-    '\nNext: try another operation, e.g. INPUT_OPERATION=list-certificates in a .env copied from .env.example (README: "Running the source with @github/local-action").'
+    '\nNext: try another operation, e.g. INPUT_OPERATION=list-certificates in a .env copied from .env.example (CONTRIBUTING.md: "Running the source with @github/local-action").'
   )
 } finally {
   await emulator.close()

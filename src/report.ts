@@ -1,55 +1,19 @@
-import {
-  AtlasApiError,
-  AtlasProtocolError,
-  AtlasUnreachableError,
-  OutcomeUnknownError
-} from './atlas/errors.js'
-import { hintFor } from './atlas/hints.js'
-import { CertificateFileError } from './certificate/file.js'
-import { CertificateResponseError } from './certificate/pem.js'
-import { GitHubSecretNotStoredError } from './github/errors.js'
-import { InputError } from './inputs/inputs.js'
+import { TitledError } from './errors.js'
 import type { ActionIO } from './io.js'
 
-/** A failure that is none of Atlas's errors and names itself: its title is the annotation's. */
-export class TitledError extends Error {
-  constructor(
-    readonly title: string,
-    message: string
-  ) {
-    super(message)
-    this.name = 'TitledError'
-  }
-}
+export { TitledError }
 
 /** One annotation for a failure: its title says what kind, its message what to do. */
 export function describeFailure(error: unknown): { title: string; message: string } {
-  if (error instanceof InputError)
-    return { title: `Invalid input: ${error.input}`, message: error.message }
-  if (error instanceof AtlasApiError) {
-    const hint = hintFor(error)
-    return {
-      title: `Atlas ${error.errorCode} (HTTP ${error.status})`,
-      message: hint ? `${error.detail} ${hint}` : error.detail
-    }
-  }
-  if (error instanceof OutcomeUnknownError)
-    return { title: 'Atlas outcome unknown', message: error.message }
-  if (error instanceof AtlasProtocolError)
-    return { title: 'Unexpected answer from Atlas', message: error.message }
-  if (error instanceof AtlasUnreachableError)
-    return { title: 'Atlas API unreachable', message: error.message }
-  if (error instanceof TitledError) return { title: error.title, message: error.message }
-  if (error instanceof CertificateResponseError) {
-    return { title: 'Unusable certificate response', message: error.message }
-  }
-  if (error instanceof GitHubSecretNotStoredError)
-    return { title: 'GitHub secret not stored', message: error.message }
-  if (error instanceof CertificateFileError)
-    return { title: 'Certificate file not written', message: error.message }
+  if (error instanceof TitledError) return { title: error.title, message: error.annotation }
+  // A failure nothing named: a defect of the action. It may quote what it choked on, so it is
+  // cut to a readable length, and it says what to do rather than leave a bare JavaScript error.
+  const kind = error instanceof Error ? error.name : typeof error
   const message = error instanceof Error ? error.message : String(error)
-  // An unexpected error may quote what it choked on: keep the annotation readable.
-  return { title: 'atlas-x509-action failed', message: message.slice(0, 2000) }
+  return {
+    title: 'atlas-x509-action failed',
+    message: `An unexpected ${kind} inside the action: ${message.slice(0, 2000)}. This is a defect of atlas-x509-action: re-run the step with debug logging and report it with that log.`
+  }
 }
 
 /** The step's one error annotation, repeated in the step summary where people look first. */

@@ -1,4 +1,4 @@
-import type { Environment } from './inputs/inputs.js'
+import type { Environment } from './environment.js'
 
 /** Which workflow run this step belongs to, from the runner's environment. */
 export interface RunIdentity {

@@ -84,7 +84,7 @@ describe('create-certificate with renew-within-days', () => {
       'expires-at': expiresAt
     })
     expect(filesIn(runnerTemp)).toEqual([])
-    expect(main.state).toEqual({})
+    expect(main.state).toMatchObject({ 'certificate-file': '', 'ephemeral-user': '' })
     const dueAt = new Date(Date.parse(expiresAt) - 30 * DAY).toISOString()
     expect(main.notices).toEqual([
       {

@@ -89,7 +89,7 @@ describe.each(CREDENTIAL_KINDS)('create-certificate with %s credentials', kind =
     expect(main.exitCode).toBe(0)
     expect(main.annotations).toEqual([])
     const file = main.outputs['certificate-file']!
-    expect(main.state['certificate-file']).toBe(file)
+    expect(JSON.parse(main.state['certificate-file']!)).toMatchObject({ path: file })
     expect(main.outputs).toMatchObject({ username: 'ci-user', subject: 'CN=ci-user' })
     expect(main.outputs['serial-number']).toMatch(/^[0-9A-F]+$/)
     expect(main.summary).toContain('CN=ci-user')

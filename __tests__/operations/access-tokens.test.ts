@@ -76,7 +76,7 @@ describe('a service account job', () => {
       inputs: atlas.inputs('service-account', { operation: 'create-certificate' })
     })
     expect(main.errors[0]!.title).toBe('Invalid input: username')
-    expect(main.state['atlas-access-token']).toBeUndefined()
+    expect(main.state['atlas-access-token']).toBe('')
     expect(atlasRequests(atlas.emulator)).toEqual([])
   })
 
@@ -129,7 +129,11 @@ describe("a token answer that is not Atlas's", () => {
         )
       }
     ])
-    expect(main.state['atlas-access-token']).toBeUndefined()
+    // Written empty as the step's first act, and never with the token.
+    const saved = main.events.flatMap(e =>
+      e.kind === 'saveState' && e.name === 'atlas-access-token' ? [e.value] : []
+    )
+    expect(saved).toEqual([''])
     expect(main.masks).not.toContain(fields.access_token)
     expect(main.log).not.toContain(fields.access_token)
     expect(atlasRequests(atlas.emulator).map(r => r.path)).toEqual(['/api/oauth/token'])

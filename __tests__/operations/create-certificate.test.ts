@@ -63,7 +63,7 @@ describe.each(CREDENTIAL_KINDS)('create-certificate with %s credentials', kind =
     // The file: where the output says, under RUNNER_TEMP, 0600, certificate then key, verified by openssl.
     const file = main.outputs['certificate-file']!
     expect(file.startsWith(runnerTemp)).toBe(true)
-    expect(main.state['certificate-file']).toBe(file)
+    expect(JSON.parse(main.state['certificate-file']!)).toMatchObject({ path: file })
     // The post step has run: the file is gone (its content is checked with openssl in the next test).
     expect(existsSync(file)).toBe(false)
     expect(filesIn(runnerTemp)).toEqual([])
@@ -110,7 +110,7 @@ describe('create-certificate file handling', () => {
     })
     expect(main.exitCode).toBe(0)
     expect(main.outputs['certificate-file']).toBe(target)
-    expect(main.state['certificate-file']).toBeUndefined()
+    expect(main.state['certificate-file']).toBe('')
     expect(post.exitCode).toBe(0)
     expect(statSync(target).mode & 0o777).toBe(0o600)
 
@@ -399,7 +399,13 @@ describe('post step', () => {
     expect(none.annotations).toEqual([])
     const gone = await atlas.step('post', {
       inputs: atlas.inputs('api-key'),
-      state: { 'certificate-file': join(tempDir('gone-'), 'x.pem') }
+      state: {
+        'certificate-file': JSON.stringify({
+          path: join(tempDir('gone-'), 'x.pem'),
+          dev: '1',
+          ino: '1'
+        })
+      }
     })
     expect(gone.exitCode).toBe(0)
     expect(gone.log).toContain('already gone')

@@ -49,6 +49,15 @@ const statusPolls = () =>
   atlasRequests(atlas.emulator)
     .filter(r => r.path.endsWith('/status'))
     .map(r => `${decodeURIComponent(path(r).split('/')[2]!)} ${r.status}`)
+/** The next status poll answers 429 RATE_LIMITED with this Retry-After. */
+const rateLimitStatusOnce = (retryAfter: string) =>
+  atlas.emulator.fault({
+    path: /\/status$/,
+    kind: 'status',
+    status: 429,
+    errorCode: 'RATE_LIMITED',
+    retryAfter
+  })
 const pollsOf = (name: string) => statusPolls().filter(p => p.startsWith(`${name} `)).length
 
 describe('wait-until-ready', () => {
@@ -147,20 +156,40 @@ describe('wait-until-ready', () => {
   })
 
   it('a 429 on a poll waits as Retry-After says, beyond timeout-seconds, then goes on', async () => {
-    const { emulator } = atlas
-    emulator.fault({
-      path: /\/status$/,
-      kind: 'status',
-      status: 429,
-      errorCode: 'RATE_LIMITED',
-      retryAfter: '7'
-    })
+    rateLimitStatusOnce('7')
     const { main } = await step({ scopes: SEEDED_CLUSTER, 'timeout-seconds': '5' })
     expect(main.errors).toEqual([])
     expect(clock.sleeps[0]).toBe(7000)
     expect(main.notices).toEqual([expect.objectContaining({ title: 'Atlas rate limit' })])
     // Applied 3 s after the create, and more than that has passed: the next poll says so.
     expect(statusPolls()).toEqual([`${SEEDED_CLUSTER} 429`, `${SEEDED_CLUSTER} 200`])
+  })
+
+  it('ready-timeout-seconds shorter than timeout-seconds bounds a Retry-After too: no 60 s wait for a 4 s budget', async () => {
+    const { emulator } = atlas
+    // Atlas's 429 asks for 60 s: more than the wait's 4 s, though within the step's 60 s.
+    rateLimitStatusOnce('60')
+    const started = clock.now()
+    const { main, post } = await step({ scopes: SEEDED_CLUSTER, 'ready-timeout-seconds': '4' })
+    expect(main.exitCode).toBe(1)
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas RATE_LIMITED (HTTP 429)',
+        message: expect.stringContaining(
+          "would pass the wait's budget of 4 s (ready-timeout-seconds)"
+        )
+      }
+    ])
+    // Atlas's detail, its hint and what becomes of the user; the title is not repeated.
+    expect(main.errors[0]!.message).not.toMatch(/^Atlas RATE_LIMITED/)
+    expect(main.errors[0]!.message).toMatch(
+      /Atlas rate-limited the request.* The post step deletes the user\.$/
+    )
+    expect(clock.now() - started).toBeLessThan(4000)
+    expect(statusPolls()).toEqual([`${SEEDED_CLUSTER} 429`])
+    expect(post.exitCode).toBe(0)
+    expect(emulator.getUser(emulator.groupId, '$external', main.outputs.username!)).toBeUndefined()
   })
 
   it('a scope that names no cluster: one error naming it at the first poll; the post step deletes the user', async () => {
@@ -222,5 +251,71 @@ describe('wait-until-ready', () => {
     expect(main.errors).toEqual([])
     expect(atlasRequests(atlas.emulator).filter(r => /[cC]lusters/.test(r.path))).toEqual([])
     expect(main.outputs['ready-seconds']).toBeUndefined()
+  })
+})
+
+describe('wait-until-ready against a slow or crowded Atlas', () => {
+  // Two seconds of real waiting: an emulator of its own, so that it runs alongside the other tests.
+  it.concurrent(
+    'a status answer that never comes ends at ready-timeout-seconds, not at timeout-seconds',
+    async () => {
+      const own = await startAtlas()
+      try {
+        // The status poll's answer takes 20 s: the step has 60, the wait 2.
+        own.emulator.fault({ path: /\/status$/, kind: 'delay', delayMs: 20_000 })
+        const started = Date.now()
+        const { main } = await own.job({
+          inputs: own.inputs('api-key', {
+            operation: 'create-ephemeral-user',
+            roles: 'readWrite@app',
+            scopes: SEEDED_CLUSTER,
+            'ready-timeout-seconds': '2'
+          }),
+          clock: new FakeClock()
+        })
+        expect(main.errors).toEqual([
+          expect.objectContaining({
+            title: 'Ephemeral user not ready',
+            message: expect.stringContaining(`${SEEDED_CLUSTER} still reports changeStatus PENDING`)
+          })
+        ])
+        // Far less than the 20 s answer, which the step's own 60 s would have waited for.
+        expect(Date.now() - started).toBeLessThan(15_000)
+      } finally {
+        await own.close()
+      }
+    }
+  )
+
+  it('names 20 of 25 pending clusters and how many more, not all of them', async () => {
+    const ownClock = new FakeClock({ stopped: true })
+    const own = await startAtlas({ now: () => new Date(ownClock.now()) })
+    try {
+      const { emulator } = own
+      const names = Array.from({ length: 25 }, (_, i) => `pending-${String(i).padStart(2, '0')}`)
+      for (const name of names)
+        emulator.addCluster(emulator.otherGroupId, name, { neverApplies: true })
+      const { main } = await own.job({
+        inputs: own.inputs('api-key', {
+          operation: 'create-ephemeral-user',
+          'group-id': emulator.otherGroupId,
+          roles: 'readWrite@app',
+          'ready-timeout-seconds': '3'
+        }),
+        clock: ownClock
+      })
+      expect(main.errors).toEqual([
+        {
+          level: 'error',
+          title: 'Ephemeral user not ready',
+          message: expect.stringContaining(
+            `${names.slice(0, 20).join(', ')} … and 5 more still report changeStatus PENDING`
+          )
+        }
+      ])
+      expect(main.errors[0]!.message).not.toContain(names[20])
+    } finally {
+      await own.close()
+    }
   })
 })

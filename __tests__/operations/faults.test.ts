@@ -2,8 +2,8 @@
  * The fault suite: each fault the network or Atlas can throw at a release pipeline, run
  * in-process against the emulator with a fake clock (backoff and Retry-After are asserted on the
  * recorded waits, never slept). Every run goes through the leak scan; every job leaves no file
- * behind. The table is written to reports/fault-suite.md for the README: "time" is the real time
- * plus the waits the fake clock skipped, which is what the step would take on a runner.
+ * behind. The table is written to reports/fault-suite.md for docs/reliability.md: "time" is the
+ * real time plus the waits the fake clock skipped, which is what the step would take on a runner.
  * (Proxies and NODE_EXTRA_CA_CERTS are read from the process environment, so those runs are in
  * __tests__/dist/.)
  */
@@ -61,7 +61,7 @@ interface Timed extends StepResult {
   requests: ReturnType<typeof atlasRequests>
 }
 
-/** create-certificate for ci-user as one job (main + post); records the row of the README table. */
+/** create-certificate for ci-user as one job (main + post); records its row of the fault table. */
 async function certificateJob(
   fault: string,
   target: Atlas,

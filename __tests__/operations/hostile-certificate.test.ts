@@ -2,7 +2,7 @@
  * Hostile certificate answers and file targets, through run(): what gets masked, what is refused
  * before anything is written, and what is checked before any certificate is minted.
  */
-import { mkdirSync, readdirSync, symlinkSync } from 'node:fs'
+import { constants as fsConstants, mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
 import { MIN_MASKED_LINE } from '../../src/certificate/pem.js'
@@ -172,7 +172,7 @@ describe('the issued certificate is checked against the request', () => {
     ])
     expect(readdirSync(runnerTemp)).toEqual([])
     expect(result.outputs).toEqual({})
-    expect(result.state).toEqual({})
+    expect(result.state).toMatchObject({ 'certificate-file': '' })
   })
 
   it('refuses an expired certificate (the runner is 100 days later than Atlas)', async () => {
@@ -273,31 +273,69 @@ describe('paths and names', () => {
     expect(atlasRequests(atlas.emulator)).toEqual([])
   })
 
-  it('refuses a folder the runner cannot write to, before any request', async () => {
-    const readOnly: FileSystem = {
-      ...nodeFileSystem,
-      access: async () => {
-        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })
+  it.each([
+    ['the permission bits refuse', 'EACCES'],
+    ['the folder is on a read-only mount', 'EROFS'],
+    ['the quota is spent', 'EDQUOT']
+  ])(
+    'refuses a folder where no file can be created (%s), proven by a probe file before any request',
+    async (_, code) => {
+      const folder = atlas.tempDir('hostile-probe-')
+      const opened: Array<{ path: string; flags: number; mode: number }> = []
+      const refusing: FileSystem = {
+        ...nodeFileSystem,
+        open: async (path, flags, mode) => {
+          opened.push({ path, flags, mode })
+          throw Object.assign(new Error(`${code}: cannot create`), { code })
+        }
       }
+      const { result } = await mainStep(
+        {
+          operation: 'create-certificate',
+          username: 'ci-user',
+          'certificate-file': join(folder, 'ci.pem')
+        },
+        { fs: refusing }
+      )
+      expect(result.errors).toEqual([
+        {
+          level: 'error',
+          title: 'Invalid input: certificate-file',
+          message: expect.stringMatching(new RegExp(`${folder} is not writable.*${code}`))
+        }
+      ])
+      // The probe is created as the certificate file will be: exclusive, 0600, in that folder.
+      const exclusive = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL
+      expect(opened).toEqual([
+        {
+          path: expect.stringMatching(new RegExp(`^${folder}/\\.atlas-x509-probe-`)),
+          flags: exclusive,
+          mode: 0o600
+        }
+      ])
+      expect(atlasRequests(atlas.emulator)).toEqual([])
+      expect(readdirSync(folder)).toEqual([])
     }
-    const { result } = await mainStep(
-      { operation: 'create-certificate', username: 'ci-user' },
-      { fs: readOnly }
-    )
-    expect(result.errors).toEqual([
-      {
-        level: 'error',
-        title: 'Invalid input: certificate-file',
-        message: expect.stringMatching(/not writable/)
-      }
-    ])
-    expect(atlasRequests(atlas.emulator)).toEqual([])
+  )
+
+  it('the probe file is removed again, and the certificate is written', async () => {
+    const folder = atlas.tempDir('hostile-probe-ok-')
+    const { result } = await mainStep({
+      operation: 'create-certificate',
+      username: 'ci-user',
+      'certificate-file': join(folder, 'ci.pem'),
+      cleanup: 'false'
+    })
+    expect(result.errors).toEqual([])
+    expect(readdirSync(folder)).toEqual(['ci.pem'])
   })
 
   it('says what to do when the write fails after the certificate was issued', async () => {
+    // The disk fills up between the folder's probe and the certificate's write.
     const full: FileSystem = {
       ...nodeFileSystem,
-      open: async () => {
+      open: async (path, flags, mode) => {
+        if (path.includes('.atlas-x509-probe-')) return nodeFileSystem.open(path, flags, mode)
         throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
       }
     }
@@ -317,7 +355,7 @@ describe('paths and names', () => {
         )
       }
     ])
-    expect(result.state).toEqual({})
+    expect(result.state).toMatchObject({ 'certificate-file': '' })
   })
 
   it.each(['certificate-file', 'ca-file'])('refuses a control character in %s', async input => {

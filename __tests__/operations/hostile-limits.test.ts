@@ -136,6 +136,20 @@ describe('fields of the wrong type', () => {
     expectOneError(result, 'Unexpected answer from Atlas')
   })
 
+  it.each(['null', '[]', '7'])(
+    'a cluster status answered as %s: one titled error, no JavaScript error',
+    async body => {
+      atlas.emulator.fault({ method: 'GET', path: /\/status$/, kind: 'body', body })
+      const result = await mainStep({
+        operation: 'create-ephemeral-user',
+        roles: 'read@app',
+        scopes: 'Cluster0'
+      })
+      expectOneError(result, 'Unexpected answer from Atlas')
+      expect(result.errors[0]!.message).toContain('not a ClusterStatus object')
+    }
+  )
+
   it('a user answered for the ownership check with labels as a string', async () => {
     atlas.emulator.fault({
       method: 'POST',

@@ -163,6 +163,151 @@ describe('prune reads only strict ISO 8601 UTC expires-at labels', () => {
   })
 })
 
+describe('prune deletes only its own kind of user, at most prune-limit per run', () => {
+  // A project of their own: the users left in the main project by the tests above stay out of it.
+  const other = () => atlas.emulator.otherGroupId
+  const pruneOther = (extra: Record<string, string> = {}) =>
+    prune({ 'group-id': other(), ...extra })
+
+  it('leaves $external users of another type, and users of other databases, alone whatever their labels', async () => {
+    const expired = ours('gha-kind-managed')
+    atlas.emulator.addUser(other(), expired)
+    atlas.emulator.addUser(other(), {
+      ...expired,
+      username: 'gha-kind-customer',
+      x509Type: 'CUSTOMER'
+    })
+    atlas.emulator.addUser(other(), {
+      ...expired,
+      username: 'gha-kind-ldap',
+      x509Type: 'NONE',
+      ldapAuthType: 'USER'
+    })
+    atlas.emulator.addUser(other(), {
+      ...expired,
+      username: 'gha-kind-password',
+      databaseName: 'admin',
+      x509Type: 'NONE'
+    })
+    const result = await pruneOther()
+    expect(result.errors).toEqual([])
+    expect(result.outputs.pruned).toBe('["gha-kind-managed"]')
+    expect(requests('DELETE', /./).map(r => r.path)).toEqual([
+      expect.stringMatching(/\/gha-kind-managed$/)
+    ])
+    for (const name of ['gha-kind-customer', 'gha-kind-ldap'])
+      expect(atlas.emulator.getUser(other(), '$external', name)).toBeDefined()
+    expect(atlas.emulator.getUser(other(), 'admin', 'gha-kind-password')).toBeDefined()
+    expect(result.warnings).toEqual([
+      {
+        level: 'warning',
+        title: 'Users left alone',
+        message: expect.stringMatching(
+          /^3 user\(s\) labelled managed-by=atlas-x509-action are not \$external users of x509Type MANAGED.*gha-kind-customer/
+        )
+      }
+    ])
+  })
+
+  it('deletes the longest expired first, at most prune-limit, and reports the rest as left for next time', async () => {
+    const names = ['gha-limit-a', 'gha-limit-b', 'gha-limit-c', 'gha-limit-d', 'gha-limit-e']
+    // Expired on days 5, 4, 3, 2 and 1 of January: e first.
+    names.forEach((name, i) =>
+      atlas.emulator.addUser(other(), ours(name, `2020-01-0${5 - i}T00:00:00.000Z`))
+    )
+    const dry = await pruneOther({ 'prune-limit': '2', 'dry-run': 'true' })
+    expect(dry.errors).toEqual([])
+    expect(dry.outputs.pruned).toBe('["gha-limit-e","gha-limit-d"]')
+    expect(dry.summaries[0]!.rows).toContainEqual([
+      'Would be left for the next run',
+      '3 expired user(s) beyond prune-limit (2)'
+    ])
+    expect(requests('DELETE', /./)).toEqual([])
+
+    const run = await pruneOther({ 'prune-limit': '2' })
+    expect(run.errors).toEqual([])
+    expect(run.outputs).toMatchObject({ pruned: '["gha-limit-e","gha-limit-d"]', count: '2' })
+    expect(requests('DELETE', /./)).toHaveLength(2)
+    expect(run.info).toContain(
+      '3 more expired user(s) are beyond prune-limit (2) and left for the next run: gha-limit-c, gha-limit-b, gha-limit-a.'
+    )
+    expect(run.summaries[0]!.rows).toContainEqual([
+      'Left for the next run',
+      '3 expired user(s) beyond prune-limit (2)'
+    ])
+    expect(atlas.emulator.getUser(other(), '$external', 'gha-limit-c')).toBeDefined()
+
+    const next = await pruneOther()
+    expect(next.outputs.pruned).toBe('["gha-limit-c","gha-limit-b","gha-limit-a"]')
+  })
+
+  it.each(['0', '-1', '1.5', 'abc', '10001'])(
+    'prune-limit %s is refused before any request',
+    async value => {
+      const result = await pruneOther({ 'prune-limit': value })
+      expect(result.errors).toEqual([
+        {
+          level: 'error',
+          title: 'Invalid input: prune-limit',
+          message: expect.stringContaining('expected a whole number from 1 to 10000')
+        }
+      ])
+      expect(atlas.emulator.requests).toEqual([])
+    }
+  )
+
+  it("Atlas's rate limit left after every retry: one Atlas error that says what is left, the other deletes not sent", async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `gha-throttled-${i}`)
+    for (const name of names) atlas.emulator.addUser(other(), ours(name))
+    atlas.emulator.fault({
+      method: 'DELETE',
+      path: /\/gha-throttled-/,
+      kind: 'status',
+      status: 429,
+      errorCode: 'RATE_LIMITED',
+      retryAfter: '',
+      times: Infinity
+    })
+    try {
+      const result = await pruneOther()
+      expect(result.errors).toEqual([
+        {
+          level: 'error',
+          title: 'Atlas RATE_LIMITED (HTTP 429)',
+          message: expect.stringMatching(
+            /Deleted 0 of 8 expired user\(s\) before Atlas's rate limit stopped the run; \d refused; \d not tried are left for the next run\./
+          )
+        }
+      ])
+      expect(requests('DELETE', /./).length).toBeLessThanOrEqual(4)
+    } finally {
+      atlas.emulator.clearFaults()
+    }
+  })
+
+  it('a delete Atlas refuses: one titled error naming the user and what to do', async () => {
+    atlas.emulator.addUser(other(), ours('gha-refused'))
+    atlas.emulator.fault({
+      method: 'DELETE',
+      path: /\/gha-refused$/,
+      kind: 'status',
+      status: 403,
+      errorCode: 'ATLAS_GENERAL_ERROR',
+      detail: 'Forbidden.'
+    })
+    const result = await pruneOther()
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Ephemeral users not deleted',
+        message: expect.stringMatching(
+          /^Could not delete 1 of \d+ expired ephemeral user\(s\) due this run: gha-refused: Atlas ATLAS_GENERAL_ERROR \(HTTP 403\): Forbidden\..* run prune-ephemeral-users again\.$/
+        )
+      }
+    ])
+  })
+})
+
 describe('roles and scopes', () => {
   it.each([
     ['roles', { roles: 'read@app, readWrite@app, read@app' }, /"read@app" is given more than once/],

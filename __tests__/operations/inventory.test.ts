@@ -143,3 +143,165 @@ describe('list-certificates', () => {
     expect(atlasRequests(atlas.emulator)).toHaveLength(0)
   })
 })
+
+describe('list-certificates without username: users with no certificate left', () => {
+  // A project of its own: the main project's users gain certificates in other tests.
+  const listOther = (extra: Record<string, string> = {}) =>
+    atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        operation: 'list-certificates',
+        'group-id': atlas.emulator.otherGroupId,
+        ...extra
+      })
+    })
+  const addUserWithCertificate = (username: string, daysLeft: number) => {
+    const { emulator } = atlas
+    emulator.addUser(emulator.otherGroupId, { username })
+    emulator.addCertificateRecord(emulator.otherGroupId, username, {
+      createdAt: new Date(Date.now() - 400 * DAY),
+      notAfter: new Date(Date.now() + daysLeft * DAY),
+      subject: `CN=${username}`
+    })
+  }
+
+  it('lists them in an output, the summary (status none) and a warning each; one warning for many', async () => {
+    const { emulator } = atlas
+    addUserWithCertificate('with-certificate', 200)
+    addUserWithCertificate('all-expired', -3)
+    emulator.addUser(emulator.otherGroupId, { username: 'never-issued' })
+    // Not Atlas-managed X.509: no certificates to have.
+    emulator.addUser(emulator.otherGroupId, { username: 'ldap-only', x509Type: 'NONE' })
+    const main = await listOther()
+    expect(main.errors).toEqual([])
+    expect(JSON.parse(main.outputs['users-without-certificate']!)).toEqual([
+      'all-expired',
+      'never-issued'
+    ])
+    expect(main.outputs.count).toBe('1')
+    expect(main.warnings).toEqual(
+      ['all-expired', 'never-issued'].map(name => ({
+        level: 'warning',
+        title: 'No unexpired certificate',
+        message: expect.stringContaining(
+          `The Atlas-managed X.509 user ${name} has no unexpired certificate`
+        )
+      }))
+    )
+    const table = main.summaries.find(s => s.heading === 'Certificates by days left')!
+    expect(table.rows).toContainEqual(['never-issued', '', '', '', '', 'none'])
+    expect(table.rows).toContainEqual(['all-expired', '', '', '', '', 'none'])
+    expect(main.summaries[0]!.rows).toContainEqual(['Users without an unexpired certificate', '2'])
+
+    // Twelve more without, and twelve certificates about to expire: still 10 warnings at most.
+    for (let i = 0; i < 12; i++) {
+      emulator.addUser(emulator.otherGroupId, { username: `bare-${i}` })
+      addUserWithCertificate(`expiring-${i}`, 3)
+    }
+    const crowded = await listOther()
+    expect(JSON.parse(crowded.outputs['users-without-certificate']!)).toHaveLength(14)
+    expect(crowded.warnings.length).toBeLessThanOrEqual(10)
+    expect(crowded.warnings.filter(w => w.title === 'No unexpired certificate')).toEqual([
+      {
+        level: 'warning',
+        title: 'No unexpired certificate',
+        message: expect.stringMatching(
+          /^14 Atlas-managed X\.509 users have no unexpired certificate \(the users-without-certificate output lists them all\): all-expired, .* … and 4 more\./
+        )
+      }
+    ])
+    expect(crowded.warnings.at(-1)).toEqual(
+      expect.objectContaining({
+        title: 'Certificate expires soon',
+        message: expect.stringMatching(/^\d+ more expire within 30 days/)
+      })
+    )
+  })
+
+  it('with username: no users-without-certificate output', async () => {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'release-bot' })
+    })
+    expect(main.errors).toEqual([])
+    expect(main.outputs['users-without-certificate']).toBeUndefined()
+  })
+})
+
+describe('list-certificates across many users keeps memory and outputs bounded', () => {
+  let own: Atlas
+  beforeAll(async () => {
+    own = await startAtlas()
+  })
+  afterAll(() => own.close())
+
+  /** Every user's certificate list answers the same 500 records (distinct within a user). */
+  const certificatePages = () =>
+    own.emulator.fault({
+      method: 'GET',
+      path: /\/certs$/,
+      kind: 'body',
+      times: Infinity,
+      body: JSON.stringify({
+        results: Array.from({ length: 500 }, (_, i) => ({
+          _id: 1_000_000 + i,
+          subject: `CN=user-${i}`,
+          createdAt: '2026-01-01T00:00:00Z',
+          notAfter: new Date(Date.now() + (100 + i) * DAY).toISOString().replace(/\.\d+Z$/, 'Z')
+        })),
+        totalCount: 500
+      })
+    })
+  const addUsers = (from: number, to: number) => {
+    for (let i = from; i < to; i++)
+      own.emulator.addUser(own.emulator.otherGroupId, { username: `bulk-${i}` })
+  }
+  const listAll = () =>
+    own.step('main', {
+      inputs: own.inputs('api-key', {
+        operation: 'list-certificates',
+        'group-id': own.emulator.otherGroupId
+      })
+    })
+
+  it('keeps the certificates output under 1 MB and the summary table short, and says so', async () => {
+    addUsers(0, 25)
+    certificatePages()
+    const main = await listAll()
+    expect(main.errors).toEqual([])
+    expect(main.outputs.count).toBe('12500')
+    const output = main.outputs.certificates!
+    expect(Buffer.byteLength(output)).toBeLessThanOrEqual(1_000_000)
+    const kept = JSON.parse(output) as unknown[]
+    expect(kept.length).toBeGreaterThan(1000)
+    expect(kept.length).toBeLessThan(12_500)
+    expect(main.warnings).toContainEqual({
+      level: 'warning',
+      title: 'Certificates output cut',
+      message: expect.stringContaining(
+        `holds the ${kept.length} soonest-expiring of 12500 certificates`
+      )
+    })
+    const table = main.summaries.find(s => s.heading === 'Certificates by days left')!
+    // The header row, 200 rows and one that counts the rest.
+    expect(table.rows).toHaveLength(202)
+    expect(table.rows.at(-1)).toEqual(['…', '12300 more rows not listed here', '', '', '', ''])
+  })
+
+  it('refuses more than 100,000 certificates with one titled error, and reads no user after that', async () => {
+    addUsers(25, 250)
+    certificatePages()
+    own.emulator.clearRequests()
+    const main = await listAll()
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Too many certificates',
+        message: expect.stringMatching(
+          /^100\d{3} certificates from 20\d of 250 user\(s\) read so far, more than the 100000 that list-certificates holds in one step; .*username input/
+        )
+      }
+    ])
+    const certLists = own.emulator.requests.filter(r => r.auth !== null && /\/certs\?/.test(r.path))
+    expect(certLists.length).toBeLessThan(210)
+    expect(main.outputs.certificates).toBeUndefined()
+  })
+})

@@ -5,7 +5,9 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulat
 import { recordContract } from './openapi-contract.js'
 import {
   findLeaks,
+  postStepOptions,
   runStep,
+  type LaterEnv,
   tempDir,
   type StepOptions,
   type StepResult
@@ -15,6 +17,8 @@ export {
   atlasRequests,
   CREDENTIAL_KINDS,
   filesIn,
+  relabelAsAnotherStep,
+  sessionState,
   type CredentialKind
 } from './emulator-fixtures.js'
 
@@ -28,9 +32,12 @@ export interface Atlas {
     options?: StepOptions,
     scan?: { certificateOutputAllowed?: boolean }
   ): Promise<StepResult>
-  /** A main step, then its post step with the same inputs and the state the main step saved. */
+  /**
+   * A main step, then its post step as the runner runs it: the same inputs and env, plus what
+   * later steps appended to $GITHUB_ENV (`laterEnv`), and the state the main step saved.
+   */
   job(
-    options: StepOptions,
+    options: StepOptions & { laterEnv?: LaterEnv },
     scan?: { certificateOutputAllowed?: boolean }
   ): Promise<{ main: StepResult; post: StepResult; runnerTemp: string }>
   secrets(): string[]
@@ -60,8 +67,13 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
     async job(options, scan) {
       let runnerTemp = options.runnerTemp
       if (runnerTemp === undefined) madeRunnerTemps.push((runnerTemp = tempDir('runner-temp-')))
-      const main = await atlas.step('main', { ...options, runnerTemp }, scan)
-      const post = await atlas.step('post', { ...options, runnerTemp, state: main.state }, scan)
+      const { laterEnv = {}, ...stepOptions } = options
+      const main = await atlas.step('main', { ...stepOptions, runnerTemp }, scan)
+      const post = await atlas.step(
+        'post',
+        postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv),
+        scan
+      )
       return { main, post, runnerTemp }
     },
     async close() {

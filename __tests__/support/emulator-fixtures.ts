@@ -62,3 +62,27 @@ export function filesIn(folder: string): string[] {
 export function atlasRequests(emulator: Emulator) {
   return emulator.requests.filter(r => !r.path.startsWith('/__emulator'))
 }
+
+/**
+ * What a main step with `emulatorInputs(emulator, kind)` saves about its session (origin, project,
+ * credential): the part of the post step's state a test writes by hand along with the rest.
+ */
+export function sessionState(emulator: Emulator, kind: CredentialKind): Record<string, string> {
+  const { clientId, publicKey } = emulator.credentials
+  return {
+    'atlas-origin': emulator.url,
+    'group-id': emulator.groupId,
+    credential: JSON.stringify(
+      kind === 'api-key' ? { kind, id: publicKey } : { kind, id: clientId }
+    )
+  }
+}
+
+/** The ephemeral user under that name now carries another step's nonce (made again by someone else). */
+export function relabelAsAnotherStep(emulator: Emulator, username: string): void {
+  const user = emulator.getUser(emulator.groupId, '$external', username)!
+  emulator.addUser(emulator.groupId, {
+    ...user,
+    labels: user.labels.map(l => (l.key === 'step-nonce' ? { ...l, value: 'another-step' } : l))
+  })
+}

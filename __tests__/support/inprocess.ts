@@ -14,12 +14,19 @@ import type { FileSystem } from '../../src/certificate/file.js'
 import type { ActionIO } from '../../src/io.js'
 import { run } from '../../src/main.js'
 import type { RunDependencies } from '../../src/runtime.js'
-import { ACCESS_TOKEN_STATE, isAccessTokenRecord } from '../../scripts/lib/step.js'
+import {
+  ACCESS_TOKEN_STATE,
+  isAccessTokenRecord,
+  postStepOptions,
+  type LaterEnv
+} from '../../scripts/lib/step.js'
 
 export {
   atlasRequests,
   CREDENTIAL_KINDS,
   filesIn,
+  relabelAsAnotherStep,
+  sessionState,
   type CredentialKind
 } from './emulator-fixtures.js'
 
@@ -335,9 +342,12 @@ export interface InProcessAtlas {
     options?: StepOptions,
     scan?: { certificateOutputAllowed?: boolean }
   ): Promise<StepResult>
-  /** A main step, then its post step with the same inputs, env and the state the main step saved. */
+  /**
+   * A main step, then its post step as the runner runs it: the same inputs and env, plus what
+   * later steps appended to $GITHUB_ENV (`laterEnv`), and the state the main step saved.
+   */
   job(
-    options: StepOptions,
+    options: StepOptions & { laterEnv?: LaterEnv },
     scan?: { certificateOutputAllowed?: boolean }
   ): Promise<{ main: StepResult; post: StepResult; runnerTemp: string }>
   /** A folder removed by close(). */
@@ -390,8 +400,13 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
     },
     async job(options, scan) {
       const runnerTemp = options.runnerTemp ?? ownDir('inprocess-runner-temp-')
-      const main = await atlas.step('main', { ...options, runnerTemp }, scan)
-      const post = await atlas.step('post', { ...options, runnerTemp, state: main.state }, scan)
+      const { laterEnv = {}, ...stepOptions } = options
+      const main = await atlas.step('main', { ...stepOptions, runnerTemp }, scan)
+      const post = await atlas.step(
+        'post',
+        postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv),
+        scan
+      )
       return { main, post, runnerTemp }
     },
     async close() {

@@ -10,18 +10,38 @@ const clockAt = (start: number) => {
   return clock
 }
 
-describe('Budget.extendTo', () => {
-  it('moves the deadline later, never earlier, in whole milliseconds', () => {
+describe('Budget.within', () => {
+  it('bounds the work by its own deadline, shorter or longer than the step, in whole milliseconds', async () => {
     const clock = clockAt(1_000_000)
     const budget = new Budget(60, clock)
     expect(budget.remainingMs()).toBe(60_000)
-    budget.extendTo(clock.time + 30_000)
+    await budget.within(clock.time + 4000, 4, 'ready-timeout-seconds', async () => {
+      expect(budget.remainingMs()).toBe(4000)
+      expect(budget.spent('GET /x').message).toBe(
+        "GET /x: no answer within the wait's budget of 4 s (ready-timeout-seconds)."
+      )
+    })
+    // Afterwards the step's own deadline holds again.
     expect(budget.remainingMs()).toBe(60_000)
-    budget.extendTo(clock.time + 300_000.25)
-    expect(budget.remainingMs()).toBe(300_001)
-    clock.time += 100_000
+    expect(budget.spent('GET /x').message).toBe(
+      "GET /x: no answer within the step's budget of 60 s (timeout-seconds)."
+    )
+    await budget.within(clock.time + 300_000.25, 300, 'ready-timeout-seconds', async () => {
+      expect(budget.remainingMs()).toBe(300_001)
+      clock.time += 100_000
+    })
+    // A wait that ran past the step's deadline leaves the step the rest of the wait's.
     expect(budget.remainingMs()).toBe(200_001)
     expect(budget.timeoutSeconds).toBe(60)
+  })
+
+  it('restores the step deadline when the work fails', async () => {
+    const clock = clockAt(0)
+    const budget = new Budget(60, clock)
+    await expect(
+      budget.within(1000, 1, 'ready-timeout-seconds', () => Promise.reject(new Error('x')))
+    ).rejects.toThrow('x')
+    expect(budget.remainingMs()).toBe(60_000)
   })
 })
 

@@ -1,4 +1,5 @@
-import { AtlasApiError, decodeApiError } from '../../src/atlas/errors.js'
+import { decodeApiError } from '../../src/atlas/answers.js'
+import { AtlasApiError } from '../../src/atlas/errors.js'
 import { HINTS, hintFor } from '../../src/atlas/hints.js'
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../src/atlas/retry.js'
 import { describeFailure } from '../../src/report.js'
@@ -54,12 +55,15 @@ describe('hints', () => {
     expect(HINTS[code]).toBeTruthy()
   })
   it('falls back on the status class', () => {
-    expect(hintFor(new AtlasApiError(401, 'SOMETHING', 'x'))).toMatch(/credentials/)
-    expect(hintFor(new AtlasApiError(403, 'ORG_REQUIRES_ACCESS_LIST', 'x'))).toMatch(
-      /API access list/
-    )
-    expect(hintFor(new AtlasApiError(503, 'UNEXPECTED_ERROR', 'x'))).toMatch(/later/)
-    expect(hintFor(new AtlasApiError(400, 'VALIDATION_ERROR', 'x'))).toBe('')
+    expect(hintFor('SOMETHING', 401)).toMatch(/credentials/)
+    expect(hintFor('ORG_REQUIRES_ACCESS_LIST', 403)).toMatch(/API access list/)
+    expect(hintFor('UNEXPECTED_ERROR', 503)).toMatch(/later/)
+    expect(hintFor('VALIDATION_ERROR', 400)).toBe('')
+  })
+  it('finds no hint in what every object inherits', () => {
+    for (const code of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      expect(hintFor(code, 400)).toBe('')
+    expect(describeFailure(new AtlasApiError(400, 'constructor', 'Bad.')).message).toBe('Bad.')
   })
   it('titles annotations as README.md documents them', () => {
     expect(
@@ -75,6 +79,14 @@ describe('hints', () => {
       message: `The user does not have managed mode X509 enabled. ${HINTS.USER_NOT_MANAGED_X509}`
     })
     expect(describeFailure(new InputError('months', 'bad')).title).toBe('Invalid input: months')
+  })
+  it('never lets a bare JavaScript error be the whole annotation: it says what to do', () => {
+    const { title, message } = describeFailure(
+      new TypeError("Cannot read properties of null (reading 'x')")
+    )
+    expect(title).toBe('atlas-x509-action failed')
+    expect(message).toMatch(/^An unexpected TypeError inside the action: Cannot read/)
+    expect(message).toContain('re-run the step with debug logging and report it')
   })
 })
 

@@ -1,5 +1,5 @@
 import { atlasPath } from '../../src/atlas/api.js'
-import { decodeApiError } from '../../src/atlas/errors.js'
+import { decodeApiError } from '../../src/atlas/answers.js'
 import { normalisedIsoUtc, parseIsoUtc } from '../../src/iso-date.js'
 
 describe('parseIsoUtc', () => {

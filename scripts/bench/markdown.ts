@@ -25,3 +25,23 @@ export const ratio = (value: number) => (Number.isNaN(value) ? 'n/a' : `${value.
 export function target(label: string, met: boolean): string {
   return `${label} ${met ? '✅' : '❌'}`
 }
+
+/** The markers around one region that `npm run bench` owns in a document. */
+export function sectionMarkers(name: string): { start: string; end: string } {
+  return { start: `<!-- bench:${name}:start -->`, end: `<!-- bench:${name}:end -->` }
+}
+
+/**
+ * `document` with the region between the markers of `name` replaced by `content`; the prose
+ * around it stays. Missing, repeated or misordered markers throw: figures written nowhere, or
+ * over the wrong text, would pass unnoticed.
+ */
+export function replaceSection(document: string, name: string, content: string): string {
+  const { start, end } = sectionMarkers(name)
+  const from = document.indexOf(start)
+  const to = document.indexOf(end)
+  const once = (marker: string, at: number) => at >= 0 && document.indexOf(marker, at + 1) < 0
+  if (!once(start, from) || !once(end, to) || to < from)
+    throw new Error(`expected one "${start}" followed by one "${end}"`)
+  return `${document.slice(0, from + start.length)}\n\n${content.trim()}\n\n${document.slice(to)}`
+}

@@ -65,12 +65,44 @@ export interface StepResult {
 export interface StepOptions {
   inputs?: Record<string, string>
   env?: Record<string, string>
+  /** The post step's STATE_* values: what its main step saved (see postStepState). */
   state?: Record<string, string>
   runnerTemp?: string
   cwd?: string
   timeoutMs?: number
   /** Leave GITHUB_STEP_SUMMARY unset. */
   noSummary?: boolean
+}
+
+/**
+ * Lines a later step of the job appended to $GITHUB_ENV: the post step's environment carries them
+ * all, a `STATE_<name>` one included, unless the main step saved `<name>`.
+ */
+export type LaterEnv = Record<string, string>
+
+/**
+ * The state a post step sees, as the runner builds it: `STATE_*` lines of $GITHUB_ENV first, then
+ * every key the main step saved (even empty) over them.
+ */
+export function postStepState(
+  mainState: Record<string, string>,
+  laterEnv: LaterEnv = {}
+): Record<string, string> {
+  const injected = Object.entries(laterEnv)
+    .filter(([name]) => name.startsWith('STATE_'))
+    .map(([name, value]) => [name.slice('STATE_'.length), value])
+  return { ...Object.fromEntries(injected), ...mainState }
+}
+
+/** A job's post step: the main step's options, with the later $GITHUB_ENV lines and their state. */
+export function postStepOptions<
+  Options extends { env?: Record<string, string>; state?: Record<string, string> }
+>(options: Options, mainState: Record<string, string>, laterEnv: LaterEnv = {}): Options {
+  return {
+    ...options,
+    env: { ...options.env, ...laterEnv },
+    state: postStepState(mainState, laterEnv)
+  }
 }
 
 /** Parses the `name<<delimiter` blocks that @actions/core appends to GITHUB_OUTPUT / GITHUB_STATE. */

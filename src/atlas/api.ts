@@ -78,10 +78,16 @@ export interface AtlasApi {
     clusterName: string
   ): Promise<ClusterChangeStatus | undefined>
   /**
-   * Lets requests run until `deadlineMs` (clock time) even past `timeout-seconds`: for a wait with
-   * a budget of its own. Never shortens the budget.
+   * Runs `work` with its requests bounded by `deadlineMs` (clock time) instead of
+   * `timeout-seconds`, earlier or later: for a wait with a budget of its own, `seconds` long and
+   * set by the input `input` (named in errors).
    */
-  allowRequestsUntil(deadlineMs: number): void
+  withRequestDeadline<T>(
+    deadlineMs: number,
+    seconds: number,
+    input: string,
+    work: () => Promise<T>
+  ): Promise<T>
   /** HTTP round trips so far. */
   readonly requestCount: number
   /** Atlas's `RateLimit-Remaining` on the latest answer that carried it, if any did. */
@@ -350,10 +356,14 @@ export class HttpAtlasApi implements AtlasApi {
     clusterName: string
   ): Promise<ClusterChangeStatus | undefined> {
     try {
-      const status = await this.json<{ changeStatus?: unknown }>(
+      const status = await this.json<unknown>(
         'GET',
         atlasPath`/groups/${groupId}/clusters/${clusterName}/status`
       )
+      if (!isRecord(status))
+        throw new AtlasProtocolError(
+          `Atlas answered GET …/clusters/${clusterName.slice(0, 100)}/status with something that is not a ClusterStatus object. Check base-url and any proxy in between, then run the step again.`
+        )
       return status.changeStatus === 'APPLIED' ? 'APPLIED' : 'PENDING'
     } catch (error) {
       if (isCode(error, 404, 'CLUSTER_NOT_FOUND')) return undefined
@@ -361,8 +371,13 @@ export class HttpAtlasApi implements AtlasApi {
     }
   }
 
-  allowRequestsUntil(deadlineMs: number): void {
-    this.client.extendBudgetTo(deadlineMs)
+  withRequestDeadline<T>(
+    deadlineMs: number,
+    seconds: number,
+    input: string,
+    work: () => Promise<T>
+  ): Promise<T> {
+    return this.client.withDeadline(deadlineMs, seconds, input, work)
   }
 
   /**

@@ -2,9 +2,11 @@ import type { Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
 import { BearerAuth, DigestAuth, type AuthMethod, type Credentials } from './auth/methods.js'
 import { ClientCredentialsTokenSource, type AccessToken } from './auth/oauth.js'
-import { AtlasProtocolError, errorForAnswer } from './errors.js'
+import { errorForAnswer } from './answers.js'
+import { AtlasProtocolError } from './errors.js'
+import type { HttpRequest, HttpResponse } from './http.js'
 import { DEFAULT_BACKOFF, withRetries, type Retrier, type RetryPolicy } from './retry.js'
-import { Budget, Transport, type HttpRequest, type HttpResponse } from './transport.js'
+import { Budget, Transport } from './transport.js'
 
 export interface AtlasClientOptions {
   baseUrl: string
@@ -80,8 +82,8 @@ export class AtlasClient {
       this.tokens = new ClientCredentialsTokenSource(
         credentials.clientId,
         credentials.clientSecret,
-        this.transport,
-        this.retrier,
+        // The token endpoint's requests carry their own Basic credential: sent unsigned.
+        request => this.send(request, 'retry-safe', false),
         {
           clock: options.clock,
           registerSecret: options.registerSecret,
@@ -112,9 +114,14 @@ export class AtlasClient {
     return this.transport.baseUrl
   }
 
-  /** Lets requests (their retries, waits and connections) run until `deadlineMs`, if later. */
-  extendBudgetTo(deadlineMs: number): void {
-    this.transport.budget.extendTo(deadlineMs)
+  /** Runs `work` with requests (their retries, waits and connections) bounded by `deadlineMs` alone. */
+  withDeadline<T>(
+    deadlineMs: number,
+    seconds: number,
+    input: string,
+    work: () => Promise<T>
+  ): Promise<T> {
+    return this.transport.budget.within(deadlineMs, seconds, input, work)
   }
 
   /**
@@ -136,15 +143,28 @@ export class AtlasClient {
       body: options.body === undefined ? undefined : JSON.stringify(options.body)
     }
     if (exchange.body !== undefined) exchange.headers['content-type'] = mediaType
+    const response = await this.send(exchange, options.retry ?? 'retry-safe', true)
+    return { status: response.status, text: response.text }
+  }
+
+  /**
+   * The one road to the network, for API and token requests alike: the request within the step's
+   * budget, retried by `policy`, signed when `signed`; answers 2xx or throws the answer's error.
+   */
+  private async send(
+    exchange: HttpRequest,
+    policy: RetryPolicy,
+    signed: boolean
+  ): Promise<HttpResponse> {
     const response = await withRetries(
-      `${method} ${exchange.target}`,
-      options.retry ?? 'retry-safe',
+      `${exchange.method} ${exchange.target}`,
+      policy,
       this.retrier,
-      () => this.authenticated(exchange)
+      () => (signed ? this.authenticated(exchange) : this.transport.send(exchange))
     )
     if (response.status < 200 || response.status >= 300)
       throw errorForAnswer(response, this.transport.baseUrl)
-    return { status: response.status, text: response.text }
+    return response
   }
 
   /** Like call, for JSON answers; `parse` may replace JSON.parse (exact int64 ids). */

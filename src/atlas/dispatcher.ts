@@ -8,7 +8,7 @@ import {
   Pool,
   type Dispatcher
 } from 'undici'
-import type { Environment } from '../inputs/inputs.js'
+import type { Environment } from '../environment.js'
 
 export interface DispatcherOptions {
   /**

@@ -1,5 +1,3 @@
-import type { AtlasApiError } from './errors.js'
-
 const CREDENTIALS_HINT =
   'Check the credentials: for a service account, `client-id`/`client-secret`; for an API key, `public-key`/`private-key`. They must belong to the organisation that owns the project.'
 const ACCESS_LIST_HINT =
@@ -47,13 +45,13 @@ export const HINTS: Readonly<Record<string, string>> = {
 }
 
 /** The hint for an Atlas error: by code first, then by HTTP status class. */
-export function hintFor(error: AtlasApiError): string {
-  const byCode = HINTS[error.errorCode]
-  if (byCode) return byCode
-  if (error.status === 401) return CREDENTIALS_HINT
-  if (error.status === 403) return ACCESS_LIST_HINT
-  if (error.status === 429) return RATE_HINT
-  if (error.status >= 500)
+export function hintFor(errorCode: string, status: number): string {
+  // Own keys only: a code such as `constructor` must not find Object's.
+  if (Object.hasOwn(HINTS, errorCode)) return HINTS[errorCode]!
+  if (status === 401) return CREDENTIALS_HINT
+  if (status === 403) return ACCESS_LIST_HINT
+  if (status === 429) return RATE_HINT
+  if (status >= 500)
     return 'Atlas had a server error and the retries ran out: run the job again later, and check https://status.mongodb.com.'
   return ''
 }

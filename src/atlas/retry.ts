@@ -1,21 +1,19 @@
 import type { Clock } from '../clock.js'
+import { describeAnswer, errorForAnswer } from './answers.js'
 import {
   AtlasApiError,
   AtlasUnreachableError,
-  describeAnswer,
-  errorForAnswer,
   OutcomeUnknownError,
   ProxyRefusedError
 } from './errors.js'
+import { header, type HttpResponse } from './http.js'
 import {
   classifyNetworkError,
   describeNetworkError,
-  header,
   isTimeout,
   networkErrorCode,
   proxyRefusal,
-  type Budget,
-  type HttpResponse
+  type Budget
 } from './transport.js'
 
 /**
@@ -123,7 +121,7 @@ export async function withRetries(
       const wait = backoffDelayMs(attemptNumber - 1, retrier.backoff, retrier.random)
       if (wait >= budget.remainingMs()) {
         throw new AtlasUnreachableError(
-          `${reason}; no time left for another try within timeout-seconds (${budget.timeoutSeconds} s).`
+          `${reason}; no time left for another try within ${budget.description}.`
         )
       }
       retrier.debug(`${reason}; retry ${attemptNumber} of ${maxRetries} in ${wait} ms`)
@@ -144,7 +142,7 @@ export async function withRetries(
     if (wait >= budget.remainingMs()) {
       throw withBudgetNote(
         errorForAnswer(response, retrier.baseUrl),
-        `Not retried: waiting ${Math.ceil(wait / 1000)} s${retryAfterMs === undefined ? '' : ' as Retry-After asks'} would pass the step's budget of ${budget.timeoutSeconds} s (timeout-seconds).`
+        `Not retried: waiting ${Math.ceil(wait / 1000)} s${retryAfterMs === undefined ? '' : ' as Retry-After asks'} would pass ${budget.description}.`
       )
     }
     const message = `${label}: ${describeAnswer(response)}; retry ${attemptNumber} of ${maxRetries} in ${(wait / 1000).toFixed(1)} s${retryAfterMs === undefined ? '' : ' (Retry-After)'}`

@@ -1,54 +1,68 @@
 import { request, type Dispatcher } from 'undici'
 import type { Clock } from '../clock.js'
 import { AtlasUnreachableError } from './errors.js'
+import { header, type HttpRequest, type HttpResponse } from './http.js'
 
 /** Larger answers are refused: no endpoint used here legitimately returns more. */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
-export interface HttpRequest {
-  method: string
-  /** Path and query, as sent on the request line. */
-  target: string
-  headers: Record<string, string>
-  body?: string
-}
-
-export interface HttpResponse {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-}
-
-export function header(headers: HttpResponse['headers'], name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
+/** A named time limit: the step's `timeout-seconds`, or a wait's own while it runs. */
+interface BudgetLimit {
+  deadline: number
+  seconds: number
+  /** What the limit is called in messages: "the step's budget of 60 s (timeout-seconds)". */
+  description: string
 }
 
 /** The step's time budget (`timeout-seconds`): every round trip and every wait fits in it. */
 export class Budget {
-  private deadline: number
+  private limit: BudgetLimit
 
   constructor(
     readonly timeoutSeconds: number,
     private readonly clock: Clock
   ) {
-    this.deadline = clock.now() + timeoutSeconds * 1000
+    this.limit = {
+      deadline: clock.now() + timeoutSeconds * 1000,
+      seconds: timeoutSeconds,
+      description: `the step's budget of ${timeoutSeconds} s (timeout-seconds)`
+    }
   }
 
   remainingMs(): number {
-    return this.deadline - this.clock.now()
+    return this.limit.deadline - this.clock.now()
   }
 
-  /** Moves the deadline to `deadlineMs` if that is later: for a wait with a budget of its own. */
-  extendTo(deadlineMs: number): void {
+  /** The limit in force, as messages name it. */
+  get description(): string {
+    return this.limit.description
+  }
+
+  /**
+   * Runs `work` under a limit of its own (a wait with its own budget): until `deadlineMs`, earlier
+   * or later than the step's, every request, retry and pause of `work` must end. Afterwards the
+   * step's deadline holds again, moved to `deadlineMs` if that is later, as a wait that ran long
+   * leaves the step's last requests (the post step has a budget of its own).
+   */
+  async within<T>(
+    deadlineMs: number,
+    seconds: number,
+    input: string,
+    work: () => Promise<T>
+  ): Promise<T> {
+    const outer = this.limit
     // Whole milliseconds: undici refuses fractional timeouts.
-    this.deadline = Math.max(this.deadline, Math.ceil(deadlineMs))
+    const deadline = Math.ceil(deadlineMs)
+    this.limit = { deadline, seconds, description: `the wait's budget of ${seconds} s (${input})` }
+    try {
+      return await work()
+    } finally {
+      this.limit = { ...outer, deadline: Math.max(outer.deadline, deadline) }
+    }
   }
 
   spent(what: string): AtlasUnreachableError {
-    return new AtlasUnreachableError(
-      `${what}: no answer within the step's budget of ${this.timeoutSeconds} s (timeout-seconds).`
-    )
+    return new AtlasUnreachableError(`${what}: no answer within ${this.limit.description}.`)
   }
 }
 

@@ -1,4 +1,4 @@
-import { InputError } from '../inputs/inputs.js'
+import { InputError } from '../errors.js'
 
 /** The `connection-string` input: a MongoDB URI without credentials, or undefined. */
 export function parseConnectionString(value: string): string | undefined {

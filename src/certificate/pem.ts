@@ -1,9 +1,10 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto'
+import { TitledError } from '../errors.js'
 
 /** The certificate response failed its check; the message never contains any of the body. */
-export class CertificateResponseError extends Error {
+export class CertificateResponseError extends TitledError {
   constructor(message: string) {
-    super(message)
+    super('Unusable certificate response', message)
     this.name = 'CertificateResponseError'
   }
 }

@@ -1,4 +1,5 @@
 /** Errors of the GitHub secret store (kept apart so the post step bundles no GitHub code). */
+import { TitledError } from '../errors.js'
 
 /** GitHub answered an error (or could not be reached) for one of the two requests. */
 export class GitHubRequestError extends Error {
@@ -13,9 +14,9 @@ export class GitHubRequestError extends Error {
 }
 
 /** The certificate was issued but the secret was not stored: one annotation says both. */
-export class GitHubSecretNotStoredError extends Error {
+export class GitHubSecretNotStoredError extends TitledError {
   constructor(message: string) {
-    super(message)
+    super('GitHub secret not stored', message)
     this.name = 'GitHubSecretNotStoredError'
   }
 }

@@ -3,9 +3,8 @@
  * API: read the store's public key, seal the value with it, PUT the secret. Octokit and the
  * sealing code are imported lazily, so steps that store no secret load neither.
  */
-import type { Environment } from '../inputs/inputs.js'
-import { InputError } from '../inputs/inputs.js'
-import type { GitHubSecretOptions } from '../inputs/release.js'
+import type { Environment } from '../environment.js'
+import { InputError } from '../errors.js'
 import { GitHubRequestError } from './errors.js'
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
@@ -32,7 +31,7 @@ export type GitHubSecretStoreFactory = (options: {
 
 /** Where the secret goes and which API serves it, from the inputs and the runner's environment. */
 export function secretTarget(
-  options: GitHubSecretOptions,
+  options: { name: string; environment: string | undefined },
   env: Environment
 ): { destination: SecretDestination; baseUrl: string } {
   const repository = env.GITHUB_REPOSITORY?.trim() ?? ''

@@ -2,7 +2,7 @@ import type { Credentials } from '../atlas/auth/methods.js'
 import { parseCredentials } from './credentials.js'
 import { DEFAULTS, InputError, parseInteger, type Environment, type InputReader } from './inputs.js'
 
-/** The inputs every operation shares; the post step parses only these. */
+/** The inputs every operation shares. */
 export interface CommonConfig {
   groupId: string
   credentials: Credentials
@@ -19,6 +19,15 @@ export function parseCommonConfig(read: InputReader, env: Environment): CommonCo
     baseUrl: parseBaseUrl(
       read('base-url') || env.MONGODB_ATLAS_BASE_URL?.trim() || DEFAULTS['base-url']
     ),
+    ...parseRequestLimits(read)
+  }
+}
+
+/** How long and how often requests may go: inputs only (the post step reads these too). */
+export function parseRequestLimits(
+  read: InputReader
+): Pick<CommonConfig, 'timeoutSeconds' | 'maxRetries'> {
+  return {
     timeoutSeconds: parseInteger(read, 'timeout-seconds', DEFAULTS['timeout-seconds'], 1, 3600),
     maxRetries: parseInteger(read, 'max-retries', DEFAULTS['max-retries'], 0, 10)
   }

@@ -99,3 +99,16 @@ export function parseCredentials(read: InputReader, env: Environment): Credentia
     ? { kind: 'service-account', clientId: id, clientSecret: secret }
     : { kind: 'api-key', publicKey: id, privateKey: secret }
 }
+
+/** Which credential a step used, without its secret: what the post step checks before using one. */
+export interface CredentialIdentity {
+  kind: CredentialKind
+  /** The client id or the public key. */
+  id: string
+}
+
+export function credentialIdentity(credentials: Credentials): CredentialIdentity {
+  return credentials.kind === 'service-account'
+    ? { kind: credentials.kind, id: credentials.clientId }
+    : { kind: credentials.kind, id: credentials.publicKey }
+}

@@ -3,20 +3,11 @@
  * than one operation uses. Pure: nothing here performs I/O.
  */
 
-/** Reads one input, trimmed, '' when unset (as `core.getInput` does). */
-export type InputReader = (name: string) => string
-export type Environment = Readonly<Record<string, string | undefined>>
+import { InputError } from '../errors.js'
+import type { InputReader } from '../environment.js'
 
-/** A bad input, named, with what is accepted: reported before any request is sent. */
-export class InputError extends Error {
-  constructor(
-    readonly input: string,
-    message: string
-  ) {
-    super(message)
-    this.name = 'InputError'
-  }
-}
+export type { Environment, InputReader } from '../environment.js'
+export { InputError }
 
 /**
  * Every input default that does not depend on the operation, in one place (action.yml states the
@@ -33,6 +24,7 @@ export const DEFAULTS = {
   'wait-until-ready': true,
   'ready-timeout-seconds': 300,
   'dry-run': false,
+  'prune-limit': 100,
   'expiry-warning-days': 30
 } as const
 

@@ -2,6 +2,7 @@ import { connectionStringFor, parseConnectionString } from '../certificate/conne
 import {
   CertificateFileError,
   certificatePath,
+  type CertificateFileRecord,
   checkCertificatePath,
   writeCertificateFile
 } from '../certificate/file.js'
@@ -43,7 +44,10 @@ export function parseCertificateOptions(
   }
 }
 
-/** Where the certificate will go, checked before any request so no certificate is minted in vain. */
+/**
+ * Where the certificate will go, checked before any request (a probe file proves the folder
+ * writable) so no certificate is minted in vain.
+ */
 export async function prepareCertificatePath(
   options: CertificateOptions,
   ctx: OperationContext
@@ -87,8 +91,9 @@ export async function deliverCertificate(
   })
   if (expiryWarning) io.warning(expiryWarning, 'Certificate expiry differs from the request')
 
+  let created: CertificateFileRecord
   try {
-    await writeCertificateFile(path, issued.pem, ctx.fs)
+    created = await writeCertificateFile(path, issued.pem, ctx.fs)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
     throw new CertificateFileError(
@@ -96,7 +101,7 @@ export async function deliverCertificate(
       { cause: error }
     )
   }
-  if (options.cleanup) io.saveState(STATE.certificateFile, path)
+  if (options.cleanup) io.saveState(STATE.certificateFile, JSON.stringify(created))
   io.info(
     `Certificate for ${username} written to ${path} (mode 0600), valid until ${issued.expiresAt}.`
   )

@@ -9,7 +9,7 @@ import {
   splitList,
   type InputReader
 } from '../inputs/inputs.js'
-import { TitledError } from '../report.js'
+import { TitledError } from '../errors.js'
 import { runIdentity, runLabel, type RunIdentity } from '../run-identity.js'
 import {
   issueAndDeliver,
@@ -287,9 +287,10 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
         (error: unknown) => {
           if (!(error instanceof TitledError)) throw error
           // What becomes of the user, which exists and holds a certificate.
+          // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
           throw new TitledError(
             error.title,
-            `${error.message} ${
+            `${error.annotation} ${
               cleanup
                 ? 'The post step deletes the user.'
                 : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`

@@ -9,6 +9,11 @@ export const LABELS = {
   stepNonce: 'step-nonce'
 } as const
 export const MANAGED_BY = 'atlas-x509-action'
+/**
+ * The `x509Type`s of the `$external` users this action creates: the only kinds prune may delete,
+ * whatever labels another user carries.
+ */
+export const EPHEMERAL_X509_TYPES: ReadonlySet<string> = new Set(['MANAGED'])
 
 export function labelValue(user: DatabaseUser, key: string): string | undefined {
   const labels: unknown = user.labels

@@ -1,5 +1,5 @@
 import { AtlasUnreachableError } from '../atlas/errors.js'
-import { TitledError } from '../report.js'
+import { TitledError } from '../errors.js'
 import type { OperationContext } from './operation.js'
 
 /**
@@ -48,23 +48,43 @@ export function seconds(ms: number): string {
   return String(Math.round(ms / 100) / 10)
 }
 
-const list = (names: string[]) => names.join(', ')
+/** Clusters a message names at most: ten thousand pending ones must not make a 490 KB annotation. */
+export const MAX_NAMED_CLUSTERS = 20
+
+/** The names, the first MAX_NAMED_CLUSTERS of them and how many more. */
+export function list(names: readonly string[]): string {
+  const named = names.slice(0, MAX_NAMED_CLUSTERS).join(', ')
+  const more = names.length - MAX_NAMED_CLUSTERS
+  return more > 0 ? `${named} … and ${more} more` : named
+}
 
 /**
  * Polls `…/clusters/{name}/status` of every cluster the user reaches (its scopes, or every
  * dedicated and Flex cluster of the project) until each has answered APPLIED once; a cluster that
  * has applied the user keeps it, so it is not asked again. The whole wait, listing included, runs
- * within `timeoutSeconds`, which replaces `timeout-seconds` for these requests.
+ * within `timeoutSeconds`, which replaces `timeout-seconds` for these requests, whether it is
+ * shorter or longer: no request, retry or Retry-After pause of the wait outlasts it.
  */
 export async function waitUntilReady(
   scopes: string[],
   timeoutSeconds: number,
   ctx: OperationContext
 ): Promise<ReadyResult> {
-  const { api, clock, groupId, io } = ctx
-  const started = clock.now()
+  const started = ctx.clock.now()
   const deadline = started + timeoutSeconds * 1000
-  api.allowRequestsUntil(deadline)
+  return ctx.api.withRequestDeadline(deadline, timeoutSeconds, 'ready-timeout-seconds', () =>
+    pollUntilApplied(scopes, timeoutSeconds, started, ctx)
+  )
+}
+
+async function pollUntilApplied(
+  scopes: string[],
+  timeoutSeconds: number,
+  started: number,
+  ctx: OperationContext
+): Promise<ReadyResult> {
+  const { api, clock, groupId, io } = ctx
+  const deadline = started + timeoutSeconds * 1000
   const elapsed = () => clock.now() - started
   const timedOut = (pending: string[]) => new NotReadyError(pending, elapsed(), timeoutSeconds)
 

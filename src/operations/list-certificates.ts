@@ -1,8 +1,9 @@
 import { EXTERNAL_DATABASE } from '../atlas/api.js'
 import { parseExpiryWarningDays, parseUsername } from '../inputs/inputs.js'
 import { normalisedIsoUtc } from '../iso-date.js'
+import { TitledError } from '../errors.js'
 import type { Operation, OperationContext } from './operation.js'
-import { daysUntil, warnAboutExpiry } from './expiry.js'
+import { daysUntil, MAX_WARNINGS_PER_STEP, warnAboutExpiry } from './expiry.js'
 
 /** One certificate of the list, as the `certificates` output carries it. */
 export interface CertificateSummary {
@@ -17,6 +18,18 @@ export type CertificateStatus = 'ok' | 'renew soon' | 'expired'
 
 /** Users whose certificates are read at the same time. */
 export const USER_CONCURRENCY = 4
+/**
+ * Certificate records held at most, across every user: about 50 MB. Past it the step fails rather
+ * than grow until the runner runs out of memory (a project of thousands of users, each with
+ * thousands of certificates).
+ */
+export const MAX_CERTIFICATES = 100_000
+/** The `certificates` output in bytes at most: GitHub keeps an output of up to 1 MB. */
+export const MAX_CERTIFICATES_OUTPUT_BYTES = 1_000_000
+/** Rows of the step summary's certificate table at most: the summary holds 1 MiB. */
+export const MAX_TABLE_ROWS = 200
+/** Users without a certificate warned about one by one; more are named in one warning. */
+const MAX_USER_WARNINGS = 3
 
 const DAY_MS = 86_400_000
 
@@ -26,7 +39,10 @@ const iso = (value: string | undefined) => normalisedIsoUtc(value) ?? ''
 const expiryOrder = (c: CertificateSummary) =>
   c.notAfter ? Date.parse(c.notAfter) : Number.MAX_SAFE_INTEGER
 
-/** `fn` over `items`, at most `limit` at a time, results in the order of `items`. */
+/**
+ * `fn` over `items`, at most `limit` at a time, results in the order of `items`. The first failure
+ * is thrown, and no item is started after it.
+ */
 export async function mapConcurrently<T, R>(
   items: readonly T[],
   limit: number,
@@ -34,10 +50,16 @@ export async function mapConcurrently<T, R>(
 ): Promise<R[]> {
   const results: R[] = new Array<R>(items.length)
   let next = 0
+  let failed = false
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const index = next++
-      results[index] = await fn(items[index]!)
+      try {
+        results[index] = await fn(items[index]!)
+      } catch (error) {
+        failed = true
+        throw error
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
@@ -70,11 +92,37 @@ export function certificateStatus(
   return 'ok'
 }
 
+/** More certificates than MAX_CERTIFICATES: the list is refused, never cut short. */
+export class TooManyCertificatesError extends TitledError {
+  constructor(read: number, usersRead: number, users: number) {
+    super(
+      'Too many certificates',
+      `${read} certificates from ${usersRead} of ${users} user(s) read so far, more than the ${MAX_CERTIFICATES} that list-certificates holds in one step; nothing is reported rather than an incomplete list. List the users one at a time with the username input, or delete the users that are no longer needed (delete-user).`
+    )
+  }
+}
+
+/** Counts the certificate records held, and refuses more than MAX_CERTIFICATES. */
+class CertificateTally {
+  held = 0
+  usersRead = 0
+  constructor(private readonly users: number) {}
+
+  add(count: number): void {
+    this.held += count
+    this.usersRead += 1
+    if (this.held > MAX_CERTIFICATES)
+      throw new TooManyCertificatesError(this.held, this.usersRead, this.users)
+  }
+}
+
 async function readCertificates(
   ctx: OperationContext,
-  username: string
+  username: string,
+  tally: CertificateTally
 ): Promise<CertificateSummary[]> {
   const records = await ctx.api.listCertificates(ctx.groupId, username)
+  tally.add(records.length)
   return records.map(record => ({
     username,
     id: String(record._id ?? ''),
@@ -82,6 +130,59 @@ async function readCertificates(
     createdAt: iso(record.createdAt),
     notAfter: iso(record.notAfter)
   }))
+}
+
+/**
+ * The items as a JSON array of at most `maxBytes` (UTF-8), keeping whole items from the first:
+ * how many fit.
+ */
+export function boundedJsonArray(
+  items: readonly unknown[],
+  maxBytes: number
+): { json: string; kept: number } {
+  const parts: string[] = []
+  let bytes = 2
+  for (const item of items) {
+    const text = JSON.stringify(item)
+    const added = Buffer.byteLength(text) + (parts.length > 0 ? 1 : 0)
+    if (bytes + added > maxBytes) break
+    parts.push(text)
+    bytes += added
+  }
+  return { json: `[${parts.join(',')}]`, kept: parts.length }
+}
+
+/** A name for a message that must stay short. */
+const shortName = (name: string) => (name.length > 100 ? `${name.slice(0, 100)}…` : name)
+
+/** Up to ten names and how many more. */
+function someNames(names: readonly string[]): string {
+  const more = names.length - 10
+  return names.slice(0, 10).map(shortName).join(', ') + (more > 0 ? ` … and ${more} more` : '')
+}
+
+/**
+ * A warning for each user without a certificate, or one naming them all when there are more than
+ * a few (the runner shows 10 warnings per step). How many warnings it made.
+ */
+function warnAboutUsersWithout(ctx: OperationContext, usernames: readonly string[]): number {
+  const advice =
+    'issue one with create-certificate, or delete the user with delete-user if it is no longer used'
+  const title = 'No unexpired certificate'
+  if (usernames.length === 0) return 0
+  if (usernames.length <= MAX_USER_WARNINGS) {
+    for (const username of usernames)
+      ctx.io.warning(
+        `The Atlas-managed X.509 user ${shortName(username)} has no unexpired certificate: nothing can log in as it; ${advice}.`,
+        title
+      )
+    return usernames.length
+  }
+  ctx.io.warning(
+    `${usernames.length} Atlas-managed X.509 users have no unexpired certificate (the users-without-certificate output lists them all): ${someNames(usernames)}. Nothing can log in as them; ${advice}.`,
+    title
+  )
+  return 1
 }
 
 /**
@@ -104,12 +205,20 @@ export const listCertificates: Operation<{
       : (await ctx.api.listUsers(groupId))
           .filter(user => user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED')
           .map(user => user.username)
+    const tally = new CertificateTally(usernames.length)
     const perUser = await mapConcurrently(usernames, USER_CONCURRENCY, name =>
-      readCertificates(ctx, name)
+      readCertificates(ctx, name, tally)
     )
+    const now = ctx.clock.now()
+    // A certificate with an unreadable expiry may still be valid: its user is not called one without.
+    const usable = (c: CertificateSummary) => !c.notAfter || Date.parse(c.notAfter) > now
+    const usersWithout = username
+      ? []
+      : usernames.filter((_, index) => !perUser[index]!.some(usable))
     const certificates = perUser
       .flat()
       .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username))
+    let warnings = 0
     const undated = certificates.filter(c => !c.notAfter || !c.createdAt)
     if (undated.length > 0) {
       io.warning(
@@ -119,21 +228,37 @@ export const listCertificates: Operation<{
           .join(', ')}${undated.length > 10 ? ', …' : ''}); those dates are left empty.`,
         'Unreadable certificate dates'
       )
+      warnings += 1
     }
     const dated = certificates.filter(c => c.notAfter)
 
-    io.setOutput('certificates', JSON.stringify(certificates))
+    const output = boundedJsonArray(certificates, MAX_CERTIFICATES_OUTPUT_BYTES)
+    if (output.kept < certificates.length) {
+      io.warning(
+        `The certificates output holds the ${output.kept} soonest-expiring of ${certificates.length} certificates: GitHub keeps an output of up to 1 MB. count, next-expiry and latest-expiry cover all of them; list one user at a time (username) for every entry.`,
+        'Certificates output cut'
+      )
+      warnings += 1
+    }
+    io.setOutput('certificates', output.json)
     io.setOutput('count', String(certificates.length))
     io.setOutput('next-expiry', dated[0]?.notAfter ?? '')
     io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '')
+    if (!username) io.setOutput('users-without-certificate', JSON.stringify(usersWithout))
     const whose = username ?? `${usernames.length} Atlas-managed X.509 user(s)`
+    const withoutNote =
+      usersWithout.length > 0
+        ? ` ${usersWithout.length} of them ha${usersWithout.length === 1 ? 's' : 've'} no unexpired certificate.`
+        : ''
     io.info(
-      certificates.length === 0
+      (certificates.length === 0
         ? `${whose} ha${username ? 's' : 've'} no unexpired certificates.`
         : dated.length === 0
           ? `${whose}: ${certificates.length} unexpired certificate(s), none with a readable expiry.`
-          : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`
+          : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`) +
+        (certificates.length > 0 ? withoutNote : '')
     )
+    warnings += warnAboutUsersWithout(ctx, usersWithout)
 
     const newest = new Set(newestPerUser(dated))
     const soon = warnAboutExpiry(
@@ -143,9 +268,9 @@ export const listCertificates: Operation<{
         notAfter: c.notAfter
       })),
       expiryWarningDays,
-      'issue a new one with create-certificate before then'
+      'issue a new one with create-certificate before then',
+      MAX_WARNINGS_PER_STEP - warnings
     )
-    const now = ctx.clock.now()
     await io.summary(
       username ? `Atlas X.509 certificates of ${username}` : 'Atlas X.509 certificates',
       [
@@ -153,21 +278,35 @@ export const listCertificates: Operation<{
         ['Project', groupId],
         username ? ['User', username] : ['Atlas-managed X.509 users', String(usernames.length)],
         ['Unexpired certificates', String(certificates.length)],
+        ...(username
+          ? []
+          : [['Users without an unexpired certificate', String(usersWithout.length)] as const]),
         [`Users to renew within ${expiryWarningDays} days`, String(soon)]
       ]
     )
-    if (certificates.length > 0) {
+    // Users without a certificate first: they need action before any certificate does.
+    const rows: string[][] = [
+      ...usersWithout.map(name => [name, '', '', '', '', 'none']),
+      ...certificates.map(c => [
+        c.username,
+        c.id,
+        c.subject,
+        c.notAfter || 'unreadable',
+        c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
+        c.notAfter ? certificateStatus(c, newest.has(c), expiryWarningDays, now) : 'unknown'
+      ])
+    ]
+    if (rows.length > 0) {
+      const more = rows.length - MAX_TABLE_ROWS
       await io.summaryTable(
         'Certificates by days left',
         ['User', 'Certificate', 'Subject', 'Expires', 'Days left', 'Status'],
-        certificates.map(c => [
-          c.username,
-          c.id,
-          c.subject,
-          c.notAfter || 'unreadable',
-          c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
-          c.notAfter ? certificateStatus(c, newest.has(c), expiryWarningDays, now) : 'unknown'
-        ])
+        more > 0
+          ? [
+              ...rows.slice(0, MAX_TABLE_ROWS),
+              ['…', `${more} more rows not listed here`, '', '', '', '']
+            ]
+          : rows
       )
     }
   }

@@ -30,8 +30,18 @@ export interface Operation<Config> {
   run(config: Config, ctx: OperationContext): Promise<void>
 }
 
-/** State saved by the main step for the post step. */
+/**
+ * State saved by the main step for the post step: every key, empty, as the main step's first act
+ * (the runner then overwrites any `STATE_*` line a later step appended to $GITHUB_ENV), and the
+ * only thing the post step acts on.
+ */
 export const STATE = {
+  /** The Atlas origin the main step used: the post step sends requests there and nowhere else. */
+  atlasOrigin: 'atlas-origin',
+  project: 'group-id',
+  /** The credential's kind and non-secret identifier (`{kind, id}`), never its secret. */
+  credential: 'credential',
+  /** `{path, dev, ino}` of the file the main step created. */
   certificateFile: 'certificate-file',
   ephemeralUser: 'ephemeral-user',
   /** The service account's access token, masked, for the post step to reuse and revoke. */

@@ -1,8 +1,15 @@
-import { EXTERNAL_DATABASE } from '../atlas/api.js'
-import { AtlasUnreachableError } from '../atlas/errors.js'
-import { DEFAULTS, parseBoolean } from '../inputs/inputs.js'
+import { EXTERNAL_DATABASE, MAX_LIST_ITEMS, type DatabaseUser } from '../atlas/api.js'
+import { AtlasApiError, AtlasUnreachableError } from '../atlas/errors.js'
+import { DEFAULTS, parseBoolean, parseInteger } from '../inputs/inputs.js'
 import { parseIsoUtc } from '../iso-date.js'
-import { isManagedByAction, LABELS, labelValue, MANAGED_BY } from './ephemeral-labels.js'
+import { TitledError } from '../errors.js'
+import {
+  EPHEMERAL_X509_TYPES,
+  isManagedByAction,
+  LABELS,
+  labelValue,
+  MANAGED_BY
+} from './ephemeral-labels.js'
 import type { Operation } from './operation.js'
 
 /** Up to ten names, for a message that must stay short. */
@@ -19,11 +26,17 @@ export const MAX_SUMMARY_ROWS = 50
 
 type DeleteOutcome = 'deleted' | 'gone' | { failure: string }
 
+/** What ends every delete of the run: no answer within the budget, or Atlas's rate limit after every retry. */
+export type DeleteStop = AtlasUnreachableError | AtlasApiError
+
+const isStop = (error: unknown): error is DeleteStop =>
+  error instanceof AtlasUnreachableError || (error instanceof AtlasApiError && error.status === 429)
+
 /**
  * Deletes users a few at a time. A worker stands down while Atlas reports that fewer requests
  * remain in its rate-limit bucket than workers are running (a 429's Retry-After already holds
- * every request back); the first budget error stops every worker, and what is left stays for
- * the next run.
+ * every request back); the first budget error, or a 429 left after every retry, stops every
+ * worker, and what is left stays for the next run.
  */
 export async function deleteInParallel(
   usernames: readonly string[],
@@ -33,11 +46,11 @@ export async function deleteInParallel(
   outcomes: Map<string, DeleteOutcome>
   /** How many deletes were started. */
   started: number
-  stopped?: AtlasUnreachableError
+  stopped?: DeleteStop
 }> {
   const outcomes = new Map<string, DeleteOutcome>()
   let next = 0
-  let stopped: AtlasUnreachableError | undefined
+  let stopped: DeleteStop | undefined
   const worker = async (index: number) => {
     while (next < usernames.length && !stopped) {
       const left = remaining()
@@ -46,8 +59,12 @@ export async function deleteInParallel(
       try {
         outcomes.set(username, (await remove(username)) ? 'deleted' : 'gone')
       } catch (error) {
-        if (error instanceof AtlasUnreachableError) stopped ??= error
-        else outcomes.set(username, { failure: (error as Error).message })
+        if (isStop(error)) stopped ??= error
+        else {
+          const message = error instanceof Error ? error.message : String(error)
+          // A long Atlas detail per user would make the one error unreadable.
+          outcomes.set(username, { failure: message.slice(0, 300) })
+        }
       }
     }
   }
@@ -56,39 +73,65 @@ export async function deleteInParallel(
   return { outcomes, started: next, stopped }
 }
 
+/** Failed deletes named in the error at most. */
+const MAX_NAMED_FAILURES = 10
+
 /**
  * Deletes the users this action created whose `expires-at` has passed: what a post step that
- * never ran (a dead runner) left behind. A user without the `managed-by` label is never touched.
+ * never ran (a dead runner) left behind, the longest expired first, at most `prune-limit` per run.
+ * Only `$external` users of a type this action creates and with its `managed-by` label are ever
+ * touched.
  */
-export const pruneEphemeralUsers: Operation<{ dryRun: boolean }> = {
+export const pruneEphemeralUsers: Operation<{ dryRun: boolean; limit: number }> = {
   name: 'prune-ephemeral-users',
   parallelRequests: PARALLEL_DELETES,
-  parse: read => ({ dryRun: parseBoolean(read, 'dry-run', DEFAULTS['dry-run']) }),
-  async run({ dryRun }, ctx) {
+  parse: read => ({
+    dryRun: parseBoolean(read, 'dry-run', DEFAULTS['dry-run']),
+    limit: parseInteger(read, 'prune-limit', DEFAULTS['prune-limit'], 1, MAX_LIST_ITEMS)
+  }),
+  async run({ dryRun, limit }, ctx) {
     const { api, groupId, io } = ctx
     const users = await api.listUsers(groupId)
     const now = ctx.clock.now()
-    const ours = users.filter(
-      user => user.databaseName === EXTERNAL_DATABASE && isManagedByAction(user)
+    const labelled = users.filter(isManagedByAction)
+    const ours = labelled.filter(
+      user =>
+        user.databaseName === EXTERNAL_DATABASE && EPHEMERAL_X509_TYPES.has(user.x509Type ?? '')
     )
+    // Our label on another kind of user (a password or LDAP user, another database) is not ours.
+    const oursSet = new Set(ours)
+    const notOurKind = labelled.filter(user => !oursSet.has(user))
+    if (notOurKind.length > 0) {
+      io.warning(
+        `${notOurKind.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} are not ${EXTERNAL_DATABASE} users of x509Type ${[...EPHEMERAL_X509_TYPES].join(' or ')}, so this action did not create them; they are left alone: ${someNames(notOurKind)}.`,
+        'Users left alone'
+      )
+    }
     // Only a strict ISO 8601 UTC label is a date: anything else is left alone, never read as past.
-    const undated = ours.filter(
-      user => parseIsoUtc(labelValue(user, LABELS.expiresAt)) === undefined
+    const expiry = new Map(
+      ours.map(user => [user, parseIsoUtc(labelValue(user, LABELS.expiresAt))])
     )
-    const expired = ours.filter(user => {
-      const expiresAt = parseIsoUtc(labelValue(user, LABELS.expiresAt))
-      return expiresAt !== undefined && expiresAt <= now
-    })
+    const undated = ours.filter(user => expiry.get(user) === undefined)
+    const expiresBy = (user: DatabaseUser) => expiry.get(user) ?? Infinity
+    const expired = ours
+      .filter(user => expiresBy(user) <= now)
+      .sort((a, b) => expiresBy(a) - expiresBy(b) || a.username.localeCompare(b.username))
     if (undated.length > 0) {
       io.warning(
         `${undated.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} have an expires-at label that is not an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ) and are left alone: ${someNames(undated)}. Delete them with delete-user once they are no longer needed.`,
         'Ephemeral users left alone'
       )
     }
-    const managed = users.filter(isManagedByAction).length
     io.info(
-      `${users.length} database users in project ${groupId}; ${managed} created by this action; ${expired.length} expired.`
+      `${users.length} database users in project ${groupId}; ${ours.length} created by this action; ${expired.length} expired.`
     )
+    const due = expired.slice(0, limit)
+    const leftOver = expired.slice(limit)
+    if (leftOver.length > 0) {
+      io.info(
+        `${leftOver.length} more expired user(s) are beyond prune-limit (${limit}) and left for the next run: ${someNames(leftOver)}.`
+      )
+    }
 
     const expiresAt = new Map(
       expired.map(user => [user.username, labelValue(user, LABELS.expiresAt)])
@@ -96,20 +139,20 @@ export const pruneEphemeralUsers: Operation<{ dryRun: boolean }> = {
     const expiredNote = (username: string) => `expired ${expiresAt.get(username)}`
     let outcomes = new Map<string, DeleteOutcome>()
     let started = 0
-    let stopped: AtlasUnreachableError | undefined
+    let stopped: DeleteStop | undefined
     if (dryRun) {
-      for (const user of expired)
+      for (const user of due)
         io.info(`Would delete ${user.username} (${expiredNote(user.username)}).`)
     } else {
       ;({ outcomes, started, stopped } = await deleteInParallel(
-        expired.map(user => user.username),
+        due.map(user => user.username),
         () => api.rateLimitRemaining,
         username => api.deleteUser(groupId, username)
       ))
     }
     const pruned = dryRun
-      ? expired.map(user => user.username)
-      : expired.map(user => user.username).filter(name => outcomes.get(name) === 'deleted')
+      ? due.map(user => user.username)
+      : due.map(user => user.username).filter(name => outcomes.get(name) === 'deleted')
     const failures: string[] = []
     for (const [username, outcome] of outcomes) {
       if (outcome === 'deleted') io.info(`Deleted ${username} (${expiredNote(username)}).`)
@@ -127,7 +170,15 @@ export const pruneEphemeralUsers: Operation<{ dryRun: boolean }> = {
         ['Project', groupId],
         ['Users listed', String(users.length)],
         [dryRun ? 'Would delete' : 'Deleted', String(pruned.length)],
-        ...expired.slice(0, MAX_SUMMARY_ROWS).map((user): [string, string] => {
+        ...(leftOver.length > 0
+          ? [
+              [
+                dryRun ? 'Would be left for the next run' : 'Left for the next run',
+                `${leftOver.length} expired user(s) beyond prune-limit (${limit})`
+              ] as [string, string]
+            ]
+          : []),
+        ...due.slice(0, MAX_SUMMARY_ROWS).map((user): [string, string] => {
           const outcome = outcomes.get(user.username)
           const result =
             dryRun || outcome === 'deleted'
@@ -140,25 +191,41 @@ export const pruneEphemeralUsers: Operation<{ dryRun: boolean }> = {
             `${expiredNote(user.username)}; ${labelValue(user, LABELS.githubRun) ?? 'no github-run label'}${result}`
           ]
         }),
-        ...(expired.length > MAX_SUMMARY_ROWS
+        ...(due.length > MAX_SUMMARY_ROWS
           ? [
               [
                 '…',
-                `${expired.length - MAX_SUMMARY_ROWS} more not listed here; the pruned output has every deleted name`
+                `${due.length - MAX_SUMMARY_ROWS} more not listed here; the pruned output has every deleted name`
               ] as [string, string]
             ]
           : [])
       ]
     )
+    const unanswered = started - outcomes.size
+    const tally = (what: string) =>
+      `Deleted ${pruned.length} of ${due.length} expired user(s) before ${what}; ${due.length - started} not tried${leftOver.length > 0 ? ` and ${leftOver.length} beyond prune-limit (${limit})` : ''} are left for the next run.`
+    if (stopped instanceof AtlasApiError) {
+      // Atlas's rate limit outlasted every retry: one Atlas error, with its hint.
+      throw new AtlasApiError(
+        stopped.status,
+        stopped.errorCode,
+        `${stopped.detail} ${tally(`Atlas's rate limit stopped the run; ${unanswered} refused`)}`,
+        stopped.retryAfterMs
+      )
+    }
     if (stopped) {
-      const unanswered = started - outcomes.size
       throw new AtlasUnreachableError(
-        `${stopped.message} Deleted ${pruned.length} of ${expired.length} expired user(s) before stopping; ${unanswered} delete(s) got no answer (they may have taken effect); ${expired.length - started} not tried are left for the next run.`
+        `${stopped.message} ${tally(`stopping; ${unanswered} delete(s) got no answer (they may have taken effect)`)}`
       )
     }
     if (failures.length > 0) {
-      throw new Error(
-        `Could not delete ${failures.length} expired ephemeral user(s): ${failures.join('; ')}`
+      throw new TitledError(
+        'Ephemeral users not deleted',
+        `Could not delete ${failures.length} of ${due.length} expired ephemeral user(s) due this run: ${failures
+          .slice(0, MAX_NAMED_FAILURES)
+          .join(
+            '; '
+          )}${failures.length > MAX_NAMED_FAILURES ? `; … and ${failures.length - MAX_NAMED_FAILURES} more` : ''}. They stay until a later run deletes them: check the errors above (the credentials' role, the project), then run prune-ephemeral-users again.`
       )
     }
   }

@@ -1,7 +1,6 @@
 import type { Clock } from '../../clock.js'
-import { AtlasProtocolError, errorForAnswer } from '../errors.js'
-import { withRetries, type Retrier } from '../retry.js'
-import type { Transport } from '../transport.js'
+import { AtlasProtocolError } from '../errors.js'
+import type { HttpRequest } from '../http.js'
 
 /** OAuth 2.0 client credentials for Atlas service accounts (RFC 6749 §4.4). */
 
@@ -107,6 +106,9 @@ export interface TokenSourceOptions {
   onToken?(token: AccessToken): void
 }
 
+/** Sends a request to the Atlas origin (retried, within the step's budget); answers 2xx text or throws. */
+export type SendToAtlas = (request: HttpRequest) => Promise<{ text: string }>
+
 /**
  * One token per job from the service account's token endpoint: fetched on first use, handed from
  * the main step to the post step, revoked there. The endpoint is rate-limited, and a service
@@ -122,8 +124,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
   constructor(
     clientId: string,
     clientSecret: string,
-    private readonly transport: Transport,
-    private readonly retrier: Retrier,
+    private readonly send: SendToAtlas,
     private readonly options: TokenSourceOptions
   ) {
     this.basic = basicAuthorization(clientId, clientSecret)
@@ -154,16 +155,12 @@ export class ClientCredentialsTokenSource implements TokenSource {
   async revokeAll(): Promise<number> {
     let revoked = 0
     for (const token of this.used.values()) {
-      const response = await withRetries(`POST ${REVOKE_PATH}`, 'retry-safe', this.retrier, () =>
-        this.transport.send(
-          this.form(
-            REVOKE_PATH,
-            `token=${encodeURIComponent(token.value)}&token_type_hint=access_token`
-          )
+      await this.send(
+        this.form(
+          REVOKE_PATH,
+          `token=${encodeURIComponent(token.value)}&token_type_hint=access_token`
         )
       )
-      if (response.status < 200 || response.status >= 300)
-        throw errorForAnswer(response, this.transport.baseUrl)
       revoked += 1
     }
     this.used.clear()
@@ -171,7 +168,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
     return revoked
   }
 
-  private form(target: string, body: string) {
+  private form(target: string, body: string): HttpRequest {
     return {
       method: 'POST',
       target,
@@ -185,12 +182,7 @@ export class ClientCredentialsTokenSource implements TokenSource {
   }
 
   private async fetch(): Promise<AccessToken> {
-    const response = await withRetries(`POST ${TOKEN_PATH}`, 'retry-safe', this.retrier, () =>
-      this.transport.send(this.form(TOKEN_PATH, TOKEN_REQUEST_BODY))
-    )
-    if (response.status < 200 || response.status >= 300) {
-      throw errorForAnswer(response, this.transport.baseUrl)
-    }
+    const response = await this.send(this.form(TOKEN_PATH, TOKEN_REQUEST_BODY))
     const token = readAccessToken(response.text, this.options.clock.now())
     this.options.registerSecret(token.value)
     this.used.set(token.value, token)
