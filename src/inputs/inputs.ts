@@ -24,7 +24,8 @@ export const DEFAULTS = {
   'wait-until-ready': true,
   'ready-timeout-seconds': 300,
   'dry-run': false,
-  'expiry-warning-days': 30
+  'expiry-warning-days': 30,
+  'key-type': 'ec-p256'
 } as const
 
 export function parseInteger(

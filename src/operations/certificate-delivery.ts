@@ -54,6 +54,36 @@ export async function prepareCertificatePath(
   return path
 }
 
+/** Where a certificate comes from; `issue` masks its key and checks it before returning it. */
+export interface CertificateSource {
+  x509Type: 'MANAGED' | 'CUSTOMER'
+  issue(
+    username: string,
+    options: CertificateOptions,
+    ctx: OperationContext
+  ): Promise<IssuedCertificate>
+}
+
+/** Atlas issues the certificate and its key (MANAGED users). */
+export const atlasIssued: CertificateSource = {
+  x509Type: 'MANAGED',
+  async issue(username, options, ctx) {
+    const { io } = ctx
+    const body = await ctx.api.issueCertificate(ctx.groupId, username, options.months)
+    const response = readCertificateResponse(body)
+    // Masks first: nothing below may print before the runner knows the key.
+    for (const secret of response.masks) io.setSecret(secret)
+    const issued = response.check()
+    const expiryWarning = checkAgainstRequest(issued, {
+      username,
+      months: options.months,
+      now: ctx.clock.now()
+    })
+    if (expiryWarning) io.warning(expiryWarning, 'Certificate expiry differs from the request')
+    return issued
+  }
+}
+
 /**
  * Issues a certificate, then: mask, check, write the file (0600, exclusive), remember it for the
  * post step, set the certificate outputs. Returns the summary rows.
@@ -62,9 +92,10 @@ export async function issueAndDeliver(
   username: string,
   options: CertificateOptions,
   path: string,
-  ctx: OperationContext
+  ctx: OperationContext,
+  source: CertificateSource = atlasIssued
 ): Promise<Array<[string, string]>> {
-  return (await deliverCertificate(username, options, path, ctx)).rows
+  return (await deliverCertificate(username, options, path, ctx, source)).rows
 }
 
 /** issueAndDeliver, also returning the checked certificate (for callers that store it elsewhere). */
@@ -72,20 +103,11 @@ export async function deliverCertificate(
   username: string,
   options: CertificateOptions,
   path: string,
-  ctx: OperationContext
+  ctx: OperationContext,
+  source: CertificateSource = atlasIssued
 ): Promise<{ rows: Array<[string, string]>; issued: IssuedCertificate }> {
   const { io } = ctx
-  const body = await ctx.api.issueCertificate(ctx.groupId, username, options.months)
-  const response = readCertificateResponse(body)
-  // Masks first: nothing below may print before the runner knows the key.
-  for (const secret of response.masks) io.setSecret(secret)
-  const issued = response.check()
-  const expiryWarning = checkAgainstRequest(issued, {
-    username,
-    months: options.months,
-    now: ctx.clock.now()
-  })
-  if (expiryWarning) io.warning(expiryWarning, 'Certificate expiry differs from the request')
+  const issued = await source.issue(username, options, ctx)
 
   try {
     await writeCertificateFile(path, issued.pem, ctx.fs)
@@ -104,6 +126,7 @@ export async function deliverCertificate(
   io.setOutput('certificate-file', path)
   if (options.outputCertificate) io.setOutput('certificate', issued.pem)
   io.setOutput('username', username)
+  io.setOutput('x509-type', source.x509Type)
   io.setOutput('subject', issued.subject)
   io.setOutput('serial-number', issued.serialNumber)
   io.setOutput('fingerprint-sha256', issued.fingerprintSha256)
