@@ -47,7 +47,8 @@ export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput'
   for (const value of secretCredentialValues(deps.readInput, deps.env)) deps.io.setSecret(value)
   const githubToken = deps.readInput('github-token')
   if (githubToken) deps.io.setSecret(githubToken)
-  for (const value of issuerKeyMasks(deps.readInput('issuer-key'))) deps.io.setSecret(value)
+  const issuerKey = deps.readInput('issuer-key')
+  if (issuerKey) for (const value of issuerKeyMasks(issuerKey)) deps.io.setSecret(value)
 }
 
 export interface SessionOptions {
