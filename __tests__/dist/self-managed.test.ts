@@ -8,8 +8,9 @@
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { MongoClient, MongoServerError, MongoServerSelectionError } from 'mongodb'
+import { MongoServerError, MongoServerSelectionError } from 'mongodb'
 import { SEEDED_CLUSTER } from '../../emulator/index.js'
+import { ping, pingError } from '../support/driver.js'
 import { findLeaks, tempDir } from '../../scripts/lib/step.js'
 import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
 import { intermediateCaWithKey, rootCa, selfSigned } from '../support/pki.js'
@@ -43,23 +44,6 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true })
 })
 
-async function ping(connectionString: string): Promise<unknown> {
-  const client = new MongoClient(connectionString, {
-    serverSelectionTimeoutMS: 3000,
-    connectTimeoutMS: 3000
-  })
-  try {
-    await client.connect()
-    return await client.db('admin').command({ ping: 1 })
-  } finally {
-    await client.close()
-  }
-}
-const pingError = (connectionString: string) =>
-  ping(connectionString).then(
-    () => new Error('ping succeeded'),
-    (error: unknown) => error
-  )
 const withFile = (connectionString: string, file: string) =>
   connectionString.replace(
     /tlsCertificateKeyFile=[^&]*/,
