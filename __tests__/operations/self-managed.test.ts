@@ -393,6 +393,15 @@ describe('create-certificate with an issuer', () => {
     expect(readdirCount(runnerTemp)).toBe(0)
   })
 
+  it('without an issuer, in a project without a customer CA, Atlas issues as before: x509-type MANAGED', async () => {
+    atlas.emulator.setCustomerX509(atlas.emulator.groupId, null)
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'create-certificate', username: 'ci-user' })
+    })
+    expect(main.errors).toEqual([])
+    expect(main.outputs).toMatchObject({ subject: 'CN=ci-user', 'x509-type': 'MANAGED' })
+  })
+
   it('without an issuer in a self-managed project, Atlas refuses and the hint names the issuer inputs', async () => {
     const main = await atlas.step('main', {
       inputs: atlas.inputs('api-key', { operation: 'create-certificate', username: 'ci-user' })
