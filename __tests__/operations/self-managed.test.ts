@@ -264,6 +264,15 @@ describe('the issuer is checked before any request', () => {
       /exactly one private-key block/
     ],
     [
+      'a key pasted into issuer-certificate',
+      async () => ({
+        'issuer-certificate': issuing.pem + issuing.keyPem,
+        'issuer-key': issuing.keyPem
+      }),
+      'issuer-certificate',
+      /Block 2 is a PRIVATE KEY, not a CERTIFICATE \(the key goes in issuer-key/
+    ],
+    [
       'intermediates out of order',
       async () => ({ 'issuer-certificate': root.pem + issuing.pem, 'issuer-key': root.keyPem }),
       'issuer-certificate',

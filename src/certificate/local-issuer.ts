@@ -15,9 +15,8 @@ import {
 } from 'node:crypto'
 import { promisify } from 'node:util'
 import * as x509 from '@peculiar/x509'
-import { CaBundleError, parseCertificates } from '../customer-ca.js'
 import { ATTRIBUTE_OIDS, type NameAttribute } from './distinguished-name.js'
-import { isPrivateKeyLabel, parsePem } from './pem.js'
+import { blockText, isPrivateKeyLabel, parsePem } from './pem.js'
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
 const subtle = webcrypto.subtle
@@ -104,13 +103,7 @@ export async function loadIssuer(
 }
 
 function readChain(pem: string, nowMs: number): X509Certificate[] {
-  let chain: X509Certificate[]
-  try {
-    chain = parseCertificates(pem)
-  } catch (error) {
-    if (error instanceof CaBundleError) throw new IssuerError('issuer-certificate', error.message)
-    throw error
-  }
+  const chain = readCertificates(pem)
   chain.forEach((certificate, i) => {
     const name = `${i === 0 ? 'The signing CA' : `Certificate ${i + 1}`} (${describe(certificate)})`
     const usage = new x509.X509Certificate(certificate.raw).getExtension(x509.KeyUsagesExtension)
@@ -146,6 +139,33 @@ function readChain(pem: string, nowMs: number): X509Certificate[] {
       )
   })
   return chain
+}
+
+/** Every certificate of the PEM text, in order; anything else in it is refused. */
+function readCertificates(pem: string): X509Certificate[] {
+  const parsed = parsePem(pem)
+  const accepted =
+    'Give the signing CA certificate, then each intermediate up to a CA the project trusts, as PEM (-----BEGIN CERTIFICATE----- blocks only).'
+  if (parsed.blocks.length === 0 || parsed.strayText)
+    throw new IssuerError(
+      'issuer-certificate',
+      `No certificate, or text outside the PEM blocks. ${accepted}`
+    )
+  return parsed.blocks.map((block, i) => {
+    if (block.label !== 'CERTIFICATE' || !block.complete)
+      throw new IssuerError(
+        'issuer-certificate',
+        `Block ${i + 1} is ${block.complete ? `a ${block.label}` : 'cut short'}, not a CERTIFICATE${isPrivateKeyLabel(block.label) ? ' (the key goes in issuer-key, from a secret)' : ''}. ${accepted}`
+      )
+    try {
+      return new X509Certificate(blockText(block))
+    } catch {
+      throw new IssuerError(
+        'issuer-certificate',
+        `Block ${i + 1} does not parse as an X.509 certificate.`
+      )
+    }
+  })
 }
 
 function readKey(pem: string): KeyObject {

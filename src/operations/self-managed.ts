@@ -11,7 +11,7 @@ import { addMonths, type IssuedCertificate } from '../certificate/pem.js'
 import { customerCas, parseCertificates } from '../customer-ca.js'
 import { InputError } from '../inputs/inputs.js'
 import { parseCustomerUsername, type IssuerOptions } from '../inputs/issuer.js'
-import { TitledError } from '../report.js'
+import { TitledError } from '../errors.js'
 import type { CertificateSource } from './certificate-delivery.js'
 import type { OperationContext } from './operation.js'
 
