@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url'
 import { startGitHubEmulator, type GitHubEmulator } from '../../emulator/github.js'
 import { tempDir } from '../../scripts/lib/step.js'
 import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
+import { rootCa } from '../support/pki.js'
 
 // Opens the sealed secret with libsodium itself, independent of the tweetnacl code the action uses.
 const sodium = createRequire(import.meta.url)(
@@ -266,6 +267,7 @@ describe('lazy loading', () => {
 
   it('dist/main has separate chunk files; a step without github-secret loads none of them', async () => {
     const chunks = readdirSync('dist/main').filter(name => /^\d+\.index\.js$/.test(name))
+    const issuerChunks = chunks.filter(isIssuerChunk)
     expect(chunks.length).toBeGreaterThanOrEqual(2)
     expect(await loadedFiles({})).toEqual(['index.js'])
     const withSecret = await loadedFiles({
@@ -273,6 +275,37 @@ describe('lazy loading', () => {
       'github-token': github.tokens.write
     })
     expect(withSecret[0]).toBe('index.js')
-    expect(withSecret.slice(1).sort()).toEqual(chunks.sort())
+    expect(withSecret.slice(1).sort()).toEqual(
+      chunks.filter(name => !issuerChunks.includes(name)).sort()
+    )
+  })
+
+  it('the X.509 library loads only for a step with an issuer, and only its own chunks', async () => {
+    const issuerChunks = readdirSync('dist/main').filter(
+      name => /^\d+\.index\.js$/.test(name) && isIssuerChunk(name)
+    )
+    expect(issuerChunks.length).toBeGreaterThanOrEqual(1)
+    const root = rootCa('Lazy Root CA')
+    atlas.emulator.setCustomerX509(atlas.emulator.groupId, root.pem)
+    atlas.emulator.recordSecret(root.keyPem.trim())
+    try {
+      const withIssuer = await loadedFiles({
+        operation: 'create-ephemeral-user',
+        roles: 'read@app',
+        'wait-until-ready': 'false',
+        'issuer-certificate': root.pem,
+        'issuer-key': root.keyPem
+      })
+      expect(withIssuer[0]).toBe('index.js')
+      expect(withIssuer.slice(1).sort()).toEqual(issuerChunks.sort())
+    } finally {
+      atlas.emulator.setCustomerX509(atlas.emulator.groupId, null)
+    }
   })
 })
+
+/** A chunk of the self-managed X.509 signing code or of its X.509 library. */
+function isIssuerChunk(name: string): boolean {
+  const code = readFileSync(join('dist/main', name), 'utf8')
+  return code.includes('tsyringe') || code.includes('IssuerError')
+}

@@ -44,7 +44,11 @@ const CONTRACT_INPUTS = [
   'renew-within-days',
   'github-secret',
   'github-secret-environment',
-  'github-token'
+  'github-token',
+  'issuer-certificate',
+  'issuer-key',
+  'key-type',
+  'subject-suffix'
 ]
 const CONTRACT_OUTPUTS = [
   'certificate-file',
@@ -67,7 +71,8 @@ const CONTRACT_OUTPUTS = [
   'ca-certificates',
   'ca-count',
   'ca-expires-at',
-  'issued'
+  'issued',
+  'x509-type'
 ]
 
 describe('action.yml', () => {

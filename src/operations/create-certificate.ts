@@ -8,6 +8,7 @@ import {
 } from '../github/secret-store.js'
 import type { IssuedCertificate } from '../certificate/pem.js'
 import { parseUsername } from '../inputs/inputs.js'
+import { parseCertificateIssuer, type IssuerOptions } from '../inputs/issuer.js'
 import {
   parseGitHubSecret,
   parseRenewWithinDays,
@@ -21,26 +22,40 @@ import {
 } from './certificate-delivery.js'
 import type { Operation, OperationContext } from './operation.js'
 import { decideRenewal } from './renewal.js'
+import { customerCertificateSource } from './self-managed.js'
 
 interface CreateCertificateConfig extends CertificateOptions {
   username: string
   /** Issue only when the latest certificate expires within this many days; undefined: always. */
   renewWithinDays: number | undefined
   githubSecret: GitHubSecretOptions | undefined
+  /** Sign on the runner with this CA, for a CUSTOMER user; undefined: Atlas issues (MANAGED). */
+  issuer: IssuerOptions | undefined
 }
 
-/** POST …/databaseUsers/{username}/certs for an existing Atlas-managed X.509 user. */
+/**
+ * POST …/databaseUsers/{username}/certs for an existing Atlas-managed X.509 user; with an issuer,
+ * signed on the runner for an existing CUSTOMER user.
+ */
 export const createCertificate: Operation<CreateCertificateConfig> = {
   name: 'create-certificate',
-  parse: read => ({
-    username: parseUsername(read),
-    ...parseCertificateOptions(read, 3),
-    renewWithinDays: parseRenewWithinDays(read),
-    githubSecret: parseGitHubSecret(read)
-  }),
+  parse: read => {
+    const username = parseUsername(read)
+    const renewWithinDays = parseRenewWithinDays(read)
+    return {
+      username,
+      ...parseCertificateOptions(read, 3),
+      renewWithinDays,
+      githubSecret: parseGitHubSecret(read),
+      issuer: parseCertificateIssuer(read, username, renewWithinDays)
+    }
+  },
   async run(config, ctx) {
     const { io } = ctx
     const path = await prepareCertificatePath(config, ctx)
+    const source = config.issuer
+      ? await customerCertificateSource(config.issuer, config.username, config.months, ctx)
+      : undefined
     const target = config.githubSecret ? secretTarget(config.githubSecret, ctx.env) : undefined
     const heading = 'Atlas X.509 certificate'
     const head: Array<[string, string]> = [
@@ -83,7 +98,7 @@ export const createCertificate: Operation<CreateCertificateConfig> = {
       io.info(`Renewal due: ${decision.reason}.`)
     }
 
-    const { rows, issued } = await deliverCertificate(config.username, config, path, ctx)
+    const { rows, issued } = await deliverCertificate(config.username, config, path, ctx, source)
     io.setOutput('issued', 'true')
     const secretRows: Array<[string, string]> = []
     if (config.githubSecret && target) {

@@ -17,9 +17,17 @@ import {
   prepareCertificatePath,
   type CertificateOptions
 } from './certificate-delivery.js'
+import { formatDistinguishedName, type NameAttribute } from '../certificate/distinguished-name.js'
+import { parseEphemeralIssuer, type IssuerOptions } from '../inputs/issuer.js'
 import { waitUntilReady, seconds } from './ephemeral-readiness.js'
 import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
 import { STATE, type Operation } from './operation.js'
+import {
+  customerName,
+  ephemeralNotAfter,
+  locallySigned,
+  openTrustedIssuer
+} from './self-managed.js'
 
 export interface EphemeralUserConfig {
   /** The name's prefix (a random part follows); undefined: derived from the run at run time. */
@@ -30,6 +38,10 @@ export interface EphemeralUserConfig {
   waitUntilReady: boolean
   readyTimeoutSeconds: number
   certificate: CertificateOptions
+  /** Sign on the runner with this CA, for a CUSTOMER user; undefined: a MANAGED user. */
+  issuer: IssuerOptions | undefined
+  /** The CUSTOMER user's name after its CN (RFC 2253 parts). */
+  subjectSuffix: NameAttribute[]
 }
 
 /** What the post step needs to delete the user, kept in state (no secret in it). */
@@ -164,7 +176,8 @@ function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
       1,
       3600
     ),
-    certificate: parseCertificateOptions(read, 1)
+    certificate: parseCertificateOptions(read, 1),
+    ...parseEphemeralIssuer(read)
   }
 }
 
@@ -230,9 +243,13 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
   async run(config, ctx) {
     const { api, groupId, io } = ctx
     const run = runIdentity(ctx.env)
-    const username = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run))
-    const stepNonce = randomBytes(12).toString('hex')
     const path = await prepareCertificatePath(config.certificate, ctx)
+    const issuer = config.issuer && (await openTrustedIssuer(config.issuer, ctx))
+    const commonName = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run))
+    // With an issuer the user is named by its certificate's subject: CN=<name>,<suffix>.
+    const subject = customerName(commonName, config.subjectSuffix)
+    const username = issuer ? formatDistinguishedName(subject) : commonName
+    const stepNonce = randomBytes(12).toString('hex')
     const expiresAt = new Date(ctx.clock.now() + config.ttlHours * 3600_000).toISOString()
     const githubRun = runLabel(run)
     const cleanup = config.certificate.cleanup
@@ -252,6 +269,7 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     try {
       outcome = await api.createUser(groupId, {
         username,
+        x509Type: issuer ? 'CUSTOMER' : 'MANAGED',
         roles: config.roles,
         clusters: config.scopes,
         description: ephemeralDescription(run),
@@ -277,10 +295,18 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     }
     remember(true)
     io.info(
-      `Created the ephemeral X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
+      `Created the ephemeral ${issuer ? 'CUSTOMER' : 'MANAGED'} X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
     )
 
-    const rows = await issueAndDeliver(username, config.certificate, path, ctx)
+    const source =
+      issuer &&
+      locallySigned(
+        issuer,
+        subject,
+        config.issuer!.keyType,
+        ephemeralNotAfter(ctx.clock.now(), config.ttlHours)
+      )
+    const rows = await issueAndDeliver(username, config.certificate, path, ctx, source)
     let readiness = 'not waited for (wait-until-ready: false)'
     if (config.waitUntilReady) {
       const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx).catch(
