@@ -327,7 +327,9 @@ describe('GitHub failures', () => {
     })
     expect(main.errors).toEqual([
       expect.objectContaining({
-        message: expect.stringMatching(/no answer: [\s\S]*connection refused \(after 3 attempts\)/)
+        message: expect.stringMatching(
+          /no usable answer to reading the public key[\s\S]*connection refused \(after 3 attempts\)/
+        )
       })
     ])
     expect(main.clock.sleeps).toHaveLength(2)

@@ -147,7 +147,10 @@ function refusal(error: GitHubRequestError, destination: SecretDestination): str
     'secret-state': `reading secret ${destination.name} of the ${describeStore(destination)}`,
     secret: `writing secret ${destination.name}`
   }[error.request]
-  return `GitHub refused ${what} (${error.status ? `HTTP ${error.status}` : 'no answer'}: ${error.message}). ${permissionAdvice(error, destination)}`
+  const outcome = error.status
+    ? `GitHub refused ${what} (HTTP ${error.status}: ${error.message}).`
+    : `GitHub gave no usable answer to ${what}: ${error.message.replace(/\.$/, '')}.`
+  return `${outcome} ${permissionAdvice(error, destination)}`
 }
 
 /** Octokit and the sealing code, loaded on demand: a failure here comes before any request. */
