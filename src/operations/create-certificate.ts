@@ -125,7 +125,15 @@ export const createCertificate: Operation<CreateCertificateConfig> = {
     io.setOutput('renewal-reason', reason)
     const secretRows: Array<[string, string]> = []
     if (store && key && target) {
-      await storeSecret(store, key, target.destination, issued, path, config.cleanup, ctx)
+      const where = source ? 'was signed on the runner' : 'exists in Atlas'
+      await storeSecret(
+        store,
+        key,
+        target.destination,
+        { issued, where, path },
+        config.cleanup,
+        ctx
+      )
       secretRows.push(['GitHub secret', `${describeTarget(target.destination)}: written`])
     }
     await io.summary(heading, [
@@ -200,13 +208,12 @@ async function storeSecret(
   store: GitHubSecretStore,
   key: StorePublicKey,
   destination: SecretDestination,
-  issued: IssuedCertificate,
-  path: string,
+  certificate: { issued: IssuedCertificate; where: string; path: string },
   cleanup: boolean,
   ctx: OperationContext
 ): Promise<void> {
   try {
-    await store.put(destination, issued.pem, key)
+    await store.put(destination, certificate.issued.pem, key)
     ctx.io.info(`Stored the certificate as secret ${describeTarget(destination)}.`)
   } catch (error) {
     const cause =
@@ -214,8 +221,8 @@ async function storeSecret(
         ? refusal(error, destination)
         : `Storing secret ${describeTarget(destination)} failed: ${error instanceof Error ? error.message : String(error)}.`
     throw new GitHubSecretNotStoredError(
-      `${cause} The certificate was issued all the same and exists in Atlas: serial ${issued.serialNumber}, expires at ${issued.expiresAt}; ` +
-        `it is in ${path}${cleanup ? ', which the post step removes' : ''}. The next run with \`renew-within-days\` issues again, since the secret does not hold this certificate.`,
+      `${cause} The certificate was issued all the same and ${certificate.where}: serial ${certificate.issued.serialNumber}, expires at ${certificate.issued.expiresAt}; ` +
+        `it is in ${certificate.path}${cleanup ? ', which the post step removes' : ''}. The next run with \`renew-within-days\` issues again, since the secret does not hold this certificate.`,
       { cause: error }
     )
   } finally {
