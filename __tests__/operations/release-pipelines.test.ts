@@ -305,6 +305,20 @@ describe('GitHub failures', () => {
     expect(main.clock.sleeps.length).toBeGreaterThanOrEqual(3)
   })
 
+  it('a GitHub 429 is a GitHub rate-limit notice, retried, and never called Atlas', async () => {
+    github.fail({ fault: { kind: 'status', status: 429 }, method: 'PUT', times: 1 })
+    const main = await rotate('rot-429', 'ROT_429', { 'renew-within-days': '' }, {})
+    expect(main.errors).toEqual([])
+    expect(github.secret(github.repository, 'ROT_429')).toBeDefined()
+    expect(main.notices).toEqual([
+      expect.objectContaining({
+        title: 'GitHub rate limit',
+        message: expect.stringMatching(/^GitHub PUT .*HTTP 429.*retry 1 of/)
+      })
+    ])
+    expect(main.notices[0]!.message).not.toContain('Atlas')
+  })
+
   it('a 5xx that persists after minting: retried max-retries times, then one error naming the certificate', async () => {
     github.fail({ fault: { kind: 'status', status: 500 }, method: 'PUT' })
     const main = await rotate('rot-500', 'ROT_500', { 'renew-within-days': '', 'max-retries': '2' })
