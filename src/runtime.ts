@@ -108,7 +108,17 @@ export async function withOperationContext<T>(
       fs: deps.fs,
       cwd: deps.cwd,
       clock: deps.clock,
-      githubSecretStore: deps.githubSecretStore
+      githubSecretStore: deps.githubSecretStore,
+      githubConnection: (token, baseUrl) => ({
+        token,
+        baseUrl,
+        budget,
+        clock: deps.clock,
+        dispatcher,
+        maxRetries: config.maxRetries,
+        debug: message => deps.io.debug(message),
+        notice: message => deps.io.notice(message, 'GitHub rate limit')
+      })
     })
   } finally {
     if (!tokenHandling.handOver) await revokeAccessTokens(client, deps)

@@ -35,6 +35,7 @@ beforeEach(() => {
   atlas.emulator.clearRequests()
   atlas.emulator.clearFaults()
   github.clearRequests()
+  github.clearFaults()
 })
 
 const DAY = 86_400_000
@@ -80,6 +81,7 @@ describe('create-certificate with renew-within-days', () => {
         .filter(c => c.serialNumber)
     ).toEqual([])
     expect(main.outputs).toEqual({
+      'renewal-reason': 'not-due',
       issued: 'false',
       username: 'svc-later',
       'expires-at': expiresAt
@@ -122,8 +124,8 @@ describe('create-certificate with renew-within-days', () => {
 })
 
 /** Opens a stored secret with the store's private key (libsodium's crypto_box_seal_open). */
-function openSecret(environment?: string): string {
-  const stored = github.secret(github.repository, 'ATLAS_CERT', environment)
+function openSecret(environment?: string, name = 'ATLAS_CERT'): string {
+  const stored = github.secret(github.repository, name, environment)
   expect(stored).toBeDefined()
   const keys = github.keyPair(github.repository, environment)
   expect(stored!.key_id).toBe(keys.keyId)
@@ -232,6 +234,78 @@ describe('create-certificate with github-secret', () => {
       `Removed the certificate file ${main.outputs['certificate-file']}`
     )
     expect(filesIn(runnerTemp)).toEqual([])
+  })
+})
+
+describe('the release sequence: renewal knows whether the secret holds the certificate', () => {
+  const minted = (username: string) =>
+    atlas.emulator.issuedCertificates(atlas.emulator.groupId, username).filter(c => c.serialNumber)
+  const rotate = (token: string) =>
+    atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        username: 'svc-rotation',
+        'renew-within-days': '30',
+        'github-secret': 'ROTATED_CERT',
+        'github-token': token
+      }),
+      env: githubEnv(),
+      runnerTemp: runnerTempDir()
+    })
+
+  it('refused token → 0 minted; good token → secret-missing; stale secret → secret-stale; up to date → not-due', async () => {
+    userExpiringIn('svc-rotation', 200) // a valid certificate, created a day ago, that no secret holds
+
+    const refused = await rotate(github.tokens.invalid)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        title: 'GitHub secret not stored',
+        message: expect.stringMatching(
+          /HTTP 401[\s\S]*GITHUB_TOKEN cannot write secrets[\s\S]*Nothing was issued/
+        )
+      })
+    ])
+    expect(minted('svc-rotation')).toEqual([])
+    expectTokenNotShown(refused, github.tokens.invalid)
+
+    const stored = await rotate(github.tokens.write)
+    expect(stored.exitCode).toBe(0)
+    expect(stored.outputs['renewal-reason']).toBe('secret-missing')
+    expect(stored.outputs.issued).toBe('true')
+    expect(minted('svc-rotation')).toHaveLength(1)
+    expect(openSecret(undefined, 'ROTATED_CERT')).toMatch(/-----BEGIN PRIVATE KEY-----/)
+
+    github.seedSecret(github.repository, 'ROTATED_CERT', new Date(Date.now() - 2 * DAY))
+    const stale = await rotate(github.tokens.write)
+    expect(stale.outputs['renewal-reason']).toBe('secret-stale')
+    expect(stale.outputs.issued).toBe('true')
+    expect(minted('svc-rotation')).toHaveLength(2)
+    expect(openSecret(undefined, 'ROTATED_CERT')).toContain(
+      readFileSync(stale.outputs['certificate-file']!, 'utf8')
+    )
+
+    github.clearRequests()
+    const upToDate = await rotate(github.tokens.write)
+    expect(upToDate.exitCode).toBe(0)
+    expect(upToDate.outputs['renewal-reason']).toBe('not-due')
+    expect(upToDate.outputs.issued).toBe('false')
+    expect(minted('svc-rotation')).toHaveLength(2)
+    expect(github.requests.map(r => [r.method, r.path, r.status])).toEqual([
+      ['GET', '/repos/octo-org/release-app/actions/secrets/ROTATED_CERT', 200]
+    ])
+  })
+
+  it("a Deprecation header from GitHub never becomes a runner command (Octokit's log is escaped)", async () => {
+    github.fail({ fault: { kind: 'deprecation', sunset: '::error::forged ##[error]forged' } })
+    try {
+      const { main } = await issueWithSecret({ 'github-token': github.tokens.write })
+      expect(main.exitCode).toBe(0)
+      const lines = `${main.stdout}\n${main.stderr}`.split('\n')
+      expect(lines.filter(line => /^\s*::error::/.test(line) || line.includes('##['))).toEqual([])
+      expect(main.errors).toEqual([])
+    } finally {
+      github.clearFaults()
+    }
   })
 })
 

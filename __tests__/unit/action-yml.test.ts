@@ -72,7 +72,8 @@ const CONTRACT_OUTPUTS = [
   'ca-count',
   'ca-expires-at',
   'issued',
-  'x509-type'
+  'x509-type',
+  'renewal-reason'
 ]
 
 describe('action.yml', () => {
