@@ -2,6 +2,7 @@
  * Hostile certificate answers and file targets, through run(): what gets masked, what is refused
  * before anything is written, and what is checked before any certificate is minted.
  */
+import { expect } from '@jest/globals'
 import { constants as fsConstants, mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'

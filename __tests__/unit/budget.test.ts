@@ -6,7 +6,7 @@ import { createDispatcher } from '../../src/atlas/dispatcher.js'
 import { Budget } from '../../src/atlas/transport.js'
 
 const clockAt = (start: number) => {
-  const clock = { time: start, now: () => clock.time, sleep: async () => undefined }
+  const clock = { time: start, now: () => clock.time, sleep: () => Promise.resolve() }
   return clock
 }
 
