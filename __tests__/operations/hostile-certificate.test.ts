@@ -285,9 +285,9 @@ describe('paths and names', () => {
       const opened: Array<{ path: string; flags: number; mode: number }> = []
       const refusing: FileSystem = {
         ...nodeFileSystem,
-        open: async (path, flags, mode) => {
+        open: (path, flags, mode) => {
           opened.push({ path, flags, mode })
-          throw Object.assign(new Error(`${code}: cannot create`), { code })
+          return Promise.reject(Object.assign(new Error(`${code}: cannot create`), { code }))
         }
       }
       const { result } = await mainStep(
