@@ -4,6 +4,7 @@
  * Input errors, the other refusals and list-certificates over the whole project run in-process
  * (__tests__/operations/release-pipelines.test.ts).
  */
+import { expect } from '@jest/globals'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
 import { createRequire } from 'node:module'

@@ -2,6 +2,7 @@
  * One OAuth access token per job, none left active: the main step's token goes to the post step
  * in state, is reused there while it has a minute left, and the post step revokes the job's tokens.
  */
+import { expect } from '@jest/globals'
 import {
   atlasRequests,
   FakeClock,

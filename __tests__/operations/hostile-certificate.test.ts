@@ -2,6 +2,7 @@
  * Hostile certificate answers and file targets, through run(): what gets masked, what is refused
  * before anything is written, and what is checked before any certificate is minted.
  */
+import { expect } from '@jest/globals'
 import { constants as fsConstants, mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
@@ -284,9 +285,9 @@ describe('paths and names', () => {
       const opened: Array<{ path: string; flags: number; mode: number }> = []
       const refusing: FileSystem = {
         ...nodeFileSystem,
-        open: async (path, flags, mode) => {
+        open: (path, flags, mode) => {
           opened.push({ path, flags, mode })
-          throw Object.assign(new Error(`${code}: cannot create`), { code })
+          return Promise.reject(Object.assign(new Error(`${code}: cannot create`), { code }))
         }
       }
       const { result } = await mainStep(

@@ -2,6 +2,7 @@
  * Errors named for what happened, and the step's budget everywhere: a proxy refusing the tunnel, a
  * TLS handshake that never completes, an answer that is not Atlas's, a 404 that is not the user's.
  */
+import { expect } from '@jest/globals'
 import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'

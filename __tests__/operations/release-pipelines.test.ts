@@ -7,7 +7,7 @@
  * list-certificates over the whole project. The same pipelines
  * through dist/ are in __tests__/dist/release-pipelines.test.ts.
  */
-import { jest } from '@jest/globals'
+import { expect, jest } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
 import type { GitHubEmulator } from '../../emulator/github.js'

@@ -6,7 +6,7 @@ import { createDispatcher } from '../../src/atlas/dispatcher.js'
 import { Budget } from '../../src/atlas/transport.js'
 
 const clockAt = (start: number) => {
-  const clock = { time: start, now: () => clock.time, sleep: async () => undefined }
+  const clock = { time: start, now: () => clock.time, sleep: () => Promise.resolve() }
   return clock
 }
 
@@ -15,20 +15,22 @@ describe('Budget.within', () => {
     const clock = clockAt(1_000_000)
     const budget = new Budget(60, clock)
     expect(budget.remainingMs()).toBe(60_000)
-    await budget.within(clock.time + 4000, 4, 'ready-timeout-seconds', async () => {
+    await budget.within(clock.time + 4000, 4, 'ready-timeout-seconds', () => {
       expect(budget.remainingMs()).toBe(4000)
       expect(budget.spent('GET /x').message).toBe(
         "GET /x: no answer within the wait's budget of 4 s (ready-timeout-seconds)."
       )
+      return Promise.resolve()
     })
     // Afterwards the step's own deadline holds again.
     expect(budget.remainingMs()).toBe(60_000)
     expect(budget.spent('GET /x').message).toBe(
       "GET /x: no answer within the step's budget of 60 s (timeout-seconds)."
     )
-    await budget.within(clock.time + 300_000.25, 300, 'ready-timeout-seconds', async () => {
+    await budget.within(clock.time + 300_000.25, 300, 'ready-timeout-seconds', () => {
       expect(budget.remainingMs()).toBe(300_001)
       clock.time += 100_000
+      return Promise.resolve()
     })
     // A wait that ran past the step's deadline leaves the step the rest of the wait's.
     expect(budget.remainingMs()).toBe(200_001)

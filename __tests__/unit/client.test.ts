@@ -28,9 +28,10 @@ function fakeClock(): Clock & { slept: number[] } {
   return {
     slept,
     now: () => now,
-    sleep: async ms => {
+    sleep: ms => {
       slept.push(ms)
       now += ms
+      return Promise.resolve()
     }
   }
 }
@@ -71,6 +72,18 @@ const CHALLENGE = {
   'www-authenticate':
     'Digest realm="MMS Public API", domain="", nonce="n1", algorithm=MD5, qop="auth", stale=false'
 }
+/** What a call that must fail rejects with; a call that succeeds fails the test. */
+async function failure(call: Promise<unknown>): Promise<Error & Partial<AtlasApiError>> {
+  const error = await call.then(
+    () => {
+      throw new Error('the call succeeded; it should have failed')
+    },
+    (reason: unknown) => reason
+  )
+  expect(error).toBeInstanceOf(Error)
+  return error as Error & Partial<AtlasApiError>
+}
+
 const apiError = (status: number, errorCode: string) =>
   JSON.stringify({ error: status, errorCode, detail: `detail of ${errorCode}`, reason: 'x' })
 
@@ -141,7 +154,7 @@ describe('AtlasClient with an API key (Digest)', () => {
         headers: { ...CHALLENGE, ...JSON_HEADERS }
       })
     // Second 401 carries a non-stale challenge: the key was refused.
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(AtlasApiError)
     expect(error.status).toBe(401)
     expect(client.requestCount).toBe(2)
@@ -260,7 +273,7 @@ describe('retries', () => {
       .reply(429, apiError(429, 'RATE_LIMITED'), {
         headers: { ...JSON_HEADERS, 'retry-after': '55' }
       })
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(AtlasApiError)
     expect(error.detail).toMatch(
       /waiting 55 s as Retry-After asks would pass the step's budget of 10 s/
@@ -274,7 +287,7 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/big', method: 'GET' })
       .reply(200, 'x'.repeat(9 * 1024 * 1024))
-    const error = await client.call('GET', '/api/atlas/v2/big', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/big', { version: V }))
     expect(error).toBeInstanceOf(AtlasUnreachableError)
     expect(error.message).toMatch(/more than 8 MiB; refused/)
     expect(client.requestCount).toBe(2)
@@ -289,11 +302,11 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/b', method: 'GET' })
       .reply(302, '', { headers: { location: 'https://evil.example:8443/x' } })
-    const html = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const html = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(html).toBeInstanceOf(AtlasUnreachableError)
     expect(html.message).toMatch(/HTTP 502 with a text\/html body/)
     expect(html.message).not.toMatch(/Bad Gateway/)
-    const redirect = await client.call('GET', '/api/atlas/v2/b', { version: V }).catch(e => e)
+    const redirect = await failure(client.call('GET', '/api/atlas/v2/b', { version: V }))
     expect(redirect.message).toMatch(/redirect to evil\.example:8443/)
   })
 
@@ -305,7 +318,7 @@ describe('retries', () => {
           'Digest realm="MMS Public API", nonce="n1", algorithm=MD5, qop="auth-int"'
       }
     })
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(AtlasProtocolError)
     expect(error.message).toMatch(/qop="auth-int"/)
     expect(client.requestCount).toBe(1)
@@ -318,7 +331,7 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
       .replyWithError(new TypeError('a bug, not the network'))
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(TypeError)
     expect(client.requestCount).toBe(2)
     expect(clock.slept).toEqual([])
@@ -334,9 +347,9 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     pool
       .intercept(PATCH)
       .reply(503, apiError(503, 'SERVICE_UNAVAILABLE'), { headers: JSON_HEADERS })
-    const error = await client
-      .call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
-      .catch(e => e)
+    const error = await failure(
+      client.call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
+    )
     expect(error).toBeInstanceOf(OutcomeUnknownError)
     expect(error.message).toMatch(/SERVICE_UNAVAILABLE \(HTTP 503\)/)
     expect(client.requestCount).toBe(2)
@@ -349,9 +362,9 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     pool
       .intercept(PATCH)
       .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
-    const error = await client
-      .call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
-      .catch(e => e)
+    const error = await failure(
+      client.call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
+    )
     expect(error).toBeInstanceOf(OutcomeUnknownError)
     expect(client.requestCount).toBe(2)
   })
