@@ -13,7 +13,7 @@ import { secretCredentialValues } from './inputs/credentials.js'
 import type { Environment, InputReader } from './inputs/inputs.js'
 import { issuerKeyMasks } from './inputs/issuer-key.js'
 import { coreIO, type ActionIO } from './io.js'
-import { STATE, type OperationContext } from './operations/operation.js'
+import { STATE, type OperationContext, type SummaryRows } from './operations/operation.js'
 
 export const USER_AGENT = 'atlas-x509-action/1.0.0'
 
@@ -52,6 +52,8 @@ export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput'
 }
 
 export interface SessionOptions {
+  /** The operation as the summary's Operation row names it; the post step runs none. */
+  operation?: string
   /** Requests sent in parallel at most (one keep-alive connection each). */
   parallelRequests?: number
   /**
@@ -118,13 +120,23 @@ export async function withOperationContext<T>(
         maxRetries: config.maxRetries,
         debug: message => deps.io.debug(message),
         notice: message => deps.io.notice(message, 'GitHub rate limit')
-      })
+      }),
+      summary: (heading, rows) =>
+        deps.io.summary(heading, [...commonSummaryRows(session.operation, config.groupId), ...rows])
     })
   } finally {
     if (!tokenHandling.handOver) await revokeAccessTokens(client, deps)
     deps.io.debug(`Atlas HTTP requests sent: ${api.requestCount}`)
     if (!deps.dispatcher) await dispatcher.destroy().catch(() => undefined)
   }
+}
+
+/** The rows every summary starts with: which operation ran, on which project. */
+export function commonSummaryRows(operation: string | undefined, groupId: string): SummaryRows {
+  return [
+    ...(operation === undefined ? [] : [['Operation', operation] as const]),
+    ['Project', groupId]
+  ]
 }
 
 /** The post step's last call: no access token of the job is left active (a warning if one is). */

@@ -18,7 +18,15 @@ export interface OperationContext {
   githubSecretStore?: GitHubSecretStoreFactory
   /** How GitHub is reached at `baseUrl` with `token`: on the step's budget, clock, dispatcher and retries. */
   githubConnection(token: string, baseUrl: string): GitHubConnection
+  /**
+   * The step summary under `heading`: the runner writes the rows every operation's summary starts
+   * with (Operation, Project), then the operation's own `rows`.
+   */
+  summary(heading: string, rows: SummaryRows): Promise<void>
 }
+
+/** Rows of a step summary table: a name and its value. */
+export type SummaryRows = ReadonlyArray<readonly [string, string]>
 
 /**
  * One value of the `operation` input: its own inputs, parsed before any request (throwing
@@ -29,6 +37,8 @@ export interface Operation<Config> {
   /** Requests this operation sends in parallel at most (default 1: one keep-alive connection). */
   readonly parallelRequests?: number
   parse(read: InputReader): Config
+  /** What the summary's Operation row says when it is more than the name (a dry run). */
+  summaryName?(config: Config): string
   run(config: Config, ctx: OperationContext): Promise<void>
 }
 
