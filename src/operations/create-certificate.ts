@@ -24,7 +24,7 @@ import {
 } from './certificate-delivery.js'
 import { TitledError } from '../errors.js'
 import type { Operation, OperationContext } from './operation.js'
-import { decideRenewal, type RenewalReason } from './renewal.js'
+import { decideRenewal, type RenewalDecision, type RenewalReason } from './renewal.js'
 import { customerCertificateSource } from './self-managed.js'
 
 interface CreateCertificateConfig extends CertificateOptions {
@@ -35,6 +35,8 @@ interface CreateCertificateConfig extends CertificateOptions {
   /** Sign on the runner with this CA, for a CUSTOMER user; undefined: Atlas issues (MANAGED). */
   issuer: IssuerOptions | undefined
 }
+
+const HEADING = 'Atlas X.509 certificate'
 
 /**
  * POST …/databaseUsers/{username}/certs for an existing Atlas-managed X.509 user; with an issuer,
@@ -54,96 +56,119 @@ export const createCertificate: Operation<CreateCertificateConfig> = {
     }
   },
   async run(config, ctx) {
-    const { io } = ctx
     const path = await prepareCertificatePath(config, ctx)
     const target = config.githubSecret ? secretTarget(config.githubSecret, ctx.env) : undefined
     const source = config.issuer
       ? await customerCertificateSource(config.issuer, config.username, config.months, ctx)
       : undefined
-    const heading = 'Atlas X.509 certificate'
-    const head: Array<[string, string]> = [
-      ['Operation', 'create-certificate'],
-      ['Project', ctx.groupId]
-    ]
     // Loaded before anything is minted: a missing chunk costs no certificate.
-    const store =
+    const secret =
       config.githubSecret && target
-        ? await openStore(config.githubSecret.token, target, ctx)
+        ? await openSecret(config.githubSecret.token, target, ctx)
         : undefined
 
-    let reason: RenewalReason = 'always'
-    if (config.renewWithinDays !== undefined) {
-      const days = config.renewWithinDays
-      // Atlas and GitHub are read side by side; a refusal of either ends the step before minting.
-      const [records, secret] = await settleBoth(
-        ctx.api.listCertificates(ctx.groupId, config.username),
-        store && target
-          ? beforeMinting(store.secretState(target.destination), target.destination)
-          : Promise.resolve(undefined)
-      )
-      const decision = decideRenewal(records, days, ctx.clock.now(), secret)
-      if (!decision.due) {
-        io.setOutput('renewal-reason', decision.reason)
-        io.setOutput('issued', 'false')
-        io.setOutput('username', config.username)
-        io.setOutput('expires-at', decision.latestExpiry)
-        const secretNote = target
-          ? ` No secret was written; ${target.destination.name} keeps its value, written after the latest certificate was created.`
-          : ''
-        io.notice(
-          `${config.username}'s latest certificate expires at ${decision.latestExpiry}, more than ${days} days from now: nothing issued. Renewal is due from ${decision.dueAt}.${secretNote}`,
-          'Certificate not due for renewal'
-        )
-        await io.summary(heading, [
-          ...head,
-          ['User', config.username],
-          ['Issued', `no: the latest certificate is valid for more than ${days} days`],
-          ['Latest expiry', decision.latestExpiry],
-          ['Renewal due from', decision.dueAt],
-          ...(target
-            ? [
-                [
-                  'GitHub secret',
-                  `${describeTarget(target.destination)}: not written, holds the latest certificate`
-                ] as [string, string]
-              ]
-            : [])
-        ])
-        return
-      }
-      io.info(`Renewal due (${decision.reason}): ${decision.detail}.`)
-      reason = decision.reason
+    const renewal =
+      config.renewWithinDays === undefined
+        ? undefined
+        : await readRenewal(config.username, config.renewWithinDays, secret, ctx)
+    if (renewal && !renewal.due) {
+      const report = notDueReport(renewal, config.username, config.renewWithinDays!, secret)
+      return reportNotDue(report, ctx)
     }
+    if (renewal) ctx.io.info(`Renewal due (${renewal.reason}): ${renewal.detail}.`)
+    const reason: RenewalReason = renewal?.reason ?? 'always'
 
     // The key proves the token and the store before the POST, and is the one the PEM is sealed with.
     const key =
-      store && target
-        ? await beforeMinting(store.publicKey(target.destination), target.destination)
-        : undefined
+      secret &&
+      (await beforeMinting(secret.store.publicKey(secret.destination), secret.destination))
     const { rows, issued } = await deliverCertificate(config.username, config, path, ctx, source)
-    io.setOutput('issued', 'true')
-    io.setOutput('renewal-reason', reason)
-    const secretRows: Array<[string, string]> = []
-    if (store && key && target) {
+    ctx.io.setOutput('issued', 'true')
+    ctx.io.setOutput('renewal-reason', reason)
+    if (secret && key) {
       const where = source ? 'was signed on the runner' : 'exists in Atlas'
-      await storeSecret(
-        store,
-        key,
-        target.destination,
-        { issued, where, path },
-        config.cleanup,
-        ctx
-      )
-      secretRows.push(['GitHub secret', `${describeTarget(target.destination)}: written`])
+      await storeSecret(secret, key, { issued, where, path }, config.cleanup, ctx)
     }
-    await io.summary(heading, [
-      ...head,
-      ['Issued', config.renewWithinDays === undefined ? 'yes' : `yes: renewal was due (${reason})`],
+    await ctx.summary(HEADING, [
+      ['Issued', renewal ? `yes: renewal was due (${reason})` : 'yes'],
       ...rows,
-      ...secretRows
+      ...(secret ? [secretRow(secret.destination, 'written')] : [])
     ])
   }
 }
+
+/** The GitHub secret that create-certificate keeps, and the store it is in. */
+interface KeptSecret {
+  store: GitHubSecretStore
+  destination: SecretDestination
+}
+
+/**
+ * Whether renewal is due: Atlas's certificates and the secret's state are read side by side, and a
+ * refusal of either ends the step before minting.
+ */
+async function readRenewal(
+  username: string,
+  renewWithinDays: number,
+  secret: KeptSecret | undefined,
+  ctx: OperationContext
+): Promise<RenewalDecision> {
+  const [records, state] = await settleBoth(
+    ctx.api.listCertificates(ctx.groupId, username),
+    secret
+      ? beforeMinting(secret.store.secretState(secret.destination), secret.destination)
+      : Promise.resolve(undefined)
+  )
+  return decideRenewal(records, renewWithinDays, ctx.clock.now(), state)
+}
+
+/** What create-certificate reports when renewal is not due: nothing was issued or written. */
+export interface NotDueReport {
+  outputs: Array<[string, string]>
+  notice: string
+  rows: Array<[string, string]>
+}
+
+/** The outputs, the notice and the summary rows for a renewal that is not due. */
+export function notDueReport(
+  decision: Extract<RenewalDecision, { due: false }>,
+  username: string,
+  renewWithinDays: number,
+  secret: { destination: SecretDestination } | undefined
+): NotDueReport {
+  const secretNote = secret
+    ? ` No secret was written; ${secret.destination.name} keeps its value, written after the latest certificate was created.`
+    : ''
+  return {
+    outputs: [
+      ['renewal-reason', decision.reason],
+      ['issued', 'false'],
+      ['username', username],
+      ['expires-at', decision.latestExpiry]
+    ],
+    notice: `${username}'s latest certificate expires at ${decision.latestExpiry}, more than ${renewWithinDays} days from now: nothing issued. Renewal is due from ${decision.dueAt}.${secretNote}`,
+    rows: [
+      ['User', username],
+      ['Issued', `no: the latest certificate is valid for more than ${renewWithinDays} days`],
+      ['Latest expiry', decision.latestExpiry],
+      ['Renewal due from', decision.dueAt],
+      ...(secret
+        ? [secretRow(secret.destination, 'not written, holds the latest certificate')]
+        : [])
+    ]
+  }
+}
+
+async function reportNotDue(report: NotDueReport, ctx: OperationContext): Promise<void> {
+  for (const [name, value] of report.outputs) ctx.io.setOutput(name, value)
+  ctx.io.notice(report.notice, 'Certificate not due for renewal')
+  await ctx.summary(HEADING, report.rows)
+}
+
+const secretRow = (destination: SecretDestination, what: string): [string, string] => [
+  'GitHub secret',
+  `${describeTarget(destination)}: ${what}`
+]
 
 const describeTarget = (destination: SecretDestination) =>
   `${destination.name} (${describeStore(destination)})`
@@ -162,14 +187,15 @@ function refusal(error: GitHubRequestError, destination: SecretDestination): str
 }
 
 /** Octokit and the sealing code, loaded on demand: a failure here comes before any request. */
-async function openStore(
+async function openSecret(
   token: string,
   target: { destination: SecretDestination; baseUrl: string },
   ctx: OperationContext
-): Promise<GitHubSecretStore> {
+): Promise<KeptSecret> {
   const open = ctx.githubSecretStore ?? octokitSecretStore
   try {
-    return await open(ctx.githubConnection(token, target.baseUrl))
+    const store = await open(ctx.githubConnection(token, target.baseUrl))
+    return { store, destination: target.destination }
   } catch (error) {
     throw new TitledError(
       'GitHub secret not stored',
@@ -205,9 +231,8 @@ async function settleBoth<A, B>(first: Promise<A>, second: Promise<B>): Promise<
  * certificate exists all the same: its serial, its expiry and where its file is.
  */
 async function storeSecret(
-  store: GitHubSecretStore,
+  { store, destination }: KeptSecret,
   key: StorePublicKey,
-  destination: SecretDestination,
   certificate: { issued: IssuedCertificate; where: string; path: string },
   cleanup: boolean,
   ctx: OperationContext
