@@ -10,7 +10,7 @@ import {
   labelValue,
   MANAGED_BY
 } from './ephemeral-labels.js'
-import type { Operation } from './operation.js'
+import type { Operation, OperationContext } from './operation.js'
 
 /** Up to ten names, for a message that must stay short. */
 const someNames = (users: ReadonlyArray<{ username: string }>) =>
@@ -76,6 +76,183 @@ export async function deleteInParallel(
 /** Failed deletes named in the error at most. */
 const MAX_NAMED_FAILURES = 10
 
+/** What a prune run does with the project's users, decided from the list before any delete. */
+export interface PrunePlan {
+  /** Every user the project lists. */
+  listed: number
+  /** `$external` users of a kind this action creates, with its managed-by label. */
+  ours: DatabaseUser[]
+  /** Users with this action's label that are of another kind: left alone. */
+  notOurKind: DatabaseUser[]
+  /** Ours with an expires-at that is not an ISO 8601 UTC date: left alone. */
+  undated: DatabaseUser[]
+  /** Ours and expired, the longest expired first: `due`, then `leftOver`. */
+  expired: DatabaseUser[]
+  /** The expired users deleted this run: at most prune-limit. */
+  due: DatabaseUser[]
+  /** The expired users beyond prune-limit: left for the next run. */
+  leftOver: DatabaseUser[]
+}
+
+/** Which users are ours, which have expired (by `now`), and which of those this run deletes. */
+export function planPrune(users: readonly DatabaseUser[], now: number, limit: number): PrunePlan {
+  const labelled = users.filter(isManagedByAction)
+  const ours = labelled.filter(
+    user => user.databaseName === EXTERNAL_DATABASE && EPHEMERAL_X509_TYPES.has(user.x509Type ?? '')
+  )
+  const oursSet = new Set(ours)
+  // Only a strict ISO 8601 UTC label is a date: anything else is left alone, never read as past.
+  const expiry = new Map(ours.map(user => [user, parseIsoUtc(labelValue(user, LABELS.expiresAt))]))
+  const expiresBy = (user: DatabaseUser) => expiry.get(user) ?? Infinity
+  const expired = ours
+    .filter(user => expiresBy(user) <= now)
+    .sort((a, b) => expiresBy(a) - expiresBy(b) || a.username.localeCompare(b.username))
+  return {
+    listed: users.length,
+    ours,
+    // Our label on another kind of user (a password or LDAP user, another database) is not ours.
+    notOurKind: labelled.filter(user => !oursSet.has(user)),
+    undated: ours.filter(user => expiry.get(user) === undefined),
+    expired,
+    due: expired.slice(0, limit),
+    leftOver: expired.slice(limit)
+  }
+}
+
+/** The warnings and lines that say what the plan leaves alone, and what it deletes. */
+function reportPlan(plan: PrunePlan, limit: number, ctx: OperationContext): void {
+  const { io } = ctx
+  if (plan.notOurKind.length > 0) {
+    io.warning(
+      `${plan.notOurKind.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} are not ${EXTERNAL_DATABASE} users of x509Type ${[...EPHEMERAL_X509_TYPES].join(' or ')}, so this action did not create them; they are left alone: ${someNames(plan.notOurKind)}.`,
+      'Users left alone'
+    )
+  }
+  if (plan.undated.length > 0) {
+    io.warning(
+      `${plan.undated.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} have an expires-at label that is not an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ) and are left alone: ${someNames(plan.undated)}. Delete them with delete-user once they are no longer needed.`,
+      'Ephemeral users left alone'
+    )
+  }
+  io.info(
+    `${plan.listed} database users in project ${ctx.groupId}; ${plan.ours.length} created by this action; ${plan.expired.length} expired.`
+  )
+  if (plan.leftOver.length > 0) {
+    io.info(
+      `${plan.leftOver.length} more expired user(s) are beyond prune-limit (${limit}) and left for the next run: ${someNames(plan.leftOver)}.`
+    )
+  }
+}
+
+/** What the deletes did: nothing at all in a dry run. */
+type Deletes = Awaited<ReturnType<typeof deleteInParallel>>
+
+const expiredNote = (user: DatabaseUser) => `expired ${labelValue(user, LABELS.expiresAt)}`
+
+/** The users counted as pruned: every due one in a dry run, else those this step deleted. */
+export function prunedNames(plan: PrunePlan, deletes: Deletes, dryRun: boolean): string[] {
+  const names = plan.due.map(user => user.username)
+  return dryRun ? names : names.filter(name => deletes.outcomes.get(name) === 'deleted')
+}
+
+/** A line per delete; the failures, for the error. */
+function reportDeletes(plan: PrunePlan, deletes: Deletes, io: OperationContext['io']): string[] {
+  const byName = new Map(plan.due.map(user => [user.username, user]))
+  const failures: string[] = []
+  for (const [username, outcome] of deletes.outcomes) {
+    if (outcome === 'deleted')
+      io.info(`Deleted ${username} (${expiredNote(byName.get(username)!)}).`)
+    // Counted only when this step deleted it: a user already gone was pruned by someone else.
+    else if (outcome === 'gone')
+      io.info(`${username} was already gone (deleted by someone else); not counted.`)
+    else failures.push(`${username}: ${outcome.failure}`)
+  }
+  return failures
+}
+
+/** The summary's rows: the counts, then what became of each due user (MAX_SUMMARY_ROWS at most). */
+export function pruneSummaryRows(
+  plan: PrunePlan,
+  deletes: Deletes,
+  pruned: readonly string[],
+  run: { dryRun: boolean; limit: number }
+): Array<[string, string]> {
+  const { due, leftOver } = plan
+  const result = (user: DatabaseUser) => {
+    const outcome = deletes.outcomes.get(user.username)
+    if (run.dryRun || outcome === 'deleted') return ''
+    return outcome === 'gone' ? '; already gone' : '; NOT deleted'
+  }
+  return [
+    ['Users listed', String(plan.listed)],
+    [run.dryRun ? 'Would delete' : 'Deleted', String(pruned.length)],
+    ...(leftOver.length > 0
+      ? [
+          [
+            run.dryRun ? 'Would be left for the next run' : 'Left for the next run',
+            `${leftOver.length} expired user(s) beyond prune-limit (${run.limit})`
+          ] as [string, string]
+        ]
+      : []),
+    ...due
+      .slice(0, MAX_SUMMARY_ROWS)
+      .map((user): [string, string] => [
+        user.username,
+        `${expiredNote(user)}; ${labelValue(user, LABELS.githubRun) ?? 'no github-run label'}${result(user)}`
+      ]),
+    ...(due.length > MAX_SUMMARY_ROWS
+      ? [
+          [
+            '…',
+            `${due.length - MAX_SUMMARY_ROWS} more not listed here; the pruned output has every deleted name`
+          ] as [string, string]
+        ]
+      : [])
+  ]
+}
+
+/**
+ * The step's one error when deletes were stopped or failed, saying what was deleted and what is
+ * left for the next run; undefined when every due delete went through.
+ */
+export function pruneFailure(
+  plan: PrunePlan,
+  deletes: Deletes,
+  pruned: readonly string[],
+  limit: number,
+  failures: readonly string[]
+): Error | undefined {
+  const { due, leftOver } = plan
+  const { stopped, started } = deletes
+  const unanswered = started - deletes.outcomes.size
+  const tally = (what: string) =>
+    `Deleted ${pruned.length} of ${due.length} expired user(s) before ${what}; ${due.length - started} not tried${leftOver.length > 0 ? ` and ${leftOver.length} beyond prune-limit (${limit})` : ''} are left for the next run.`
+  if (stopped instanceof AtlasApiError) {
+    // Atlas's rate limit outlasted every retry: one Atlas error, with its hint.
+    return new AtlasApiError(
+      stopped.status,
+      stopped.errorCode,
+      `${stopped.detail} ${tally(`Atlas's rate limit stopped the run; ${unanswered} refused`)}`,
+      stopped.retryAfterMs
+    )
+  }
+  if (stopped) {
+    return new AtlasUnreachableError(
+      `${stopped.message} ${tally(`stopping; ${unanswered} delete(s) got no answer (they may have taken effect)`)}`
+    )
+  }
+  if (failures.length === 0) return undefined
+  const named = failures.slice(0, MAX_NAMED_FAILURES).join('; ')
+  const more =
+    failures.length > MAX_NAMED_FAILURES
+      ? `; … and ${failures.length - MAX_NAMED_FAILURES} more`
+      : ''
+  return new TitledError(
+    'Ephemeral users not deleted',
+    `Could not delete ${failures.length} of ${due.length} expired ephemeral user(s) due this run: ${named}${more}. They stay until a later run deletes them: check the errors above (the credentials' role, the project), then run prune-ephemeral-users again.`
+  )
+}
+
 /**
  * Deletes the users this action created whose `expires-at` has passed: what a post step that
  * never ran (a dead runner) left behind, the longest expired first, at most `prune-limit` per run.
@@ -89,144 +266,30 @@ export const pruneEphemeralUsers: Operation<{ dryRun: boolean; limit: number }> 
     dryRun: parseBoolean(read, 'dry-run', DEFAULTS['dry-run']),
     limit: parseInteger(read, 'prune-limit', DEFAULTS['prune-limit'], 1, MAX_LIST_ITEMS)
   }),
+  summaryName: ({ dryRun }) => `prune-ephemeral-users${dryRun ? ' (dry run)' : ''}`,
   async run({ dryRun, limit }, ctx) {
     const { api, groupId, io } = ctx
-    const users = await api.listUsers(groupId)
-    const now = ctx.clock.now()
-    const labelled = users.filter(isManagedByAction)
-    const ours = labelled.filter(
-      user =>
-        user.databaseName === EXTERNAL_DATABASE && EPHEMERAL_X509_TYPES.has(user.x509Type ?? '')
-    )
-    // Our label on another kind of user (a password or LDAP user, another database) is not ours.
-    const oursSet = new Set(ours)
-    const notOurKind = labelled.filter(user => !oursSet.has(user))
-    if (notOurKind.length > 0) {
-      io.warning(
-        `${notOurKind.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} are not ${EXTERNAL_DATABASE} users of x509Type ${[...EPHEMERAL_X509_TYPES].join(' or ')}, so this action did not create them; they are left alone: ${someNames(notOurKind)}.`,
-        'Users left alone'
-      )
-    }
-    // Only a strict ISO 8601 UTC label is a date: anything else is left alone, never read as past.
-    const expiry = new Map(
-      ours.map(user => [user, parseIsoUtc(labelValue(user, LABELS.expiresAt))])
-    )
-    const undated = ours.filter(user => expiry.get(user) === undefined)
-    const expiresBy = (user: DatabaseUser) => expiry.get(user) ?? Infinity
-    const expired = ours
-      .filter(user => expiresBy(user) <= now)
-      .sort((a, b) => expiresBy(a) - expiresBy(b) || a.username.localeCompare(b.username))
-    if (undated.length > 0) {
-      io.warning(
-        `${undated.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} have an expires-at label that is not an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ) and are left alone: ${someNames(undated)}. Delete them with delete-user once they are no longer needed.`,
-        'Ephemeral users left alone'
-      )
-    }
-    io.info(
-      `${users.length} database users in project ${groupId}; ${ours.length} created by this action; ${expired.length} expired.`
-    )
-    const due = expired.slice(0, limit)
-    const leftOver = expired.slice(limit)
-    if (leftOver.length > 0) {
-      io.info(
-        `${leftOver.length} more expired user(s) are beyond prune-limit (${limit}) and left for the next run: ${someNames(leftOver)}.`
-      )
-    }
-
-    const expiresAt = new Map(
-      expired.map(user => [user.username, labelValue(user, LABELS.expiresAt)])
-    )
-    const expiredNote = (username: string) => `expired ${expiresAt.get(username)}`
-    let outcomes = new Map<string, DeleteOutcome>()
-    let started = 0
-    let stopped: DeleteStop | undefined
+    const plan = planPrune(await api.listUsers(groupId), ctx.clock.now(), limit)
+    reportPlan(plan, limit, ctx)
+    let deletes: Deletes = { outcomes: new Map(), started: 0 }
     if (dryRun) {
-      for (const user of due)
-        io.info(`Would delete ${user.username} (${expiredNote(user.username)}).`)
+      for (const user of plan.due) io.info(`Would delete ${user.username} (${expiredNote(user)}).`)
     } else {
-      ;({ outcomes, started, stopped } = await deleteInParallel(
-        due.map(user => user.username),
+      deletes = await deleteInParallel(
+        plan.due.map(user => user.username),
         () => api.rateLimitRemaining,
         username => api.deleteUser(groupId, username)
-      ))
+      )
     }
-    const pruned = dryRun
-      ? due.map(user => user.username)
-      : due.map(user => user.username).filter(name => outcomes.get(name) === 'deleted')
-    const failures: string[] = []
-    for (const [username, outcome] of outcomes) {
-      if (outcome === 'deleted') io.info(`Deleted ${username} (${expiredNote(username)}).`)
-      // Counted only when this step deleted it: a user already gone was pruned by someone else.
-      else if (outcome === 'gone')
-        io.info(`${username} was already gone (deleted by someone else); not counted.`)
-      else failures.push(`${username}: ${outcome.failure}`)
-    }
+    const pruned = prunedNames(plan, deletes, dryRun)
+    const failures = reportDeletes(plan, deletes, io)
     io.setOutput('pruned', JSON.stringify(pruned))
     io.setOutput('count', String(pruned.length))
-    await io.summary(
+    await ctx.summary(
       `Atlas ephemeral users ${dryRun ? 'that would be pruned (dry run)' : 'pruned'}`,
-      [
-        ['Operation', `prune-ephemeral-users${dryRun ? ' (dry run)' : ''}`],
-        ['Project', groupId],
-        ['Users listed', String(users.length)],
-        [dryRun ? 'Would delete' : 'Deleted', String(pruned.length)],
-        ...(leftOver.length > 0
-          ? [
-              [
-                dryRun ? 'Would be left for the next run' : 'Left for the next run',
-                `${leftOver.length} expired user(s) beyond prune-limit (${limit})`
-              ] as [string, string]
-            ]
-          : []),
-        ...due.slice(0, MAX_SUMMARY_ROWS).map((user): [string, string] => {
-          const outcome = outcomes.get(user.username)
-          const result =
-            dryRun || outcome === 'deleted'
-              ? ''
-              : outcome === 'gone'
-                ? '; already gone'
-                : '; NOT deleted'
-          return [
-            user.username,
-            `${expiredNote(user.username)}; ${labelValue(user, LABELS.githubRun) ?? 'no github-run label'}${result}`
-          ]
-        }),
-        ...(due.length > MAX_SUMMARY_ROWS
-          ? [
-              [
-                '…',
-                `${due.length - MAX_SUMMARY_ROWS} more not listed here; the pruned output has every deleted name`
-              ] as [string, string]
-            ]
-          : [])
-      ]
+      pruneSummaryRows(plan, deletes, pruned, { dryRun, limit })
     )
-    const unanswered = started - outcomes.size
-    const tally = (what: string) =>
-      `Deleted ${pruned.length} of ${due.length} expired user(s) before ${what}; ${due.length - started} not tried${leftOver.length > 0 ? ` and ${leftOver.length} beyond prune-limit (${limit})` : ''} are left for the next run.`
-    if (stopped instanceof AtlasApiError) {
-      // Atlas's rate limit outlasted every retry: one Atlas error, with its hint.
-      throw new AtlasApiError(
-        stopped.status,
-        stopped.errorCode,
-        `${stopped.detail} ${tally(`Atlas's rate limit stopped the run; ${unanswered} refused`)}`,
-        stopped.retryAfterMs
-      )
-    }
-    if (stopped) {
-      throw new AtlasUnreachableError(
-        `${stopped.message} ${tally(`stopping; ${unanswered} delete(s) got no answer (they may have taken effect)`)}`
-      )
-    }
-    if (failures.length > 0) {
-      throw new TitledError(
-        'Ephemeral users not deleted',
-        `Could not delete ${failures.length} of ${due.length} expired ephemeral user(s) due this run: ${failures
-          .slice(0, MAX_NAMED_FAILURES)
-          .join(
-            '; '
-          )}${failures.length > MAX_NAMED_FAILURES ? `; … and ${failures.length - MAX_NAMED_FAILURES} more` : ''}. They stay until a later run deletes them: check the errors above (the credentials' role, the project), then run prune-ephemeral-users again.`
-      )
-    }
+    const failure = pruneFailure(plan, deletes, pruned, limit, failures)
+    if (failure) throw failure
   }
 }
