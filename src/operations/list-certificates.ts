@@ -185,6 +185,157 @@ function warnAboutUsersWithout(ctx: OperationContext, usernames: readonly string
   return 1
 }
 
+/** What one list holds: every certificate read, and the users left without a usable one. */
+export interface Inventory {
+  /** Sorted by expiry (unreadable ones last), then by user. */
+  certificates: CertificateSummary[]
+  /** Those with a readable expiry, in the same order. */
+  dated: CertificateSummary[]
+  /** Those with a createdAt or notAfter that is not an ISO 8601 UTC date. */
+  undated: CertificateSummary[]
+  /** Users (of a whole-project list) without an unexpired certificate. */
+  usersWithout: string[]
+}
+
+/**
+ * What was read (`perUser[i]` is the list of `usernames[i]`), sorted, and who has no usable
+ * certificate left at `now`.
+ */
+export function takeInventory(
+  usernames: readonly string[],
+  perUser: ReadonlyArray<readonly CertificateSummary[]>,
+  now: number,
+  wholeProject: boolean
+): Inventory {
+  // A certificate with an unreadable expiry may still be valid: its user is not called one without.
+  const usable = (c: CertificateSummary) => !c.notAfter || Date.parse(c.notAfter) > now
+  const certificates = perUser
+    .flat()
+    .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username))
+  return {
+    certificates,
+    dated: certificates.filter(c => c.notAfter),
+    undated: certificates.filter(c => !c.notAfter || !c.createdAt),
+    usersWithout: wholeProject ? usernames.filter((_, index) => !perUser[index]!.some(usable)) : []
+  }
+}
+
+/** The info line that sums up the list; `whose` names the user, or counts the users. */
+export function inventoryLine(inventory: Inventory, whose: string, oneUser: boolean): string {
+  const { certificates, dated, usersWithout } = inventory
+  if (certificates.length === 0)
+    return `${whose} ha${oneUser ? 's' : 've'} no unexpired certificates.`
+  const withoutNote =
+    usersWithout.length > 0
+      ? ` ${usersWithout.length} of them ha${usersWithout.length === 1 ? 's' : 've'} no unexpired certificate.`
+      : ''
+  return (
+    (dated.length === 0
+      ? `${whose}: ${certificates.length} unexpired certificate(s), none with a readable expiry.`
+      : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`) +
+    withoutNote
+  )
+}
+
+/** One warning about certificates whose dates do not read; how many warnings it made. */
+function warnAboutUndated(undated: readonly CertificateSummary[], ctx: OperationContext): number {
+  if (undated.length === 0) return 0
+  ctx.io.warning(
+    `Atlas listed ${undated.length} certificate(s) with a createdAt or notAfter that is not an ISO 8601 UTC date (id ${undated
+      .slice(0, 10)
+      .map(c => c.id)
+      .join(', ')}${undated.length > 10 ? ', …' : ''}); those dates are left empty.`,
+    'Unreadable certificate dates'
+  )
+  return 1
+}
+
+/** The list's outputs, and a warning if the certificates output was cut; how many warnings. */
+function setListOutputs(inventory: Inventory, oneUser: boolean, ctx: OperationContext): number {
+  const { io } = ctx
+  const { certificates, dated } = inventory
+  const output = boundedJsonArray(certificates, MAX_CERTIFICATES_OUTPUT_BYTES)
+  const cut = output.kept < certificates.length
+  if (cut) {
+    io.warning(
+      `The certificates output holds the ${output.kept} soonest-expiring of ${certificates.length} certificates: GitHub keeps an output of up to 1 MB. count, next-expiry and latest-expiry cover all of them; list one user at a time (username) for every entry.`,
+      'Certificates output cut'
+    )
+  }
+  io.setOutput('certificates', output.json)
+  io.setOutput('count', String(certificates.length))
+  io.setOutput('next-expiry', dated[0]?.notAfter ?? '')
+  io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '')
+  if (!oneUser) io.setOutput('users-without-certificate', JSON.stringify(inventory.usersWithout))
+  return cut ? 1 : 0
+}
+
+/**
+ * The rows of the certificate table, users without a certificate first (they need action before
+ * any certificate does), cut at MAX_TABLE_ROWS with a row saying how many more there are.
+ */
+export function certificateTableRows(
+  inventory: Inventory,
+  newest: ReadonlySet<CertificateSummary>,
+  warningDays: number,
+  now: number
+): string[][] {
+  const rows: string[][] = [
+    ...inventory.usersWithout.map(name => [name, '', '', '', '', 'none']),
+    ...inventory.certificates.map(c => [
+      c.username,
+      c.id,
+      c.subject,
+      c.notAfter || 'unreadable',
+      c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
+      c.notAfter ? certificateStatus(c, newest.has(c), warningDays, now) : 'unknown'
+    ])
+  ]
+  const more = rows.length - MAX_TABLE_ROWS
+  return more > 0
+    ? [...rows.slice(0, MAX_TABLE_ROWS), ['…', `${more} more rows not listed here`, '', '', '', '']]
+    : rows
+}
+
+/** The `$external` users with Atlas-managed certificates: those list-certificates looks at. */
+async function managedUsernames(ctx: OperationContext): Promise<string[]> {
+  return (await ctx.api.listUsers(ctx.groupId))
+    .filter(user => user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED')
+    .map(user => user.username)
+}
+
+/** Each user's certificates, in the order of `usernames`, a few users at a time. */
+async function readEveryUser(
+  usernames: readonly string[],
+  ctx: OperationContext
+): Promise<CertificateSummary[][]> {
+  const tally = new CertificateTally(usernames.length)
+  return mapConcurrently(usernames, USER_CONCURRENCY, name => readCertificates(ctx, name, tally))
+}
+
+/** The summary's rows: whose certificates, how many, and how many users need action. */
+export function listSummaryRows(
+  username: string | undefined,
+  users: number,
+  inventory: Inventory,
+  warningDays: number,
+  renewSoon: number
+): Array<[string, string]> {
+  return [
+    username ? ['User', username] : ['Atlas-managed X.509 users', String(users)],
+    ['Unexpired certificates', String(inventory.certificates.length)],
+    ...(username
+      ? []
+      : [
+          ['Users without an unexpired certificate', String(inventory.usersWithout.length)] as [
+            string,
+            string
+          ]
+        ]),
+    [`Users to renew within ${warningDays} days`, String(renewSoon)]
+  ]
+}
+
 /**
  * Every unexpired certificate of a user, or without `username` of every Atlas-managed X.509 user
  * of the project, sorted by expiry, with a warning per user whose newest certificate ends soon.
@@ -199,68 +350,18 @@ export const listCertificates: Operation<{
     expiryWarningDays: parseExpiryWarningDays(read)
   }),
   async run({ username, expiryWarningDays }, ctx) {
-    const { groupId, io } = ctx
-    const usernames = username
-      ? [username]
-      : (await ctx.api.listUsers(groupId))
-          .filter(user => user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED')
-          .map(user => user.username)
-    const tally = new CertificateTally(usernames.length)
-    const perUser = await mapConcurrently(usernames, USER_CONCURRENCY, name =>
-      readCertificates(ctx, name, tally)
-    )
+    const oneUser = username !== undefined
+    const usernames = username ? [username] : await managedUsernames(ctx)
+    const perUser = await readEveryUser(usernames, ctx)
     const now = ctx.clock.now()
-    // A certificate with an unreadable expiry may still be valid: its user is not called one without.
-    const usable = (c: CertificateSummary) => !c.notAfter || Date.parse(c.notAfter) > now
-    const usersWithout = username
-      ? []
-      : usernames.filter((_, index) => !perUser[index]!.some(usable))
-    const certificates = perUser
-      .flat()
-      .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username))
-    let warnings = 0
-    const undated = certificates.filter(c => !c.notAfter || !c.createdAt)
-    if (undated.length > 0) {
-      io.warning(
-        `Atlas listed ${undated.length} certificate(s) with a createdAt or notAfter that is not an ISO 8601 UTC date (id ${undated
-          .slice(0, 10)
-          .map(c => c.id)
-          .join(', ')}${undated.length > 10 ? ', …' : ''}); those dates are left empty.`,
-        'Unreadable certificate dates'
-      )
-      warnings += 1
-    }
-    const dated = certificates.filter(c => c.notAfter)
-
-    const output = boundedJsonArray(certificates, MAX_CERTIFICATES_OUTPUT_BYTES)
-    if (output.kept < certificates.length) {
-      io.warning(
-        `The certificates output holds the ${output.kept} soonest-expiring of ${certificates.length} certificates: GitHub keeps an output of up to 1 MB. count, next-expiry and latest-expiry cover all of them; list one user at a time (username) for every entry.`,
-        'Certificates output cut'
-      )
-      warnings += 1
-    }
-    io.setOutput('certificates', output.json)
-    io.setOutput('count', String(certificates.length))
-    io.setOutput('next-expiry', dated[0]?.notAfter ?? '')
-    io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '')
-    if (!username) io.setOutput('users-without-certificate', JSON.stringify(usersWithout))
+    const inventory = takeInventory(usernames, perUser, now, !oneUser)
+    let warnings = warnAboutUndated(inventory.undated, ctx)
+    warnings += setListOutputs(inventory, oneUser, ctx)
     const whose = username ?? `${usernames.length} Atlas-managed X.509 user(s)`
-    const withoutNote =
-      usersWithout.length > 0
-        ? ` ${usersWithout.length} of them ha${usersWithout.length === 1 ? 's' : 've'} no unexpired certificate.`
-        : ''
-    io.info(
-      (certificates.length === 0
-        ? `${whose} ha${username ? 's' : 've'} no unexpired certificates.`
-        : dated.length === 0
-          ? `${whose}: ${certificates.length} unexpired certificate(s), none with a readable expiry.`
-          : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`) +
-        (certificates.length > 0 ? withoutNote : '')
-    )
-    warnings += warnAboutUsersWithout(ctx, usersWithout)
+    ctx.io.info(inventoryLine(inventory, whose, oneUser))
+    warnings += warnAboutUsersWithout(ctx, inventory.usersWithout)
 
-    const newest = new Set(newestPerUser(dated))
+    const newest = new Set(newestPerUser(inventory.dated))
     const soon = warnAboutExpiry(
       ctx,
       [...newest].map(c => ({
@@ -271,42 +372,16 @@ export const listCertificates: Operation<{
       'issue a new one with create-certificate before then',
       MAX_WARNINGS_PER_STEP - warnings
     )
-    await io.summary(
+    await ctx.summary(
       username ? `Atlas X.509 certificates of ${username}` : 'Atlas X.509 certificates',
-      [
-        ['Operation', 'list-certificates'],
-        ['Project', groupId],
-        username ? ['User', username] : ['Atlas-managed X.509 users', String(usernames.length)],
-        ['Unexpired certificates', String(certificates.length)],
-        ...(username
-          ? []
-          : [['Users without an unexpired certificate', String(usersWithout.length)] as const]),
-        [`Users to renew within ${expiryWarningDays} days`, String(soon)]
-      ]
+      listSummaryRows(username, usernames.length, inventory, expiryWarningDays, soon)
     )
-    // Users without a certificate first: they need action before any certificate does.
-    const rows: string[][] = [
-      ...usersWithout.map(name => [name, '', '', '', '', 'none']),
-      ...certificates.map(c => [
-        c.username,
-        c.id,
-        c.subject,
-        c.notAfter || 'unreadable',
-        c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
-        c.notAfter ? certificateStatus(c, newest.has(c), expiryWarningDays, now) : 'unknown'
-      ])
-    ]
+    const rows = certificateTableRows(inventory, newest, expiryWarningDays, now)
     if (rows.length > 0) {
-      const more = rows.length - MAX_TABLE_ROWS
-      await io.summaryTable(
+      await ctx.io.summaryTable(
         'Certificates by days left',
         ['User', 'Certificate', 'Subject', 'Expires', 'Days left', 'Status'],
-        more > 0
-          ? [
-              ...rows.slice(0, MAX_TABLE_ROWS),
-              ['…', `${more} more rows not listed here`, '', '', '', '']
-            ]
-          : rows
+        rows
       )
     }
   }
