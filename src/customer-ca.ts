@@ -77,6 +77,15 @@ export function customerCas(security: UserSecurity): string | undefined {
   return typeof cas === 'string' && cas.trim() !== '' ? cas : undefined
 }
 
+/** The certificates Atlas holds, or undefined when none or when they do not parse. */
+export function heldCertificates(pem: string | undefined): X509Certificate[] | undefined {
+  try {
+    return pem ? parseCertificates(pem) : undefined
+  } catch {
+    return undefined // what Atlas holds does not parse: replace it
+  }
+}
+
 /** Where the CA certificates come from: text given inline, or a file to read. */
 export type CaSource = { kind: 'text'; pem: string } | { kind: 'file'; path: string }
 

@@ -43,6 +43,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<voi
     const config = operation.parse(deps.readInput)
     recordSession(common, deps.io)
     await withOperationContext(common, deps, ctx => operation.run(config, ctx), {
+      operation: operation.summaryName?.(config) ?? operation.name,
       parallelRequests: operation.parallelRequests,
       accessToken: { handOver: true }
     })

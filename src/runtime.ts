@@ -12,8 +12,9 @@ import type { GitHubSecretStoreFactory } from './github/secret-store.js'
 import type { CommonConfig } from './inputs/common.js'
 import { secretCredentialValues } from './inputs/credentials.js'
 import type { Environment, InputReader } from './inputs/inputs.js'
+import { issuerKeyMasks } from './inputs/issuer-key.js'
 import { coreIO, type ActionIO } from './io.js'
-import { STATE, type OperationContext } from './operations/operation.js'
+import { STATE, type OperationContext, type SummaryRows } from './operations/operation.js'
 
 export const USER_AGENT = 'atlas-x509-action/1.0.0'
 
@@ -49,9 +50,13 @@ export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput'
   for (const value of secretCredentialValues(deps.readInput, deps.env)) deps.io.setSecret(value)
   const githubToken = deps.readInput('github-token')
   if (githubToken) deps.io.setSecret(githubToken)
+  const issuerKey = deps.readInput('issuer-key')
+  if (issuerKey) for (const value of issuerKeyMasks(issuerKey)) deps.io.setSecret(value)
 }
 
 export interface SessionOptions {
+  /** The operation as the summary's Operation row names it; the post step runs none. */
+  operation?: string
   /** Requests sent in parallel at most (one keep-alive connection each). */
   parallelRequests?: number
   /**
@@ -110,13 +115,41 @@ export async function withOperationContext<T>(
       fs: deps.fs,
       cwd: deps.cwd,
       clock: deps.clock,
-      githubSecretStore: deps.githubSecretStore
+      githubSecretStore: deps.githubSecretStore,
+      githubConnection: (token, baseUrl) => ({
+        token,
+        baseUrl,
+        budget,
+        clock: deps.clock,
+        dispatcher,
+        maxRetries: config.maxRetries,
+        debug: message => deps.io.debug(message),
+        notice: message => deps.io.notice(message, 'GitHub rate limit')
+      }),
+      summary: (heading, rows) =>
+        deps.io.summary(heading, [
+          ...commonSummaryRows(session.operation, config.groupId, config.orgId),
+          ...rows
+        ])
     })
   } finally {
     if (!tokenHandling.handOver) await revokeAccessTokens(client, deps)
     deps.io.debug(`Atlas HTTP requests sent: ${api.requestCount}`)
     if (!deps.dispatcher) await dispatcher.destroy().catch(() => undefined)
   }
+}
+
+/** The rows every summary starts with: which operation ran, on which project. */
+export function commonSummaryRows(
+  operation: string | undefined,
+  groupId: string,
+  /** Set when the step covers every project of an organisation instead of one. */
+  orgId?: string
+): SummaryRows {
+  return [
+    ...(operation === undefined ? [] : [['Operation', operation] as const]),
+    orgId ? ['Organisation', orgId] : ['Project', groupId]
+  ]
 }
 
 /** The post step's last call: no access token of the job is left active (a warning if one is). */

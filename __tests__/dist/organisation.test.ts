@@ -4,6 +4,7 @@
  * deletes exactly their expired labelled users, and the forbidden project is named in the summary
  * and in skipped-projects. The details are tested in-process (__tests__/operations/organisation.test.ts).
  */
+import { expect } from '@jest/globals'
 import { startAtlas, type Atlas } from '../support/atlas.js'
 import { ephemeralUserSeed, organisationInputs } from '../support/emulator-fixtures.js'
 

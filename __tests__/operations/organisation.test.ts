@@ -3,6 +3,7 @@
  * (its project list read page by page), a project the credential cannot read skipped and named,
  * entries that carry their project, and the watch's warning near a project's user limit.
  */
+import { expect } from '@jest/globals'
 import { RequestLimiter, mapLimited } from '../../src/atlas/limiter.js'
 import { PARALLEL_REQUESTS } from '../../src/operations/projects.js'
 import { ephemeralUserSeed, organisationInputs } from '../support/emulator-fixtures.js'

@@ -45,7 +45,11 @@ const CONTRACT_INPUTS = [
   'renew-within-days',
   'github-secret',
   'github-secret-environment',
-  'github-token'
+  'github-token',
+  'issuer-certificate',
+  'issuer-key',
+  'key-type',
+  'subject-suffix'
 ]
 const CONTRACT_OUTPUTS = [
   'skipped-projects',
@@ -69,7 +73,9 @@ const CONTRACT_OUTPUTS = [
   'ca-certificates',
   'ca-count',
   'ca-expires-at',
-  'issued'
+  'issued',
+  'x509-type',
+  'renewal-reason'
 ]
 
 describe('action.yml', () => {

@@ -2,6 +2,7 @@
  * The entry's early handshake: begun before the action loads, taken by the first request to the
  * same origin, never written on before then, and left without a word when anything is unusual.
  */
+import { expect } from '@jest/globals'
 import { rmSync } from 'node:fs'
 import * as tls from 'node:tls'
 import { startEmulator, type Emulator } from '../../emulator/index.js'

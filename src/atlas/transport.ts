@@ -120,6 +120,9 @@ export class Transport {
       }
       chunks.push(chunk as Buffer)
     }
+    // undici frees the connection a tick after the body ends: a request sent sooner would find it
+    // busy and open another connection (a TCP and TLS handshake) when connections allow more.
+    await new Promise(resolve => setImmediate(resolve))
     this.options.debug(
       `${exchange.method} ${exchange.target} → ${response.statusCode} (${clock.now() - started} ms)`
     )
@@ -221,7 +224,7 @@ export function describeNetworkError(error: unknown): string {
     UND_ERR_BODY_TIMEOUT: 'response body stalled',
     UND_ERR_CLOSED: 'connection closed'
   }
-  if (code && known[code]) return known[code]!
+  if (code && known[code]) return known[code]
   if (code && isTlsFailure(code)) {
     return `TLS failure (${code}): the server's certificate is not trusted; if a proxy or private CA is in between, point NODE_EXTRA_CA_CERTS at its CA certificate`
   }

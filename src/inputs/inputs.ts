@@ -25,7 +25,8 @@ export const DEFAULTS = {
   'ready-timeout-seconds': 300,
   'dry-run': false,
   'prune-limit': 100,
-  'expiry-warning-days': 30
+  'expiry-warning-days': 30,
+  'key-type': 'ec-p256'
 } as const
 
 export function parseInteger(

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
-import { userTakenError, type DatabaseRole } from '../atlas/api.js'
+import { userTakenError, type DatabaseRole, type DatabaseUser } from '../atlas/api.js'
 import { AtlasApiError } from '../atlas/errors.js'
 import {
   DEFAULTS,
@@ -17,9 +17,17 @@ import {
   prepareCertificatePath,
   type CertificateOptions
 } from './certificate-delivery.js'
+import { formatDistinguishedName, type NameAttribute } from '../certificate/distinguished-name.js'
+import { parseEphemeralIssuer, type IssuerOptions } from '../inputs/issuer.js'
 import { PARALLEL_POLLS, waitUntilReady, seconds } from './ephemeral-readiness.js'
 import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
-import { STATE, type Operation } from './operation.js'
+import { STATE, type Operation, type OperationContext } from './operation.js'
+import {
+  customerName,
+  ephemeralNotAfter,
+  locallySigned,
+  openTrustedIssuer
+} from './self-managed.js'
 
 export interface EphemeralUserConfig {
   /** The name's prefix (a random part follows); undefined: derived from the run at run time. */
@@ -30,6 +38,10 @@ export interface EphemeralUserConfig {
   waitUntilReady: boolean
   readyTimeoutSeconds: number
   certificate: CertificateOptions
+  /** Sign on the runner with this CA, for a CUSTOMER user; undefined: a MANAGED user. */
+  issuer: IssuerOptions | undefined
+  /** The CUSTOMER user's name after its CN (RFC 2253 parts). */
+  subjectSuffix: NameAttribute[]
 }
 
 /** What the post step needs to delete the user, kept in state (no secret in it). */
@@ -164,7 +176,8 @@ function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
       1,
       3600
     ),
-    certificate: parseCertificateOptions(read, 1)
+    certificate: parseCertificateOptions(read, 1),
+    ...parseEphemeralIssuer(read)
   }
 }
 
@@ -220,6 +233,176 @@ export function ephemeralLabels(run: RunIdentity, expiresAt: string, stepNonce: 
 const roleText = (r: DatabaseRole) =>
   `${r.roleName}@${r.databaseName}${r.collectionName ? `.${r.collectionName}` : ''}`
 
+/** The user this step is about to create: its names, the labels that make it this step's. */
+export interface PlannedUser {
+  /** The certificate's subject: CN=<prefix>-<random>, then the suffix (for a CUSTOMER user). */
+  subject: NameAttribute[]
+  /** The database user's name: the CN (MANAGED), or the subject as a DN (CUSTOMER). */
+  username: string
+  x509Type: 'MANAGED' | 'CUSTOMER'
+  githubRun: string
+  stepNonce: string
+  expiresAt: string
+}
+
+/** Names and labels for a new user: random where they must never repeat, the rest from the run. */
+export function planUser(
+  config: Pick<EphemeralUserConfig, 'usernamePrefix' | 'issuer' | 'subjectSuffix' | 'ttlHours'>,
+  run: RunIdentity,
+  now: number,
+  random: { part: string; nonce: string } = {
+    part: randomPart(),
+    nonce: randomBytes(12).toString('hex')
+  }
+): PlannedUser {
+  const commonName = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run), random.part)
+  // With an issuer the user is named by its certificate's subject: CN=<name>,<suffix>.
+  const subject = customerName(commonName, config.subjectSuffix)
+  const customer = config.issuer !== undefined
+  return {
+    subject,
+    username: customer ? formatDistinguishedName(subject) : commonName,
+    x509Type: customer ? 'CUSTOMER' : 'MANAGED',
+    githubRun: runLabel(run),
+    stepNonce: random.nonce,
+    expiresAt: new Date(now + config.ttlHours * 3600_000).toISOString()
+  }
+}
+
+/** Whose the user is after this step's create: made by it (at once or by a retry), or another's. */
+export type Ownership = 'created' | 'created-by-retry' | 'taken'
+
+/**
+ * A 201 made the user; a 409 is a retried create whose first attempt got through only when the
+ * user that exists (`existing`, read after the 409) carries this step's github-run and nonce.
+ */
+export function ownershipAfterCreate(
+  outcome: 'created' | 'exists',
+  existing: DatabaseUser | undefined,
+  user: Pick<PlannedUser, 'githubRun' | 'stepNonce'>
+): Ownership {
+  if (outcome === 'created') return 'created'
+  return existing && isFromStep(existing, user.githubRun, user.stepNonce)
+    ? 'created-by-retry'
+    : 'taken'
+}
+
+/** The post step's record of the user (with cleanup): it reads the last value saved. */
+function postStepRecord(user: PlannedUser, cleanup: boolean, ctx: OperationContext) {
+  const save = (value: string) => {
+    if (cleanup) ctx.io.saveState(STATE.ephemeralUser, value)
+  }
+  const { username, githubRun, stepNonce } = user
+  return {
+    remember: (confirmed: boolean) => {
+      const state: EphemeralUserState = {
+        groupId: ctx.groupId,
+        username,
+        githubRun,
+        stepNonce,
+        confirmed
+      }
+      save(JSON.stringify(state))
+    },
+    // An empty value tells the post step there is nothing to delete.
+    forget: () => save('')
+  }
+}
+
+/**
+ * Creates the user and makes sure it is this step's. The post step's record is saved before the
+ * request (if the step is cancelled mid-request, the post step still looks), confirmed once the
+ * user is this step's, and cleared when no user was created or the name is someone else's.
+ */
+async function createOwnedUser(
+  config: EphemeralUserConfig,
+  user: PlannedUser,
+  run: RunIdentity,
+  ctx: OperationContext
+): Promise<void> {
+  const { api, groupId } = ctx
+  const record = postStepRecord(user, config.certificate.cleanup, ctx)
+  record.remember(false)
+  let outcome: 'created' | 'exists'
+  try {
+    outcome = await api.createUser(groupId, {
+      username: user.username,
+      x509Type: user.x509Type,
+      roles: config.roles,
+      clusters: config.scopes,
+      description: ephemeralDescription(run),
+      labels: ephemeralLabels(run, user.expiresAt, user.stepNonce)
+    })
+  } catch (error) {
+    // Refused outright (4xx): no user was created. A 5xx or no answer leaves it unknown, and
+    // the post step then checks the labels before deleting.
+    if (error instanceof AtlasApiError && error.status < 500) record.forget()
+    throw error
+  }
+  // A retried create whose first attempt got through answers 409: ours only if it carries
+  // this step's nonce.
+  const existing = outcome === 'exists' ? await api.getUser(groupId, user.username) : undefined
+  const ownership = ownershipAfterCreate(outcome, existing, user)
+  if (ownership === 'taken') {
+    record.forget()
+    throw userTakenError(
+      `A database user named ${user.username} already exists and was not created by this step (its labels do not carry this step's github-run and step-nonce); it is left untouched.`
+    )
+  }
+  if (ownership === 'created-by-retry')
+    ctx.io.info(`${user.username} was already created by this step (a retried request); using it.`)
+  record.remember(true)
+}
+
+/** What becomes of the user when the step fails after creating it. */
+export function fateOfUser(cleanup: boolean, username: string, expiresAt: string): string {
+  return cleanup
+    ? 'The post step deletes the user.'
+    : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`
+}
+
+/**
+ * Waits until the user can log in on its clusters (`ready-seconds`); says how that went, or, if it
+ * did not, what becomes of the user, which exists and holds a certificate.
+ */
+async function awaitReadiness(
+  config: EphemeralUserConfig,
+  user: PlannedUser,
+  ctx: OperationContext
+): Promise<string> {
+  const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx).catch(
+    (error: unknown) => {
+      if (!(error instanceof TitledError)) throw error
+      // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
+      throw new TitledError(
+        error.title,
+        `${error.annotation} ${fateOfUser(config.certificate.cleanup, user.username, user.expiresAt)}`
+      )
+    }
+  )
+  ctx.io.setOutput('ready-seconds', seconds(ready.waitedMs))
+  return ready.clusters.length === 0
+    ? 'no cluster in the project'
+    : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`
+}
+
+/** The summary rows after the certificate's: what the user may do, where, and until when. */
+export function ephemeralUserRows(
+  access: Pick<EphemeralUserConfig, 'roles' | 'scopes'>,
+  readiness: string,
+  expiry: { expiresAt: string; cleanup: boolean }
+): Array<[string, string]> {
+  return [
+    ['Roles', access.roles.map(roleText).join(', ')],
+    ['Scopes', access.scopes.length > 0 ? access.scopes.join(', ') : 'all clusters of the project'],
+    ['Ready to log in', readiness],
+    [
+      'User expires',
+      `${expiry.expiresAt} (${expiry.cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`
+    ]
+  ]
+}
+
 /**
  * A database user that lives for one job: created with this action's labels, given a certificate,
  * and deleted by the post step (or, if no post step ran, by prune-ephemeral-users once expired).
@@ -230,96 +413,27 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
   parallelRequests: PARALLEL_POLLS,
   parse: parseEphemeralUser,
   async run(config, ctx) {
-    const { api, groupId, io } = ctx
     const run = runIdentity(ctx.env)
-    const username = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run))
-    const stepNonce = randomBytes(12).toString('hex')
     const path = await prepareCertificatePath(config.certificate, ctx)
-    const expiresAt = new Date(ctx.clock.now() + config.ttlHours * 3600_000).toISOString()
-    const githubRun = runLabel(run)
-    const cleanup = config.certificate.cleanup
-
-    const remember = (confirmed: boolean) => {
-      if (!cleanup) return
-      const state: EphemeralUserState = { groupId, username, githubRun, stepNonce, confirmed }
-      io.saveState(STATE.ephemeralUser, JSON.stringify(state))
-    }
-    // The post step reads the last value saved: an empty one tells it there is nothing to delete.
-    const forget = () => {
-      if (cleanup) io.saveState(STATE.ephemeralUser, '')
-    }
-    // Saved before the request: if the step is cancelled mid-request, the post step still looks.
-    remember(false)
-    let outcome: 'created' | 'exists'
-    try {
-      outcome = await api.createUser(groupId, {
-        username,
-        roles: config.roles,
-        clusters: config.scopes,
-        description: ephemeralDescription(run),
-        labels: ephemeralLabels(run, expiresAt, stepNonce)
-      })
-    } catch (error) {
-      // Refused outright (4xx): no user was created. A 5xx or no answer leaves it unknown, and
-      // the post step then checks the labels before deleting.
-      if (error instanceof AtlasApiError && error.status < 500) forget()
-      throw error
-    }
-    if (outcome === 'exists') {
-      // A retried create whose first attempt got through answers 409: ours only if it carries
-      // this step's nonce.
-      const existing = await api.getUser(groupId, username)
-      if (!existing || !isFromStep(existing, githubRun, stepNonce)) {
-        forget()
-        throw userTakenError(
-          `A database user named ${username} already exists and was not created by this step (its labels do not carry this step's github-run and step-nonce); it is left untouched.`
-        )
-      }
-      io.info(`${username} was already created by this step (a retried request); using it.`)
-    }
-    remember(true)
-    io.info(
-      `Created the ephemeral X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
+    const issuer = config.issuer && (await openTrustedIssuer(config.issuer, ctx))
+    const user = planUser(config, run, ctx.clock.now())
+    await createOwnedUser(config, user, run, ctx)
+    ctx.io.info(
+      `Created the ephemeral ${user.x509Type} X.509 user ${user.username} ($external) in project ${ctx.groupId}, labelled to expire at ${user.expiresAt}.`
     )
 
-    const rows = await issueAndDeliver(username, config.certificate, path, ctx)
-    let readiness = 'not waited for (wait-until-ready: false)'
-    if (config.waitUntilReady) {
-      const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx).catch(
-        (error: unknown) => {
-          if (!(error instanceof TitledError)) throw error
-          // What becomes of the user, which exists and holds a certificate.
-          // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
-          throw new TitledError(
-            error.title,
-            `${error.annotation} ${
-              cleanup
-                ? 'The post step deletes the user.'
-                : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`
-            }`
-          )
-        }
-      )
-      io.setOutput('ready-seconds', seconds(ready.waitedMs))
-      readiness =
-        ready.clusters.length === 0
-          ? 'no cluster in the project'
-          : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`
-    }
-    await io.summary('Atlas ephemeral X.509 user', [
-      ['Operation', 'create-ephemeral-user'],
-      ['Project', groupId],
+    const notAfter = ephemeralNotAfter(ctx.clock.now(), config.ttlHours)
+    const source = issuer && locallySigned(issuer, user.subject, config.issuer!.keyType, notAfter)
+    const rows = await issueAndDeliver(user.username, config.certificate, path, ctx, source)
+    const readiness = config.waitUntilReady
+      ? await awaitReadiness(config, user, ctx)
+      : 'not waited for (wait-until-ready: false)'
+    await ctx.summary('Atlas ephemeral X.509 user', [
       ...rows,
-      ['Roles', config.roles.map(roleText).join(', ')],
-      [
-        'Scopes',
-        config.scopes.length > 0 ? config.scopes.join(', ') : 'all clusters of the project'
-      ],
-      ['Ready to log in', readiness],
-      [
-        'User expires',
-        `${expiresAt} (${cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`
-      ]
+      ...ephemeralUserRows(config, readiness, {
+        expiresAt: user.expiresAt,
+        cleanup: config.certificate.cleanup
+      })
     ])
   }
 }

@@ -16,9 +16,7 @@ export const deleteUser: Operation<{ username: string }> = {
         'User already absent'
       )
     io.setOutput('deleted', String(deleted))
-    await io.summary('Atlas database user', [
-      ['Operation', 'delete-user'],
-      ['Project', groupId],
+    await ctx.summary('Atlas database user', [
       ['User', `${username} ($external)`],
       ['Result', deleted ? 'deleted' : 'already absent']
     ])

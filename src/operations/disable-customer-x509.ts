@@ -1,5 +1,5 @@
-import { OutcomeUnknownError } from '../atlas/errors.js'
 import { customerCas } from '../customer-ca.js'
+import { sendOnceConfirmed } from './customer-x509-write.js'
 import type { Operation } from './operation.js'
 
 const RESTART_TITLE = 'Rolling restart of the project clusters'
@@ -15,20 +15,7 @@ export const disableCustomerX509: Operation<Record<string, never>> = {
     const { api, groupId, io } = ctx
     const wasEnabled = customerCas(await api.getUserSecurity(groupId)) !== undefined
     if (wasEnabled) {
-      try {
-        await api.disableCustomerX509(groupId)
-      } catch (error) {
-        if (!(error instanceof OutcomeUnknownError)) throw error
-        // The answer was lost: what Atlas holds now says whether the DELETE took effect.
-        if (customerCas(await api.getUserSecurity(groupId)) !== undefined) {
-          throw new OutcomeUnknownError(
-            `${error.message} Atlas still holds a customer CA for project ${groupId}: customer X.509 is on. Run the step again to disable it.`
-          )
-        }
-        io.info(
-          `The DELETE's answer was lost, but Atlas now holds no customer CA for project ${groupId}: it took effect.`
-        )
-      }
+      await sendOnceConfirmed({ method: 'DELETE' }, () => api.disableCustomerX509(groupId), ctx)
       io.warning(
         `Customer-managed X.509 is now off for project ${groupId}. Atlas removed the CA and is doing a rolling restart of every cluster in the project; users who authenticate with certificates from that CA can no longer connect.`,
         RESTART_TITLE
@@ -39,9 +26,7 @@ export const disableCustomerX509: Operation<Record<string, never>> = {
       )
     }
     io.setOutput('customer-x509-enabled', 'false')
-    await io.summary('Atlas customer-managed X.509', [
-      ['Operation', 'disable-customer-x509'],
-      ['Project', groupId],
+    await ctx.summary('Atlas customer-managed X.509', [
       [
         'Result',
         wasEnabled ? 'disabled (rolling restart started)' : 'already off (no request sent)'

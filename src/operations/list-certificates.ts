@@ -2,7 +2,7 @@ import { EXTERNAL_DATABASE } from '../atlas/api.js'
 import { parseExpiryWarningDays, parseUsername } from '../inputs/inputs.js'
 import { normalisedIsoUtc } from '../iso-date.js'
 import { TitledError } from '../errors.js'
-import { mapLimited } from '../atlas/limiter.js'
+import { mapLimited, type RequestLimiter } from '../atlas/limiter.js'
 import type { Operation, OperationContext } from './operation.js'
 import {
   listUsersOfProjects,
@@ -29,6 +29,12 @@ export interface CertificateSummary {
   notAfter: string
   /** The user's project. */
   groupId: string
+}
+
+/** A certificate's owner: the user and its project. */
+export interface Owner {
+  groupId: string
+  username: string
 }
 
 export type CertificateStatus = 'ok' | 'renew soon' | 'expired'
@@ -203,10 +209,256 @@ function warnAboutUsersWithout(ctx: OperationContext, usernames: readonly string
   return 1
 }
 
-/** A certificate's owner: the user and its project. */
-interface Owner {
-  groupId: string
-  username: string
+/** What one list holds: every certificate read, and the users left without a usable one. */
+export interface Inventory {
+  /** Sorted by expiry (unreadable ones last), then by user. */
+  certificates: CertificateSummary[]
+  /** Those with a readable expiry, in the same order. */
+  dated: CertificateSummary[]
+  /** Those with a createdAt or notAfter that is not an ISO 8601 UTC date. */
+  undated: CertificateSummary[]
+  /** Users (of a whole-project list) without an unexpired certificate. */
+  usersWithout: Owner[]
+}
+
+/**
+ * What was read (`perUser[i]` is the list of `usernames[i]`), sorted, and who has no usable
+ * certificate left at `now`.
+ */
+export function takeInventory(
+  owners: readonly Owner[],
+  perUser: ReadonlyArray<readonly CertificateSummary[]>,
+  now: number,
+  wholeProject: boolean
+): Inventory {
+  // A certificate with an unreadable expiry may still be valid: its user is not called one without.
+  const usable = (c: CertificateSummary) => !c.notAfter || Date.parse(c.notAfter) > now
+  const certificates = perUser
+    .flat()
+    .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username))
+  return {
+    certificates,
+    dated: certificates.filter(c => c.notAfter),
+    undated: certificates.filter(c => !c.notAfter || !c.createdAt),
+    usersWithout: wholeProject ? owners.filter((_, index) => !perUser[index]!.some(usable)) : []
+  }
+}
+
+/** The info line that sums up the list; `whose` names the user, or counts the users. */
+export function inventoryLine(inventory: Inventory, whose: string, oneUser: boolean): string {
+  const { certificates, dated, usersWithout } = inventory
+  if (certificates.length === 0)
+    return `${whose} ha${oneUser ? 's' : 've'} no unexpired certificates.`
+  const withoutNote =
+    usersWithout.length > 0
+      ? ` ${usersWithout.length} of them ha${usersWithout.length === 1 ? 's' : 've'} no unexpired certificate.`
+      : ''
+  return (
+    (dated.length === 0
+      ? `${whose}: ${certificates.length} unexpired certificate(s), none with a readable expiry.`
+      : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`) +
+    withoutNote
+  )
+}
+
+/** One warning about certificates whose dates do not read; how many warnings it made. */
+function warnAboutUndated(undated: readonly CertificateSummary[], ctx: OperationContext): number {
+  if (undated.length === 0) return 0
+  ctx.io.warning(
+    `Atlas listed ${undated.length} certificate(s) with a createdAt or notAfter that is not an ISO 8601 UTC date (id ${undated
+      .slice(0, 10)
+      .map(c => c.id)
+      .join(', ')}${undated.length > 10 ? ', …' : ''}); those dates are left empty.`,
+    'Unreadable certificate dates'
+  )
+  return 1
+}
+
+/** The list's outputs, and a warning if the certificates output was cut; how many warnings. */
+function setListOutputs(inventory: Inventory, oneUser: boolean, ctx: OperationContext): number {
+  const orgWide = ctx.orgId !== undefined
+  const { io } = ctx
+  const { certificates, dated } = inventory
+  const output = boundedJsonArray(certificates, MAX_CERTIFICATES_OUTPUT_BYTES)
+  const cut = output.kept < certificates.length
+  if (cut) {
+    io.warning(
+      `The certificates output holds the ${output.kept} soonest-expiring of ${certificates.length} certificates: GitHub keeps an output of up to 1 MB. count, next-expiry and latest-expiry cover all of them; list one user at a time (username) for every entry.`,
+      'Certificates output cut'
+    )
+  }
+  io.setOutput('certificates', output.json)
+  io.setOutput('count', String(certificates.length))
+  io.setOutput('next-expiry', dated[0]?.notAfter ?? '')
+  io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '')
+  // One project: the usernames; an organisation: each with its project.
+  if (!oneUser)
+    io.setOutput(
+      'users-without-certificate',
+      JSON.stringify(
+        orgWide ? inventory.usersWithout : inventory.usersWithout.map(owner => owner.username)
+      )
+    )
+  return cut ? 1 : 0
+}
+
+/**
+ * The rows of the certificate table, users without a certificate first (they need action before
+ * any certificate does), cut at MAX_TABLE_ROWS with a row saying how many more there are.
+ */
+export function certificateTableRows(
+  inventory: Inventory,
+  newest: ReadonlySet<CertificateSummary>,
+  warningDays: number,
+  now: number,
+  /** An organisation's projects in order: rows then lead with the project and group by it. */
+  projectOrder?: ReadonlyMap<string, number>
+): string[][] {
+  const where = (owner: Owner) => (projectOrder ? [owner.groupId] : [])
+  const rowsOf: Array<[Owner, string[]]> = [
+    ...inventory.usersWithout.map((owner): [Owner, string[]] => [
+      owner,
+      [...where(owner), owner.username, '', '', '', '', 'none']
+    ]),
+    ...inventory.certificates.map((c): [Owner, string[]] => [
+      c,
+      [
+        ...where(c),
+        c.username,
+        c.id,
+        c.subject,
+        c.notAfter || 'unreadable',
+        c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
+        c.notAfter ? certificateStatus(c, newest.has(c), warningDays, now) : 'unknown'
+      ]
+    ])
+  ]
+  if (projectOrder)
+    rowsOf.sort(([a], [b]) => projectOrder.get(a.groupId)! - projectOrder.get(b.groupId)!)
+  const rows = rowsOf.map(([, row]) => row)
+  const more = rows.length - MAX_TABLE_ROWS
+  const last = [...where({ groupId: '…', username: '' }), projectOrder ? '' : '…']
+  return more > 0
+    ? [
+        ...rows.slice(0, MAX_TABLE_ROWS),
+        [...last, `${more} more rows not listed here`, '', '', '', '']
+      ]
+    : rows
+}
+
+const isManagedX509 = (user: { databaseName: string; x509Type?: string }) =>
+  user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED'
+
+/** What the watch read of its projects: their users, limits, and those it could not read. */
+interface ProjectsRead {
+  projects: ProjectUsers[]
+  skipped: SkippedProject[]
+  limits: Map<string, number>
+  warnings: number
+}
+
+/**
+ * The project's (or, with org-id, every project's) users and database-user limits, read together
+ * through the limiter.
+ */
+async function readProjects(ctx: OperationContext, limiter: RequestLimiter): Promise<ProjectsRead> {
+  const inScope = await projectsInScope(ctx, limiter)
+  const listing = listUsersOfProjects(ctx, limiter, inScope)
+  const limitsRead = readUserLimits(ctx, limiter, inScope)
+  const { listed, skipped, warnings } = await listing
+  return { projects: listed, skipped, limits: await limitsRead, warnings }
+}
+
+/** The Atlas-managed X.509 users of the projects read: those list-certificates looks at. */
+function managedOwners(projects: readonly ProjectUsers[]): Owner[] {
+  return projects.flatMap(({ project, users }) =>
+    users.filter(isManagedX509).map(user => ({ groupId: project.id, username: user.username }))
+  )
+}
+
+/** Each user's certificates, in the order of `owners`, through the step's limiter. */
+async function readEveryUser(
+  owners: readonly Owner[],
+  limiter: RequestLimiter,
+  ctx: OperationContext
+): Promise<CertificateSummary[][]> {
+  const tally = new CertificateTally(owners.length)
+  return mapLimited(limiter, owners, owner => readCertificates(ctx, owner, tally))
+}
+
+/** The organisation step's table of projects: what each holds, and those skipped. */
+export function projectTableRows(
+  read: Pick<ProjectsRead, 'projects' | 'skipped' | 'limits'>,
+  owners: readonly Owner[],
+  perUser: readonly CertificateSummary[][]
+): string[][] {
+  const managed = new Map<string, number>()
+  const held = new Map<string, number>()
+  owners.forEach((owner, index) => {
+    managed.set(owner.groupId, (managed.get(owner.groupId) ?? 0) + 1)
+    held.set(owner.groupId, (held.get(owner.groupId) ?? 0) + perUser[index]!.length)
+  })
+  const rows = [
+    ...read.projects.map(({ project, users }) => {
+      const limit = read.limits.get(project.id)
+      return [
+        project.id,
+        project.name,
+        limit === undefined ? String(users.length) : `${users.length} of ${limit}`,
+        String(managed.get(project.id) ?? 0),
+        String(held.get(project.id) ?? 0),
+        limit !== undefined && nearUserLimit(users.length, limit) ? 'near the user limit' : 'read'
+      ]
+    }),
+    ...read.skipped.map(s => [s.groupId, s.name, '', '', '', `skipped: ${s.error}`])
+  ]
+  const more = rows.length - MAX_TABLE_ROWS
+  return more > 0
+    ? [
+        ...rows.slice(0, MAX_TABLE_ROWS),
+        ['…', `${more} more projects not listed here`, '', '', '', '']
+      ]
+    : rows
+}
+
+/** The summary's rows: whose certificates, how many, and how many users need action. */
+export function listSummaryRows(
+  username: string | undefined,
+  users: number,
+  inventory: Inventory,
+  warningDays: number,
+  renewSoon: number,
+  organisation?: { projects: number; skipped: number; nearLimit: number }
+): Array<[string, string]> {
+  return [
+    ...(organisation
+      ? [
+          [
+            'Projects',
+            `${organisation.projects} read${organisation.skipped > 0 ? `, ${organisation.skipped} skipped (the credential cannot read them)` : ''}`
+          ] as [string, string]
+        ]
+      : []),
+    username ? ['User', username] : ['Atlas-managed X.509 users', String(users)],
+    ['Unexpired certificates', String(inventory.certificates.length)],
+    ...(username
+      ? []
+      : [
+          ['Users without an unexpired certificate', String(inventory.usersWithout.length)] as [
+            string,
+            string
+          ]
+        ]),
+    [`Users to renew within ${warningDays} days`, String(renewSoon)],
+    ...(organisation && organisation.nearLimit > 0
+      ? [
+          [
+            `Projects at ${Math.round(USER_LIMIT_WARNING_SHARE * 100)} % of their database-user limit`,
+            String(organisation.nearLimit)
+          ] as [string, string]
+        ]
+      : [])
+  ]
 }
 
 /**
@@ -226,94 +478,38 @@ export const listCertificates: Operation<{
     expiryWarningDays: parseExpiryWarningDays(read)
   }),
   async run({ username, expiryWarningDays }, ctx) {
-    const { io } = ctx
+    const oneUser = username !== undefined
     const orgWide = ctx.orgId !== undefined
     const limiter = requestLimiter(ctx)
-    let warnings = 0
-    let projects: ProjectUsers[] = []
-    let skipped: SkippedProject[] = []
-    let limits = new Map<string, number>()
-    let owners: Owner[]
-    if (username) owners = [{ groupId: ctx.groupId, username }]
-    else {
-      const inScope = await projectsInScope(ctx, limiter)
-      const listing = listUsersOfProjects(ctx, limiter, inScope)
-      const limitsRead = readUserLimits(ctx, limiter, inScope)
-      const read = await listing
-      ;({ listed: projects, skipped } = read)
-      warnings += read.warnings
-      limits = await limitsRead
-      owners = projects.flatMap(({ project, users }) =>
-        users
-          .filter(user => user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED')
-          .map(user => ({ groupId: project.id, username: user.username }))
-      )
-      io.setOutput('skipped-projects', JSON.stringify(skipped))
-    }
-    const tally = new CertificateTally(owners.length)
-    const perUser = await mapLimited(limiter, owners, owner => readCertificates(ctx, owner, tally))
+    const read: ProjectsRead = oneUser
+      ? { projects: [], skipped: [], limits: new Map(), warnings: 0 }
+      : await readProjects(ctx, limiter)
+    if (!oneUser) ctx.io.setOutput('skipped-projects', JSON.stringify(read.skipped))
+    const owners = username ? [{ groupId: ctx.groupId, username }] : managedOwners(read.projects)
+    const perUser = await readEveryUser(owners, limiter, ctx)
     const now = ctx.clock.now()
-    // A certificate with an unreadable expiry may still be valid: its user is not called one without.
-    const usable = (c: CertificateSummary) => !c.notAfter || Date.parse(c.notAfter) > now
-    const usersWithout = username ? [] : owners.filter((_, index) => !perUser[index]!.some(usable))
-    const certificates = perUser
-      .flat()
-      .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username))
-    const undated = certificates.filter(c => !c.notAfter || !c.createdAt)
-    if (undated.length > 0) {
-      io.warning(
-        `Atlas listed ${undated.length} certificate(s) with a createdAt or notAfter that is not an ISO 8601 UTC date (id ${undated
-          .slice(0, 10)
-          .map(c => c.id)
-          .join(', ')}${undated.length > 10 ? ', …' : ''}); those dates are left empty.`,
-        'Unreadable certificate dates'
-      )
-      warnings += 1
-    }
-    const dated = certificates.filter(c => c.notAfter)
-
-    const output = boundedJsonArray(certificates, MAX_CERTIFICATES_OUTPUT_BYTES)
-    if (output.kept < certificates.length) {
-      io.warning(
-        `The certificates output holds the ${output.kept} soonest-expiring of ${certificates.length} certificates: GitHub keeps an output of up to 1 MB. count, next-expiry and latest-expiry cover all of them; list one user at a time (username) for every entry.`,
-        'Certificates output cut'
-      )
-      warnings += 1
-    }
-    io.setOutput('certificates', output.json)
-    io.setOutput('count', String(certificates.length))
-    io.setOutput('next-expiry', dated[0]?.notAfter ?? '')
-    io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '')
-    if (!username)
-      io.setOutput(
-        'users-without-certificate',
-        JSON.stringify(orgWide ? usersWithout : usersWithout.map(owner => owner.username))
-      )
+    const inventory = takeInventory(owners, perUser, now, !oneUser)
+    let warnings = read.warnings + warnAboutUndated(inventory.undated, ctx)
+    warnings += setListOutputs(inventory, oneUser, ctx)
     const whose =
       username ??
-      `${owners.length} Atlas-managed X.509 user(s)${orgWide ? ` in ${projects.length} project(s)` : ''}`
-    const withoutNote =
-      usersWithout.length > 0
-        ? ` ${usersWithout.length} of them ha${usersWithout.length === 1 ? 's' : 've'} no unexpired certificate.`
-        : ''
-    io.info(
-      (certificates.length === 0
-        ? `${whose} ha${username ? 's' : 've'} no unexpired certificates.`
-        : dated.length === 0
-          ? `${whose}: ${certificates.length} unexpired certificate(s), none with a readable expiry.`
-          : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0]!.notAfter}, the latest at ${dated.at(-1)!.notAfter}.`) +
-        (certificates.length > 0 ? withoutNote : '')
-    )
+      `${owners.length} Atlas-managed X.509 user(s)${orgWide ? ` in ${read.projects.length} project(s)` : ''}`
+    ctx.io.info(inventoryLine(inventory, whose, oneUser))
     warnings += warnAboutUsersWithout(
       ctx,
-      usersWithout.map(owner =>
+      inventory.usersWithout.map(owner =>
         orgWide ? `${owner.username} (project ${owner.groupId})` : owner.username
       )
     )
-    const nearLimit = warnNearUserLimit(ctx, projects, limits, MAX_WARNINGS_PER_STEP - 1 - warnings)
+    const nearLimit = warnNearUserLimit(
+      ctx,
+      read.projects,
+      read.limits,
+      MAX_WARNINGS_PER_STEP - 1 - warnings
+    )
     if (nearLimit.length > 0) warnings += 1
 
-    const newest = new Set(newestPerUser(dated))
+    const newest = new Set(newestPerUser(inventory.dated))
     const soon = warnAboutExpiry(
       ctx,
       [...newest].map(c => ({
@@ -324,139 +520,55 @@ export const listCertificates: Operation<{
       'issue a new one with create-certificate before then',
       MAX_WARNINGS_PER_STEP - warnings
     )
-    await io.summary(
+    await ctx.summary(
       username ? `Atlas X.509 certificates of ${username}` : 'Atlas X.509 certificates',
-      [
-        ['Operation', 'list-certificates'],
-        orgWide ? ['Organisation', ctx.orgId!] : ['Project', ctx.groupId],
-        ...(orgWide
-          ? [
-              [
-                'Projects',
-                `${projects.length} read${skipped.length > 0 ? `, ${skipped.length} skipped (the credential cannot read them)` : ''}`
-              ] as const
-            ]
-          : []),
-        username ? ['User', username] : ['Atlas-managed X.509 users', String(owners.length)],
-        ['Unexpired certificates', String(certificates.length)],
-        ...(username
-          ? []
-          : [['Users without an unexpired certificate', String(usersWithout.length)] as const]),
-        [`Users to renew within ${expiryWarningDays} days`, String(soon)],
-        ...(nearLimit.length > 0
-          ? [
-              [
-                `Projects at ${Math.round(USER_LIMIT_WARNING_SHARE * 100)} % of their database-user limit`,
-                String(nearLimit.length)
-              ] as const
-            ]
-          : [])
-      ]
+      listSummaryRows(
+        username,
+        owners.length,
+        inventory,
+        expiryWarningDays,
+        soon,
+        orgWide
+          ? {
+              projects: read.projects.length,
+              skipped: read.skipped.length,
+              nearLimit: nearLimit.length
+            }
+          : undefined
+      )
     )
-    if (orgWide) await summariseProjects(ctx, projects, skipped, limits, perUser, owners)
-    // Grouped by project in an organisation step; users without a certificate first: they need
-    // action before any certificate does.
-    const where = (owner: Owner) => (orgWide ? [owner.groupId] : [])
-    const rowsOf: Array<[Owner, string[]]> = [
-      ...usersWithout.map((owner): [Owner, string[]] => [
-        owner,
-        [...where(owner), owner.username, '', '', '', '', 'none']
-      ]),
-      ...certificates.map((c): [Owner, string[]] => [
-        c,
+    if (orgWide) {
+      await ctx.io.summaryTable(
+        'Projects',
         [
-          ...where(c),
-          c.username,
-          c.id,
-          c.subject,
-          c.notAfter || 'unreadable',
-          c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
-          c.notAfter ? certificateStatus(c, newest.has(c), expiryWarningDays, now) : 'unknown'
-        ]
-      ])
-    ]
-    const projectOrder = new Map(projects.map(({ project }, index) => [project.id, index]))
-    if (orgWide)
-      rowsOf.sort(([a], [b]) => projectOrder.get(a.groupId)! - projectOrder.get(b.groupId)!)
-    const rows = rowsOf.map(([, row]) => row)
+          'Project',
+          'Name',
+          'Database users',
+          'Atlas-managed X.509 users',
+          'Unexpired certificates',
+          'Status'
+        ],
+        projectTableRows(read, owners, perUser)
+      )
+    }
+    const projectOrder = orgWide
+      ? new Map(read.projects.map(({ project }, index) => [project.id, index]))
+      : undefined
+    const rows = certificateTableRows(inventory, newest, expiryWarningDays, now, projectOrder)
     if (rows.length > 0) {
-      const more = rows.length - MAX_TABLE_ROWS
-      const header = [
-        ...(orgWide ? ['Project'] : []),
-        'User',
-        'Certificate',
-        'Subject',
-        'Expires',
-        'Days left',
-        'Status'
-      ]
-      await io.summaryTable(
+      await ctx.io.summaryTable(
         'Certificates by days left',
-        header,
-        more > 0
-          ? [
-              ...rows.slice(0, MAX_TABLE_ROWS),
-              [
-                ...(orgWide ? ['…'] : []),
-                orgWide ? '' : '…',
-                `${more} more rows not listed here`,
-                '',
-                '',
-                '',
-                ''
-              ]
-            ]
-          : rows
+        [
+          ...(orgWide ? ['Project'] : []),
+          'User',
+          'Certificate',
+          'Subject',
+          'Expires',
+          'Days left',
+          'Status'
+        ],
+        rows
       )
     }
   }
-}
-
-/** The organisation step's table of projects: what each holds, and those skipped. */
-async function summariseProjects(
-  ctx: OperationContext,
-  projects: readonly ProjectUsers[],
-  skipped: readonly SkippedProject[],
-  limits: ReadonlyMap<string, number>,
-  perUser: readonly CertificateSummary[][],
-  owners: readonly Owner[]
-): Promise<void> {
-  const managed = new Map<string, number>()
-  const held = new Map<string, number>()
-  owners.forEach((owner, index) => {
-    managed.set(owner.groupId, (managed.get(owner.groupId) ?? 0) + 1)
-    held.set(owner.groupId, (held.get(owner.groupId) ?? 0) + perUser[index]!.length)
-  })
-  const rows = [
-    ...projects.map(({ project, users }) => {
-      const limit = limits.get(project.id)
-      return [
-        project.id,
-        project.name,
-        limit === undefined ? String(users.length) : `${users.length} of ${limit}`,
-        String(managed.get(project.id) ?? 0),
-        String(held.get(project.id) ?? 0),
-        limit !== undefined && nearUserLimit(users.length, limit) ? 'near the user limit' : 'read'
-      ]
-    }),
-    ...skipped.map(s => [s.groupId, s.name, '', '', '', `skipped: ${s.error}`])
-  ]
-  const more = rows.length - MAX_TABLE_ROWS
-  await ctx.io.summaryTable(
-    'Projects',
-    [
-      'Project',
-      'Name',
-      'Database users',
-      'Atlas-managed X.509 users',
-      'Unexpired certificates',
-      'Status'
-    ],
-    more > 0
-      ? [
-          ...rows.slice(0, MAX_TABLE_ROWS),
-          ['…', `${more} more projects not listed here`, '', '', '', '']
-        ]
-      : rows
-  )
 }

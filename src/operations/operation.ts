@@ -1,7 +1,7 @@
 import type { AtlasApi } from '../atlas/api.js'
 import type { FileSystem } from '../certificate/file.js'
 import type { Clock } from '../clock.js'
-import type { GitHubSecretStoreFactory } from '../github/secret-store.js'
+import type { GitHubConnection, GitHubSecretStoreFactory } from '../github/secret-store.js'
 import type { Environment, InputReader } from '../inputs/inputs.js'
 import type { ActionIO } from '../io.js'
 
@@ -19,7 +19,17 @@ export interface OperationContext {
   clock: Clock
   /** Opens the GitHub secret store (`github-secret`); Octokit when not given. */
   githubSecretStore?: GitHubSecretStoreFactory
+  /** How GitHub is reached at `baseUrl` with `token`: on the step's budget, clock, dispatcher and retries. */
+  githubConnection(token: string, baseUrl: string): GitHubConnection
+  /**
+   * The step summary under `heading`: the runner writes the rows every operation's summary starts
+   * with (Operation, Project), then the operation's own `rows`.
+   */
+  summary(heading: string, rows: SummaryRows): Promise<void>
 }
+
+/** Rows of a step summary table: a name and its value. */
+export type SummaryRows = ReadonlyArray<readonly [string, string]>
 
 /**
  * One value of the `operation` input: its own inputs, parsed before any request (throwing
@@ -32,6 +42,8 @@ export interface Operation<Config> {
   /** Whether, so configured, it may cover every project of an organisation (`org-id`). */
   orgWide?(read: InputReader): boolean
   parse(read: InputReader): Config
+  /** What the summary's Operation row says when it is more than the name (a dry run). */
+  summaryName?(config: Config): string
   run(config: Config, ctx: OperationContext): Promise<void>
 }
 

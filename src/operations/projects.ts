@@ -100,7 +100,7 @@ export async function listUsersOfProjects(
   for (const outcome of outcomes) {
     if ('users' in outcome) listed.push(outcome)
     else {
-      const error = outcome.error as AtlasApiError
+      const error = outcome.error
       skipped.push({
         groupId: outcome.project.id,
         name: outcome.project.name,

@@ -1,19 +1,19 @@
 import type { X509Certificate } from 'node:crypto'
-import { OutcomeUnknownError } from '../atlas/errors.js'
 import {
   CaBundleError,
   checkCaBundle,
   customerCas,
   earliestExpiry,
+  heldCertificates,
   normalisedPem,
   parseCaSource,
-  parseCertificates,
   sameCertificates,
   type CaSource
 } from '../customer-ca.js'
 import { InputError } from '../inputs/inputs.js'
 import type { Operation, OperationContext } from './operation.js'
 import { daysUntil } from './expiry.js'
+import { sendOnceConfirmed } from './customer-x509-write.js'
 
 async function readCaSource(
   source: CaSource,
@@ -31,13 +31,36 @@ async function readCaSource(
   }
 }
 
-/** The certificates Atlas holds, or undefined when none or when they do not parse. */
-function heldCertificates(pem: string | undefined): X509Certificate[] | undefined {
+/** The bundle given, checked as a CA bundle; what is wrong with it is an error of its input. */
+function checkedBundle(pem: string, input: string, now: number): X509Certificate[] {
   try {
-    return pem ? parseCertificates(pem) : undefined
-  } catch {
-    return undefined // what Atlas holds does not parse: replace it
+    return checkCaBundle(pem, now)
+  } catch (error) {
+    if (error instanceof CaBundleError) {
+      throw new InputError(
+        input,
+        `${error.message} Accepted: one or more PEM CA certificates (basic constraints CA:TRUE), not expired.`
+      )
+    }
+    throw error
   }
+}
+
+/** The summary rows after an upload, or after finding the same certificates already there. */
+export function uploadSummaryRows(
+  unchanged: boolean,
+  count: number,
+  expiresAt: string,
+  now: number
+): Array<[string, string]> {
+  return [
+    [
+      'Result',
+      unchanged ? 'unchanged (no request sent, no restart)' : 'uploaded (rolling restart started)'
+    ],
+    ['CA certificates', String(count)],
+    ['Earliest expiry', `${expiresAt} (${daysUntil(expiresAt, now)} days)`]
+  ]
 }
 
 /**
@@ -51,19 +74,7 @@ export const setCustomerX509: Operation<{ ca: CaSource }> = {
   async run({ ca }, ctx) {
     const { api, groupId, io } = ctx
     const { pem: given, input } = await readCaSource(ca, ctx)
-    let certificates
-    try {
-      certificates = checkCaBundle(given, ctx.clock.now())
-    } catch (error) {
-      if (error instanceof CaBundleError) {
-        throw new InputError(
-          input,
-          `${error.message} Accepted: one or more PEM CA certificates (basic constraints CA:TRUE), not expired.`
-        )
-      }
-      throw error
-    }
-    const pem = normalisedPem(certificates)
+    const certificates = checkedBundle(given, input, ctx.clock.now())
     const expiresAt = earliestExpiry(certificates)
 
     const current = customerCas(await api.getUserSecurity(groupId))
@@ -75,21 +86,12 @@ export const setCustomerX509: Operation<{ ca: CaSource }> = {
         `Project ${groupId} already has these ${certificates.length} CA certificate(s): nothing was sent, nothing restarts.`
       )
     } else {
-      try {
-        await api.setCustomerCas(groupId, pem)
-      } catch (error) {
-        if (!(error instanceof OutcomeUnknownError)) throw error
-        // The answer was lost: what Atlas holds now says whether the PATCH took effect.
-        const held = heldCertificates(customerCas(await api.getUserSecurity(groupId)))
-        if (!held || !sameCertificates(held, certificates)) {
-          throw new OutcomeUnknownError(
-            `${error.message} Atlas holds ${held ? `${held.length} other CA certificate(s)` : 'no customer CA'} for project ${groupId}: the upload did not take effect. Run the step again to upload it.`
-          )
-        }
-        io.info(
-          `The PATCH's answer was lost, but Atlas now holds these CA certificates for project ${groupId}: it took effect.`
-        )
-      }
+      const pem = normalisedPem(certificates)
+      await sendOnceConfirmed(
+        { method: 'PATCH', certificates },
+        () => api.setCustomerCas(groupId, pem),
+        ctx
+      )
       io.warning(
         `Customer-managed X.509 CA ${current ? 'replaced' : 'set'} for project ${groupId} (${certificates.length} certificate(s)). Atlas is doing a rolling restart of every cluster in the project.`,
         'Rolling restart of the project clusters'
@@ -98,16 +100,9 @@ export const setCustomerX509: Operation<{ ca: CaSource }> = {
     io.setOutput('customer-x509-enabled', 'true')
     io.setOutput('ca-count', String(certificates.length))
     io.setOutput('ca-expires-at', expiresAt)
-    const daysLeft = daysUntil(expiresAt, ctx.clock.now())
-    await io.summary('Atlas customer-managed X.509', [
-      ['Operation', 'set-customer-x509'],
-      ['Project', groupId],
-      [
-        'Result',
-        unchanged ? 'unchanged (no request sent, no restart)' : 'uploaded (rolling restart started)'
-      ],
-      ['CA certificates', String(certificates.length)],
-      ['Earliest expiry', `${expiresAt} (${daysLeft} days)`]
-    ])
+    await ctx.summary(
+      'Atlas customer-managed X.509',
+      uploadSummaryRows(unchanged, certificates.length, expiresAt, ctx.clock.now())
+    )
   }
 }
