@@ -204,7 +204,7 @@ describe('fault suite', () => {
 
   // A second of real waiting: an emulator of its own, so that it runs alongside the other tests.
   it.concurrent(
-    'headers delayed past the budget: the step ends within timeout-seconds + 1 s',
+    'headers delayed past the budget: the step ends at timeout-seconds, not when the answer comes',
     async () => {
       const own = await startAtlas()
       try {
@@ -224,7 +224,8 @@ describe('fault suite', () => {
             )
           }
         ])
-        expect(main.realMs).toBeLessThan(2000)
+        // Half the 10 s the answer takes: loose for a busy machine, and still not the answer.
+        expect(main.realMs).toBeLessThan(5000)
         expect(main.clock.sleeps).toEqual([])
       } finally {
         await own.close()
