@@ -16,12 +16,17 @@ if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 burners=()
+suite=''
 stop_burners() {
   for pid in "${burners[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${burners[@]}"; do wait "$pid" 2>/dev/null; done
   burners=()
 }
-trap stop_burners EXIT
+stop_all() {
+  [ -n "$suite" ] && kill -- "-$suite" 2>/dev/null
+  stop_burners
+}
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p reports
@@ -33,7 +38,11 @@ for run in $(seq 1 "$runs"); do
   done
   log="reports/test-under-load-$run.log"
   started=$(date +%s%N)
-  if npm test -- "$@" >"$log" 2>&1; then outcome=passed; else outcome=FAILED; failed=$((failed + 1)); fi
+  # A process group of its own (setsid): an interrupted run stops jest's workers too.
+  setsid npm test -- "$@" >"$log" 2>&1 &
+  suite=$!
+  if wait "$suite"; then outcome=passed; else outcome=FAILED; failed=$((failed + 1)); fi
+  suite=''
   tenths=$((($(date +%s%N) - started) / 100000000))
   stop_burners
   printf 'run %d of %d: %s in %d.%d s (load average %s); %s\n' "$run" "$runs" "$outcome" \
