@@ -58,7 +58,9 @@ scenario(
     expect(main.exitCode).toBe(0)
     expect(main.errors).toEqual([])
     expect(main.durationMs).toBeGreaterThanOrEqual(APPLY_DELAY_MS)
-    expect(Number(main.outputs['ready-seconds'])).toBeGreaterThanOrEqual(APPLY_DELAY_MS / 1000)
+    // At least one back-off: the bundle slept and polled again. (How long it waited depends on
+    // when, after the create, its first poll went out: later on a busy machine.)
+    expect(Number(main.outputs['ready-seconds'])).toBeGreaterThanOrEqual(1)
     expect(polled(atlas)).toEqual(new Set([SEEDED_CLUSTER]))
     expect(
       atlasRequests(atlas.emulator).some(r => /\/(clusters|flexClusters)\?/.test(r.path))
