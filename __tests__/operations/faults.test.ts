@@ -70,7 +70,7 @@ async function certificateJob(
   extra: Record<string, string> = {},
   options: StepOptions = {}
 ): Promise<Timed> {
-  const clock = new FakeClock()
+  const clock = options.clock ?? new FakeClock()
   const runnerTemp = target.tempDir('inprocess-runner-temp-')
   const inputs = target.inputs(kind, { username: 'ci-user', ...extra })
   const started = Date.now()
@@ -126,7 +126,10 @@ describe('fault suite', () => {
   })
 
   it('429 RATE_LIMITED_TOKEN_BUCKET with Retry-After as an HTTP date, then success', async () => {
-    const at = new Date(Date.now() + 2000).toUTCString()
+    // Stopped: the wait until the date cannot shrink by however long a busy machine takes to
+    // get there.
+    const clock = new FakeClock({ stopped: true })
+    const at = new Date(clock.now() + 2000).toUTCString()
     atlas.emulator.fault({
       path: certsPath,
       kind: 'status',
@@ -137,13 +140,15 @@ describe('fault suite', () => {
     const main = await certificateJob(
       '429 `RATE_LIMITED_TOKEN_BUCKET`, `Retry-After` as an HTTP date, then success',
       atlas,
-      'api-key'
+      'api-key',
+      {},
+      { clock }
     )
     expect(main.exitCode).toBe(0)
     expect(main.notices[0]!.message).toMatch(/RATE_LIMITED_TOKEN_BUCKET/)
     // The date is whole seconds, 1 to 2 s ahead: the wait is exactly until then.
     expect(main.clock.sleeps).toHaveLength(1)
-    expect(main.clock.sleeps[0]).toBeGreaterThan(900)
+    expect(main.clock.sleeps[0]).toBeGreaterThan(1000)
     expect(main.clock.sleeps[0]).toBeLessThanOrEqual(2000)
     expect(main.requests.map(r => r.status)).toEqual([401, 429, 201])
   })
@@ -205,7 +210,7 @@ describe('fault suite', () => {
 
   // A second of real waiting: an emulator of its own, so that it runs alongside the other tests.
   it.concurrent(
-    'headers delayed past the budget: the step ends within timeout-seconds + 1 s',
+    'headers delayed past the budget: the step ends at timeout-seconds, not when the answer comes',
     async () => {
       const own = await startAtlas()
       try {
@@ -225,7 +230,8 @@ describe('fault suite', () => {
             )
           }
         ])
-        expect(main.realMs).toBeLessThan(2000)
+        // Half the 10 s the answer takes: loose for a busy machine, and still not the answer.
+        expect(main.realMs).toBeLessThan(5000)
         expect(main.clock.sleeps).toEqual([])
       } finally {
         await own.close()

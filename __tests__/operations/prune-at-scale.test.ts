@@ -44,15 +44,22 @@ it(`deletes ${PARALLEL_DELETES} at a time, each worker with its own Digest nonce
     delayMs: 150,
     times: Infinity
   })
-  const started = Date.now()
-  const main = await atlas.step('main', {
-    inputs: atlas.inputs('api-key', { operation: 'prune-ephemeral-users' })
+  // Counted, not timed: how many deletes the emulator holds at once, whenever one is answered.
+  let mostAtOnce = 0
+  const stop = atlas.emulator.onExchange(record => {
+    if (record.method !== 'DELETE') return
+    const open = atlas.emulator.requests.filter(r => r.method === 'DELETE' && r.status === 0)
+    mostAtOnce = Math.max(mostAtOnce, open.length + 1)
   })
-  const elapsed = Date.now() - started
+  const main = await atlas
+    .step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'prune-ephemeral-users' })
+    })
+    .finally(stop)
   expect(main.errors).toEqual([])
   expect((JSON.parse(main.outputs.pruned!) as string[]).sort()).toEqual([...names].sort())
-  // 12 deletes of 150 ms: about 3 rounds of 4 in parallel, far from 12 in a row.
-  expect(elapsed).toBeLessThan(12 * 150)
+  // Each delete held 150 ms: the workers' deletes overlap, never more of them than there are workers.
+  expect(mostAtOnce).toBe(PARALLEL_DELETES)
   const signed = atlasRequests(atlas.emulator).filter(
     r => r.method === 'DELETE' && r.auth === 'digest'
   )
@@ -73,7 +80,7 @@ it.concurrent(
         method: 'DELETE',
         path: deletePath,
         kind: 'delay',
-        delayMs: 5000,
+        delayMs: 30_000,
         times: Infinity
       })
       const started = Date.now()
@@ -83,7 +90,8 @@ it.concurrent(
           'timeout-seconds': '1'
         })
       })
-      expect(Date.now() - started).toBeLessThan(2500)
+      // Far from the 30 s an answer takes, and loose for a busy machine.
+      expect(Date.now() - started).toBeLessThan(10_000)
       expect(main.errors).toEqual([
         {
           level: 'error',

@@ -48,7 +48,7 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
   // Client keys from a pool of two: a fresh RSA key for each of the suite's hundreds of
   // certificates would be a third of its CPU time. A test that needs fresh keys passes 0.
   const emulator = await startEmulator({ clientKeyPool: 2, ...options })
-  // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
+  // Every exchange of the action with the emulator keeps the official contract (the OpenAPI subset).
   const contract = recordContract(emulator)
   // Runner temp folders job() made: kept for the test to inspect until close().
   const madeRunnerTemps: string[] = []
