@@ -54,7 +54,9 @@ describe('the spec the check uses', () => {
   })
 
   it('the committed subset is the official Admin API spec, with its licence and origin', () => {
-    const { info } = JSON.parse(readFileSync(COMMITTED_SPEC, 'utf8'))
+    const { info } = JSON.parse(readFileSync(COMMITTED_SPEC, 'utf8')) as {
+      info: { title: string; license: { name: string }; 'x-provenance': string }
+    }
     expect(info.title).toBe('MongoDB Atlas Administration API')
     expect(info.license.name).toBe('CC BY-NC-SA 3.0 US')
     expect(info['x-provenance']).toMatch(
