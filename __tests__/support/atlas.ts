@@ -1,17 +1,18 @@
-/** The emulator plus the step runner, with the leak scan applied to every step a test runs. */
+/** The emulator plus the dist/ step runner, with the leak scan applied to every step a test runs. */
 import { rmSync } from 'node:fs'
-import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
+import { emulatorInputs, emulatorSecrets } from './emulator-fixtures.js'
+import { startEmulator, type EmulatorOptions } from '../../emulator/index.js'
 import { recordContract } from './openapi-contract.js'
 import {
   findLeaks,
-  postStepOptions,
+  runJob,
   runStep,
-  type LaterEnv,
   tempDir,
   type StepOptions,
-  type StepResult
+  type StepResult as SpawnedStepResult
 } from '../../scripts/lib/step.js'
+import type { JobResult, LaterEnv, LeakScan } from '../../scripts/lib/step-types.js'
+import { observingRequests, runnerForFile, type Observed, type StepRunner } from './harness.js'
 
 export {
   atlasRequests,
@@ -21,27 +22,28 @@ export {
   sessionState,
   type CredentialKind
 } from './emulator-fixtures.js'
+export { githubEnvOf, githubForFile } from './harness.js'
 
-export interface Atlas {
-  emulator: Emulator
-  /** Inputs naming the emulator, its project and one kind of credential. */
-  inputs(kind: CredentialKind, extra?: Record<string, string>): Record<string, string>
-  /** Runs a step and fails the test if any secret the emulator handed out or knows leaked. */
-  step(
-    entry: 'main' | 'post',
-    options?: StepOptions,
-    scan?: { certificateOutputAllowed?: boolean }
-  ): Promise<StepResult>
-  /**
-   * A main step, then its post step as the runner runs it: the same inputs and env, plus what
-   * later steps appended to $GITHUB_ENV (`laterEnv`), and the state the main step saved.
-   */
+/** A spawned step's result (stdout, stderr, files, durationMs) with what the harness observed. */
+export interface StepResult extends SpawnedStepResult, Observed {}
+
+/** The dist/ StepRunner: the bundle on Node 24 against the emulator, leak-scanned. */
+export interface Atlas extends StepRunner<StepResult> {
+  readonly tier: 'dist'
+  step(entry: 'main' | 'post', options?: StepOptions, scan?: LeakScan): Promise<StepResult>
   job(
     options: StepOptions & { laterEnv?: LaterEnv },
-    scan?: { certificateOutputAllowed?: boolean }
-  ): Promise<{ main: StepResult; post: StepResult; runnerTemp: string }>
-  secrets(): string[]
-  close(): Promise<void>
+    scan?: LeakScan
+  ): Promise<JobResult<StepResult>>
+}
+
+/** Everything a spawned step made visible, but for its ::add-mask:: lines. */
+function visibleOf(result: SpawnedStepResult): string {
+  const stdout = result.stdout
+    .split('\n')
+    .filter(line => !line.startsWith('::add-mask::'))
+    .join('\n')
+  return [stdout, result.stderr, ...Object.values(result.files)].join('\n')
 }
 
 export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
@@ -50,37 +52,49 @@ export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
   const emulator = await startEmulator({ clientKeyPool: 2, ...options })
   // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
   const contract = recordContract(emulator)
-  // Runner temp folders job() made: kept for the test to inspect until close().
-  const madeRunnerTemps: string[] = []
+  // Folders made here (job()'s runner temps included): kept for the test to inspect until close().
+  const owned: string[] = []
+  const ownDir = (prefix: string) => {
+    const dir = tempDir(prefix)
+    owned.push(dir)
+    return dir
+  }
   const secrets = () => emulatorSecrets(emulator)
   const atlas: Atlas = {
+    tier: 'dist',
     emulator,
     secrets,
+    tempDir: ownDir,
     inputs: (kind, extra = {}) => emulatorInputs(emulator, kind, extra),
     async step(entry, options = {}, scan = {}) {
-      const result = await runStep(entry, options)
+      const { result: spawned, requests } = await observingRequests(emulator, () =>
+        runStep(entry, options)
+      )
+      const result = { ...spawned, requests, visible: visibleOf(spawned) }
       const leaks = findLeaks(result, secrets(), scan)
       if (leaks.length > 0)
         throw new Error(`Secret leaked by the ${entry} step: ${leaks.join('; ')}`)
       return result
     },
-    async job(options, scan) {
-      let runnerTemp = options.runnerTemp
-      if (runnerTemp === undefined) madeRunnerTemps.push((runnerTemp = tempDir('runner-temp-')))
-      const { laterEnv = {}, ...stepOptions } = options
-      const main = await atlas.step('main', { ...stepOptions, runnerTemp }, scan)
-      const post = await atlas.step(
-        'post',
-        postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv),
-        scan
-      )
-      return { main, post, runnerTemp }
-    },
+    job: (options, scan) =>
+      runJob(
+        (entry, stepOptions) => atlas.step(entry, stepOptions, scan),
+        options,
+        options.runnerTemp ?? ownDir('runner-temp-')
+      ),
     async close() {
-      for (const folder of madeRunnerTemps) rmSync(folder, { recursive: true, force: true })
+      for (const dir of owned) rmSync(dir, { recursive: true, force: true })
       await emulator.close()
       contract.assertClean()
     }
   }
   return atlas
+}
+
+/**
+ * One emulator for a test file, as a handle usable at the file's top level: started before its
+ * tests, emptied of requests and faults before each, closed (with its contract check) after them.
+ */
+export function atlasForFile(options?: EmulatorOptions): Atlas {
+  return runnerForFile(startAtlas, options)
 }
