@@ -5,10 +5,10 @@
  */
 import type { GitHubEmulator } from '../../emulator/github.js'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
+import { emulatorInputs, emulatorSecrets } from './emulator-fixtures.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
+import { startEmulator, type EmulatorOptions } from '../../emulator/index.js'
 import { recordContract } from './openapi-contract.js'
 import { runPost } from '../../src/cleanup.js'
 import type { ActionIO } from '../../src/io.js'
