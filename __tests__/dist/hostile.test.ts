@@ -4,20 +4,12 @@
  */
 import { rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
+import { atlasRequests, filesIn, atlasForFile } from '../support/atlas.js'
 import { selfSigned } from '../support/pki.js'
 import { findLeaks, tempDir, type StepResult } from '../../scripts/lib/step.js'
 import { keyLines } from '../support/inprocess.js'
 
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
+const atlas = atlasForFile()
 
 const certsPath = /\/databaseUsers\/ci-user\/certs$/
 const usersPath = /\/groups\/[0-9a-f]{24}\/databaseUsers$/

@@ -2,15 +2,9 @@
  * One OAuth access token per job, none left active: the main step's token goes to the post step
  * in state, is reused there while it has a minute left, and the post step revokes the job's tokens.
  */
-import {
-  atlasRequests,
-  FakeClock,
-  startAtlasForFile,
-  type InProcessAtlas
-} from '../support/inprocess.js'
+import { atlasRequests, FakeClock, atlasForFile } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const oauth = (path: string) => atlasRequests(atlas.emulator).filter(r => r.path === path)
 const revokedTokens = () =>

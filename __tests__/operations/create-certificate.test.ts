@@ -5,21 +5,13 @@ import {
   atlasRequests,
   CREDENTIAL_KINDS,
   filesIn,
+  atlasForFile,
   startAtlas,
-  unmaskedBeforeUse,
-  type InProcessAtlas
+  unmaskedBeforeUse
 } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
+const atlas = atlasForFile()
 const tempDir = (prefix: string) => atlas.tempDir(prefix)
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
 
 const MEDIA_TYPE = 'application/vnd.atlas.2023-01-01+json'
 

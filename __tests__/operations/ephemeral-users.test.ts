@@ -5,12 +5,10 @@ import {
   FakeClock,
   filesIn,
   sessionState,
-  startAtlasForFile,
-  type InProcessAtlas as Atlas
+  atlasForFile
 } from '../support/inprocess.js'
 
-let atlas: Atlas
-startAtlasForFile(started => (atlas = started), { maxPageSize: 4 })
+const atlas = atlasForFile({ maxPageSize: 4 })
 
 /** What the runner sets for a job `test` of run 4242, attempt 2, in octo-org/app. */
 const RUN_ENV = {

@@ -2,16 +2,9 @@
  * Lists are bounded and de-duplicated, prune counts only what it deleted and reads only strict
  * dates, and repeated roles or scopes are refused before any request.
  */
-import {
-  singleTryStep,
-  startAtlasForFile,
-  visible,
-  type InProcessAtlas,
-  type StepOptions
-} from '../support/inprocess.js'
+import { singleTryStep, atlasForFile, visible, type StepOptions } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
   singleTryStep(atlas, inputs, options)

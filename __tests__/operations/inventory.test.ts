@@ -1,16 +1,12 @@
 import {
   atlasRequests,
   CREDENTIAL_KINDS,
+  atlasForFile,
   startAtlas,
   type InProcessAtlas as Atlas
 } from '../support/inprocess.js'
 
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas({ maxPageSize: 3 })
-})
-afterAll(() => atlas.close())
-beforeEach(() => atlas.emulator.clearRequests())
+const atlas = atlasForFile({ maxPageSize: 3 })
 
 const DAY = 86_400_000
 

@@ -13,12 +13,11 @@ import {
   relabelAsAnotherStep,
   sessionState,
   startAtlas,
-  startAtlasForFile,
+  atlasForFile,
   type InProcessAtlas
 } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 /** Another server on loopback: where a later step would like the post step to go. */
 let elsewhere: InProcessAtlas

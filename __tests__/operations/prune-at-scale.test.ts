@@ -3,16 +3,10 @@
  * by Atlas's rate-limit headers, stopped by the first budget error, and a summary that stays small.
  */
 import { deleteInParallel, PARALLEL_DELETES } from '../../src/operations/prune-ephemeral-users.js'
-import { atlasRequests, startAtlas, type InProcessAtlas } from '../support/inprocess.js'
+import { atlasRequests, atlasForFile, startAtlas } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
+const atlas = atlasForFile()
 beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
   for (const user of atlas.emulator.users(atlas.emulator.groupId))
     if (user.username.startsWith('old-')) atlas.emulator.addUser(atlas.emulator.groupId, user)
 })
