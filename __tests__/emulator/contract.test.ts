@@ -14,6 +14,7 @@ import {
   ACCEPT_V2,
   atlasFetch,
   curl,
+  curlDigest,
   digestUser,
   fetchToken,
   run,
@@ -327,12 +328,7 @@ describe('Digest nonce reuse', () => {
     const emulator = await startEmulator({ digestNonceReuse: 'refuse' })
     try {
       for (let i = 0; i < 2; i++) {
-        const response = await curl([
-          '--digest',
-          '--user',
-          digestUser(emulator),
-          '-H',
-          ACCEPT_V2,
+        const response = await curlDigest(emulator, [
           '-H',
           'Content-Type: application/json',
           '-d',

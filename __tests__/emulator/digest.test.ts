@@ -5,7 +5,7 @@ import {
   startEmulator,
   type Emulator
 } from '../../emulator/index.js'
-import { ACCEPT_V2, curl, digestUser, run } from './helpers.js'
+import { ACCEPT_V2, curl, curlDigest, digestUser, run } from './helpers.js'
 import { RFC7616_EXAMPLE } from '../support/rfc7616.js'
 
 describe('RFC 7616 §3.9.1 vectors', () => {
@@ -250,12 +250,7 @@ describe('curl --digest against Atlas for Government mode (SHA-256)', () => {
   afterAll(() => emulator.close())
 
   it('challenges with algorithm=SHA-256 and accepts curl’s SHA-256 response', async () => {
-    const response = await curl([
-      '--digest',
-      '--user',
-      digestUser(emulator),
-      '-H',
-      ACCEPT_V2,
+    const response = await curlDigest(emulator, [
       `${emulator.url}/api/atlas/v2/groups/${emulator.groupId}/userSecurity`
     ])
     expect(response.statuses).toEqual([401, 200])

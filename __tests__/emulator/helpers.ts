@@ -39,6 +39,16 @@ export async function curl(args: string[]): Promise<CurlResponse> {
   return parseCurlOutput(result.stdout)
 }
 
+/** curl as the emulator's API key (Digest), asking for API v2, with the given arguments. */
+export function curlDigest(emulator: Emulator, args: string[]): Promise<CurlResponse> {
+  return curl(['--digest', '--user', digestUser(emulator), '-H', ACCEPT_V2, ...args])
+}
+
+/** curl with a bearer token, asking for API v2, with the given arguments. */
+export function curlBearer(token: string, args: string[]): Promise<CurlResponse> {
+  return curl(['-H', `Authorization: Bearer ${token}`, '-H', ACCEPT_V2, ...args])
+}
+
 export function parseCurlOutput(output: string): CurlResponse {
   const statuses: number[] = []
   let rest = output

@@ -4,47 +4,36 @@
  * for secrets in everything the IO saw, as `findLeaks` does for the spawned bundle.
  */
 import type { GitHubEmulator } from '../../emulator/github.js'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { emulatorInputs, emulatorSecrets } from './emulator-fixtures.js'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmulator, type EmulatorOptions } from '../../emulator/index.js'
-import { recordContract } from './openapi-contract.js'
+import type { EmulatorOptions } from '../../emulator/index.js'
 import { runPost } from '../../src/cleanup.js'
 import type { ActionIO } from '../../src/io.js'
 import { run } from '../../src/main.js'
 import type { RunDependencies } from '../../src/runtime.js'
-import { ACCESS_TOKEN_STATE, isAccessTokenRecord, runJob } from '../../scripts/lib/step.js'
+import { ACCESS_TOKEN_STATE, isAccessTokenRecord } from '../../scripts/lib/step.js'
 import {
   DIST_ONLY,
   refuseOptions,
   type Annotation,
-  type JobResult,
-  type LaterEnv,
-  type LeakScan,
   type StepOptions as CommonStepOptions,
   type StepResult as CommonStepResult
 } from '../../scripts/lib/step-types.js'
 import {
   githubForFile,
-  observingRequests,
   runnerForFile,
   startedForFile,
+  startRunner,
   type Observed,
-  type StepRunner
+  type StepRunner,
+  type TierRunner
 } from './harness.js'
 
 export { githubEnvOf } from './harness.js'
 export type { Annotation, JobResult, LaterEnv, LeakScan } from '../../scripts/lib/step-types.js'
 
-export {
-  atlasRequests,
-  CREDENTIAL_KINDS,
-  filesIn,
-  relabelAsAnotherStep,
-  sessionState,
-  type CredentialKind
-} from './emulator-fixtures.js'
+export * from './emulator-fixtures.js'
 
 /** Structurally the `Clock` the action uses (declared here: its module may move). */
 export interface Clock {
@@ -323,75 +312,34 @@ export interface StepOptions extends CommonStepOptions {
 }
 
 /** The in-process StepRunner: run()/runPost() against the emulator, leak-scanned. */
-export interface InProcessAtlas extends StepRunner<StepResult> {
-  readonly tier: 'in-process'
-  step(entry: 'main' | 'post', options?: StepOptions, scan?: LeakScan): Promise<StepResult>
-  job(
-    options: StepOptions & { laterEnv?: LaterEnv },
-    scan?: LeakScan
-  ): Promise<JobResult<StepResult>>
+export type InProcessAtlas = StepRunner<StepResult, StepOptions>
+
+const inProcessTier: TierRunner<StepOptions, Omit<StepResult, keyof Observed>> = {
+  tier: 'in-process',
+  async run(entry, options, { ownDir, workDir }) {
+    refuseOptions('in-process', options, DIST_ONLY)
+    const inputs = options.inputs ?? {}
+    const clock = options.clock ?? new FakeClock()
+    const io = new RecordingIO(options.state)
+    const deps: Partial<RunDependencies> = {
+      ...(options.fs ? { fs: options.fs } : {}),
+      ...(options.githubSecretStore ? { githubSecretStore: options.githubSecretStore } : {}),
+      // Like core.getInput: '' when unset, surrounding whitespace trimmed.
+      readInput: name => (inputs[name] ?? '').trim(),
+      env: { RUNNER_TEMP: options.runnerTemp ?? ownDir('runner-temp-'), ...options.env },
+      io: options.alsoTo ? teeIO(io, options.alsoTo) : io,
+      clock,
+      cwd: options.cwd ?? workDir
+    }
+    await (entry === 'main' ? run(deps) : runPost(deps))
+    return resultOf(io, clock)
+  },
+  visible: result => visible(result),
+  findLeaks: (result, secrets, scan) => findLeaks(result, secrets, scan)
 }
 
-export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAtlas> {
-  // Client keys from a pool of two: a fresh RSA key for each of the suite's hundreds of
-  // certificates would be a third of its CPU time. A test that needs fresh keys passes 0.
-  const emulator = await startEmulator({ clientKeyPool: 2, ...options })
-  // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
-  const contract = recordContract(emulator)
-  const owned: string[] = []
-  const ownDir = (prefix: string) => {
-    const dir = tempDir(prefix)
-    owned.push(dir)
-    return dir
-  }
-  const work = ownDir('inprocess-work-')
-  const secrets = () => emulatorSecrets(emulator)
-  const atlas: InProcessAtlas = {
-    tier: 'in-process',
-    emulator,
-    secrets,
-    tempDir: ownDir,
-    inputs: (kind, extra = {}) => emulatorInputs(emulator, kind, extra),
-    async step(entry, options = {}, scan = {}) {
-      refuseOptions('in-process', options, DIST_ONLY)
-      const inputs = options.inputs ?? {}
-      const clock = options.clock ?? new FakeClock()
-      const io = new RecordingIO(options.state)
-      const deps: Partial<RunDependencies> = {
-        ...(options.fs ? { fs: options.fs } : {}),
-        ...(options.githubSecretStore ? { githubSecretStore: options.githubSecretStore } : {}),
-        // Like core.getInput: '' when unset, surrounding whitespace trimmed.
-        readInput: name => (inputs[name] ?? '').trim(),
-        env: {
-          RUNNER_TEMP: options.runnerTemp ?? ownDir('inprocess-runner-temp-'),
-          ...options.env
-        },
-        io: options.alsoTo ? teeIO(io, options.alsoTo) : io,
-        clock,
-        cwd: options.cwd ?? work
-      }
-      const { requests } = await observingRequests(emulator, () =>
-        entry === 'main' ? run(deps) : runPost(deps)
-      )
-      const result = { ...resultOf(io, clock), requests, visible: visible(io) }
-      const leaks = findLeaks(result, secrets(), scan)
-      if (leaks.length > 0)
-        throw new Error(`Secret leaked by the ${entry} step: ${leaks.join('; ')}`)
-      return result
-    },
-    job: (options, scan) =>
-      runJob(
-        (entry, stepOptions) => atlas.step(entry, stepOptions as StepOptions, scan),
-        options,
-        options.runnerTemp ?? ownDir('inprocess-runner-temp-')
-      ),
-    async close() {
-      await emulator.close()
-      for (const dir of owned) rmSync(dir, { recursive: true, force: true })
-      contract.assertClean()
-    }
-  }
-  return atlas
+export function startAtlas(options?: EmulatorOptions): Promise<InProcessAtlas> {
+  return startRunner(inProcessTier, options)
 }
 
 /**
