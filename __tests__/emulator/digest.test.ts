@@ -5,7 +5,7 @@ import {
   startEmulator,
   type Emulator
 } from '../../emulator/index.js'
-import { ACCEPT_V2, curl, curlDigest, digestUser, run } from './helpers.js'
+import { ACCEPT_V2, curl, curlDigest, digestGetResponse, digestUser, run } from './helpers.js'
 import { RFC7616_EXAMPLE } from '../support/rfc7616.js'
 
 describe('RFC 7616 §3.9.1 vectors', () => {
@@ -222,17 +222,11 @@ describe('curl --digest against the emulator (MD5)', () => {
     const wrongHash = await curl(['-H', `Authorization: ${next}`, '-H', ACCEPT_V2, users])
     expect(wrongHash.headers['www-authenticate']).toContain('stale=false')
     const p = parseDigestHeader(sent)!
-    const response = computeDigestResponse({
-      algorithm: 'MD5',
-      username: emulator.credentials.publicKey,
-      realm: 'MMS Public API',
-      password: emulator.credentials.privateKey,
-      method: 'GET',
+    const response = digestGetResponse(emulator, {
       uri: p.uri!,
       nonce: p.nonce!,
       nc: '00000002',
-      cnonce: p.cnonce!,
-      qop: 'auth'
+      cnonce: p.cnonce!
     })
     const expired = next.replace(/response="[0-9a-f]+"/, `response="${response}"`)
     const stale = await curl(['-H', `Authorization: ${expired}`, '-H', ACCEPT_V2, users])
