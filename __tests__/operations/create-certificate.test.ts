@@ -237,11 +237,9 @@ describe('create-certificate failures', () => {
   })
 
   it('wrong client secret: the token endpoint error with the credentials hint', async () => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', {
-        username: 'ci-user',
-        'client-secret': 'mdb_sa_sk_wrong'
-      })
+    const main = await atlas.main('service-account', {
+      username: 'ci-user',
+      'client-secret': 'mdb_sa_sk_wrong'
     })
     expect(main.errors).toEqual([
       {
@@ -290,9 +288,7 @@ describe('create-certificate failures', () => {
       retryAfter: '0',
       times: Infinity
     })
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', { username: 'ci-user', 'max-retries': '2' })
-    })
+    const main = await atlas.main('service-account', { username: 'ci-user', 'max-retries': '2' })
     expect(main.errors).toEqual([
       {
         level: 'error',
@@ -311,9 +307,7 @@ describe('create-certificate failures', () => {
       errorCode: 'UNEXPECTED_ERROR',
       times: Infinity
     })
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { username: 'ci-user', 'max-retries': '1' })
-    })
+    const main = await atlas.main('api-key', { username: 'ci-user', 'max-retries': '1' })
     expect(main.errors).toEqual([
       {
         level: 'error',

@@ -28,15 +28,19 @@ function addExpiredUsers(count: number, prefix: string, target = atlas): string[
 
 const deletePath = /\/databaseUsers\/%24external\//
 
-it(`deletes ${PARALLEL_DELETES} at a time, each worker with its own Digest nonce`, async () => {
-  const names = addExpiredUsers(12, 'batch')
-  atlas.emulator.fault({
+/** Every DELETE of a user answers after `delayMs`. */
+const slowDeletes = (delayMs: number, target = atlas) =>
+  target.emulator.fault({
     method: 'DELETE',
     path: deletePath,
     kind: 'delay',
-    delayMs: 150,
+    delayMs,
     times: Infinity
   })
+
+it(`deletes ${PARALLEL_DELETES} at a time, each worker with its own Digest nonce`, async () => {
+  const names = addExpiredUsers(12, 'batch')
+  slowDeletes(150, atlas)
   const started = Date.now()
   const main = await atlas.step('main', {
     inputs: atlas.inputs('api-key', { operation: 'prune-ephemeral-users' })
@@ -62,13 +66,7 @@ it.concurrent(
     const own = await startAtlas()
     try {
       const names = addExpiredUsers(10, 'slow', own)
-      own.emulator.fault({
-        method: 'DELETE',
-        path: deletePath,
-        kind: 'delay',
-        delayMs: 5000,
-        times: Infinity
-      })
+      slowDeletes(5000, own)
       const started = Date.now()
       const main = await own.step('main', {
         inputs: own.inputs('service-account', {

@@ -14,6 +14,7 @@ import { octokitSecretStore } from '../../src/github/secret-store.js'
 import {
   atlasForFile,
   atlasRequests,
+  CERTIFICATE_ENTRY_FIELDS,
   filesIn,
   githubEnvOf,
   visible,
@@ -541,13 +542,7 @@ describe('list-certificates without username', () => {
       id: string
       notAfter: string
     }>
-    expect(Object.keys(certificates[0]!)).toEqual([
-      'username',
-      'id',
-      'subject',
-      'createdAt',
-      'notAfter'
-    ])
+    expect(Object.keys(certificates[0]!)).toEqual(CERTIFICATE_ENTRY_FIELDS)
     expect(new Set(certificates.map(c => c.username)).size).toBeLessThanOrEqual(managed.length)
     expect(certificates.map(c => c.username)).not.toContain('watch-customer')
     expect(certificates.filter(c => c.username.startsWith('watch-')).map(c => c.username)).toEqual([

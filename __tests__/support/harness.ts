@@ -38,6 +38,13 @@ export interface StepRunner<
   inputs(kind: CredentialKind, extra?: Record<string, string>): Record<string, string>
   /** Runs one step; fails the test if a secret the emulator handed out or knows leaked. */
   step(entry: Step.StepEntry, options?: Options, scan?: LeakScan): Promise<Result>
+  /** A main step with `kind` credentials and `extra` inputs: step('main', { inputs, ...options }). */
+  main(
+    kind: CredentialKind,
+    extra?: Record<string, string>,
+    options?: Omit<Options, 'inputs'>,
+    scan?: LeakScan
+  ): Promise<Result>
   /**
    * A main step, then its post step as the runner runs it: the same inputs and env, plus what
    * later steps appended to $GITHUB_ENV (`laterEnv`), and the state the main step saved.
@@ -106,6 +113,8 @@ export async function startRunner<Options extends StepOptions, Raw extends StepR
         throw new Error(`Secret leaked by the ${entry} step: ${leaks.join('; ')}`)
       return { ...raw, requests, visible: tier.visible(raw) }
     },
+    main: (kind, extra = {}, stepOptions, scan = {}) =>
+      runner.step('main', { ...stepOptions, inputs: runner.inputs(kind, extra) } as Options, scan),
     job: (jobOptions, scan) =>
       runJob(
         (entry, stepOptions) => runner.step(entry, stepOptions as Options, scan),
