@@ -4,6 +4,7 @@
  * chunks loaded only on demand. Input errors, the other refusals and list-certificates over the
  * whole project run in-process (__tests__/operations/release-pipelines.test.ts).
  */
+import { expect } from '@jest/globals'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -4,6 +4,7 @@
  * the emulator's CA as tlsCAFile) and runs ping. The emulator and the action share a fake clock,
  * so the 3 s apply delay passes while the action waits, not in real time.
  */
+import { expect } from '@jest/globals'
 import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { MongoServerError } from 'mongodb'

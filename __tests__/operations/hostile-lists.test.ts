@@ -2,6 +2,7 @@
  * Lists are bounded and de-duplicated, prune counts only what it deleted and reads only strict
  * dates, and repeated roles or scopes are refused before any request.
  */
+import { expect } from '@jest/globals'
 import { singleTryStep, atlasForFile, visible, type StepOptions } from '../support/inprocess.js'
 
 const atlas = atlasForFile()

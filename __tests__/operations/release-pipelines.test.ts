@@ -7,7 +7,7 @@
  * list-certificates over the whole project. The scenarios both tiers run are in
  * ../scenarios/release-pipelines.ts (run here and by __tests__/dist/release-pipelines.test.ts).
  */
-import { jest } from '@jest/globals'
+import { expect, jest } from '@jest/globals'
 import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
 import { githubForFile } from '../support/harness.js'
 import { octokitSecretStore } from '../../src/github/secret-store.js'

@@ -3,6 +3,7 @@
  * `issuer-certificate` and `issuer-key` sign on the runner for CUSTOMER users. The checks of the
  * issuer run before any request; the trust check before anything is created.
  */
+import { expect } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
 import { readFileSync } from 'node:fs'
@@ -225,7 +226,10 @@ describe('create-ephemeral-user with an issuer', () => {
 })
 
 describe('the issuer is checked before any request', () => {
-  const refusals: Array<[string, () => Promise<Record<string, string>>, string, RegExp]> = [
+  // Most rows build their inputs at once; the expired issuer needs its CA made first (async).
+  const refusals: Array<
+    [string, () => Record<string, string> | Promise<Record<string, string>>, string, RegExp]
+  > = [
     [
       'an expired issuer',
       async () => {
@@ -237,7 +241,7 @@ describe('the issuer is checked before any request', () => {
     ],
     [
       'a certificate that is not a CA',
-      async () => {
+      () => {
         const leaf = selfSigned('sm-leaf', { ca: false })
         return { 'issuer-certificate': leaf.pem, 'issuer-key': leaf.keyPem }
       },
@@ -246,7 +250,7 @@ describe('the issuer is checked before any request', () => {
     ],
     [
       'a CA whose key usage lacks keyCertSign',
-      async () => {
+      () => {
         const ca = selfSigned('sm-no-certsign', {
           extensions: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature']
         })
@@ -257,19 +261,19 @@ describe('the issuer is checked before any request', () => {
     ],
     [
       'a key that does not match',
-      async () => ({ 'issuer-certificate': issuing.pem, 'issuer-key': otherRoot.keyPem }),
+      () => ({ 'issuer-certificate': issuing.pem, 'issuer-key': otherRoot.keyPem }),
       'issuer-key',
       /does not belong to CN=SM CI Issuing CA/
     ],
     [
       'a key that is no key',
-      async () => ({ 'issuer-certificate': issuing.pem, 'issuer-key': issuing.pem }),
+      () => ({ 'issuer-certificate': issuing.pem, 'issuer-key': issuing.pem }),
       'issuer-key',
       /exactly one private-key block/
     ],
     [
       'a key pasted into issuer-certificate',
-      async () => ({
+      () => ({
         'issuer-certificate': issuing.pem + issuing.keyPem,
         'issuer-key': issuing.keyPem
       }),
@@ -278,7 +282,7 @@ describe('the issuer is checked before any request', () => {
     ],
     [
       'intermediates out of order',
-      async () => ({ 'issuer-certificate': root.pem + issuing.pem, 'issuer-key': root.keyPem }),
+      () => ({ 'issuer-certificate': root.pem + issuing.pem, 'issuer-key': root.keyPem }),
       'issuer-certificate',
       /was not issued by the certificate after it/
     ]

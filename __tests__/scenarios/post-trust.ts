@@ -3,6 +3,7 @@
  * (in-process and dist/): a STATE_* line a later step appends to $GITHUB_ENV, or a user relabelled
  * after the main step, deletes nothing. Every step passes its tier's leak scan.
  */
+import { expect } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { CREDENTIAL_KINDS, relabelAsAnotherStep } from '../support/emulator-fixtures.js'
 import type { StepRunner } from '../support/harness.js'

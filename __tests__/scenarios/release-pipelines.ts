@@ -4,6 +4,7 @@
  * token GitHub refuses, and the release sequence in which renewal knows whether the secret holds
  * the certificate. Every step passes its tier's leak scan.
  */
+import { expect } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { GitHubEmulator } from '../../emulator/github.js'

@@ -168,7 +168,7 @@ export function startedForFile<Started extends object>(
     get(_, key) {
       if (!started) throw new Error(`Read ${String(key)} before beforeAll started it`)
       const value: unknown = Reflect.get(started, key)
-      return typeof value === 'function' ? value.bind(started) : value
+      return typeof value === 'function' ? (value as () => unknown).bind(started) : value
     }
   })
 }

@@ -56,9 +56,10 @@ export class FakeClock implements Clock {
   now(): number {
     return (this.stoppedAt ?? Date.now()) + this.offsetMs
   }
-  async sleep(ms: number): Promise<void> {
+  sleep(ms: number): Promise<void> {
     this.sleeps.push(ms)
     this.offsetMs += ms
+    return Promise.resolve()
   }
 }
 
@@ -103,16 +104,18 @@ export class RecordingIO implements ActionIO {
   fail(message: string, title: string): void {
     this.events.push({ kind: 'fail', message, title })
   }
-  async summary(heading: string, rows: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  summary(heading: string, rows: ReadonlyArray<readonly [string, string]>): Promise<void> {
     this.events.push({ kind: 'summary', heading, rows: rows.map(row => [...row]) })
+    return Promise.resolve()
   }
   /** A table with a header row: recorded as the header row, then the rows. */
-  async summaryTable(
+  summaryTable(
     heading: string,
     header: readonly string[],
     rows: ReadonlyArray<readonly string[]>
   ): Promise<void> {
     this.events.push({ kind: 'summary', heading, rows: [[...header], ...rows.map(r => [...r])] })
+    return Promise.resolve()
   }
 }
 

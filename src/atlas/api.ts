@@ -315,7 +315,7 @@ export class HttpAtlasApi implements AtlasApi {
       throw new AtlasProtocolError(
         'Atlas answered GET userSecurity with something that is not an object.'
       )
-    return security as UserSecurity
+    return security
   }
 
   async setCustomerCas(groupId: string, pem: string): Promise<void> {

@@ -53,8 +53,8 @@ export interface GitHubConnection {
   maxRetries: number
   random?: () => number
   /** Debug lines: Octokit's own log too, escaped by the caller's IO. */
-  debug(message: string): void
-  notice(message: string): void
+  debug: (message: string) => void
+  notice: (message: string) => void
 }
 
 export type GitHubSecretStoreFactory = (connection: GitHubConnection) => Promise<GitHubSecretStore>
