@@ -7,17 +7,9 @@ import { expect } from '@jest/globals'
 import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { selfSigned } from '../support/pki.js'
-import { atlasRequests, startAtlas, type Atlas } from '../support/atlas.js'
+import { atlasRequests, atlasForFile, startAtlas } from '../support/atlas.js'
 
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
+const atlas = atlasForFile()
 
 const paths = () => atlasRequests(atlas.emulator).map(r => `${r.method} ${r.path.split('?')[0]}`)
 

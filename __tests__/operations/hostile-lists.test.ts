@@ -3,16 +3,9 @@
  * dates, and repeated roles or scopes are refused before any request.
  */
 import { expect } from '@jest/globals'
-import {
-  singleTryStep,
-  startAtlasForFile,
-  visible,
-  type InProcessAtlas,
-  type StepOptions
-} from '../support/inprocess.js'
+import { singleTryStep, atlasForFile, visible, type StepOptions } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
   singleTryStep(atlas, inputs, options)

@@ -7,10 +7,9 @@ import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { createProxy } from 'proxy'
-import { atlasRequests, startAtlasForFile, type InProcessAtlas } from '../support/inprocess.js'
+import { atlasRequests, atlasForFile } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const listen = (server: Server | ReturnType<typeof createTcpServer>) =>
   new Promise<number>(done =>

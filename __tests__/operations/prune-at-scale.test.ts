@@ -4,16 +4,10 @@
  */
 import { expect } from '@jest/globals'
 import { deleteInParallel, PARALLEL_DELETES } from '../../src/operations/prune-ephemeral-users.js'
-import { atlasRequests, startAtlas, type InProcessAtlas } from '../support/inprocess.js'
+import { atlasRequests, atlasForFile, startAtlas } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
+const atlas = atlasForFile()
 beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
   for (const user of atlas.emulator.users(atlas.emulator.groupId))
     if (user.username.startsWith('old-')) atlas.emulator.addUser(atlas.emulator.groupId, user)
 })
@@ -35,15 +29,19 @@ function addExpiredUsers(count: number, prefix: string, target = atlas): string[
 
 const deletePath = /\/databaseUsers\/%24external\//
 
-it(`deletes ${PARALLEL_DELETES} at a time, each worker with its own Digest nonce`, async () => {
-  const names = addExpiredUsers(12, 'batch')
-  atlas.emulator.fault({
+/** Every DELETE of a user answers after `delayMs`. */
+const slowDeletes = (delayMs: number, target = atlas) =>
+  target.emulator.fault({
     method: 'DELETE',
     path: deletePath,
     kind: 'delay',
-    delayMs: 150,
+    delayMs,
     times: Infinity
   })
+
+it(`deletes ${PARALLEL_DELETES} at a time, each worker with its own Digest nonce`, async () => {
+  const names = addExpiredUsers(12, 'batch')
+  slowDeletes(150, atlas)
   // Counted, not timed: how many deletes the emulator holds at once, whenever one is answered.
   let mostAtOnce = 0
   const stop = atlas.emulator.onExchange(record => {
@@ -76,13 +74,7 @@ it.concurrent(
     const own = await startAtlas()
     try {
       const names = addExpiredUsers(10, 'slow', own)
-      own.emulator.fault({
-        method: 'DELETE',
-        path: deletePath,
-        kind: 'delay',
-        delayMs: 30_000,
-        times: Infinity
-      })
+      slowDeletes(30_000, own)
       const started = Date.now()
       const main = await own.step('main', {
         inputs: own.inputs('service-account', {
