@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import { HttpAtlasApi, type AtlasApi } from './atlas/api.js'
 import { AtlasClient } from './atlas/client.js'
 import { createDispatcher } from './atlas/dispatcher.js'
+import { getPlainText } from './atlas/plain-text.js'
 import { Budget } from './atlas/transport.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
 import { nodeFileSystem, type FileSystem } from './certificate/file.js'
@@ -105,7 +106,15 @@ export async function withOperationContext<T>(
       fs: deps.fs,
       cwd: deps.cwd,
       clock: deps.clock,
-      githubSecretStore: deps.githubSecretStore
+      githubSecretStore: deps.githubSecretStore,
+      getPlainText: url =>
+        getPlainText(url, {
+          dispatcher,
+          budget,
+          clock: deps.clock,
+          userAgent: USER_AGENT,
+          debug: message => deps.io.debug(message)
+        })
     })
   } finally {
     if (!tokenHandling.handOver) await revokeAccessTokens(client, deps)

@@ -44,7 +44,10 @@ const CONTRACT_INPUTS = [
   'renew-within-days',
   'github-secret',
   'github-secret-environment',
-  'github-token'
+  'github-token',
+  'access-list',
+  'runner-ip-url',
+  'verify-login'
 ]
 const CONTRACT_OUTPUTS = [
   'certificate-file',
@@ -67,7 +70,9 @@ const CONTRACT_OUTPUTS = [
   'ca-certificates',
   'ca-count',
   'ca-expires-at',
-  'issued'
+  'issued',
+  'access-list-entries',
+  'connection-strings'
 ]
 
 describe('action.yml', () => {

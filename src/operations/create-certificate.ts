@@ -19,7 +19,13 @@ import {
   prepareCertificatePath,
   type CertificateOptions
 } from './certificate-delivery.js'
+import { resolveEntries } from './access-list.js'
 import type { Operation, OperationContext } from './operation.js'
+import {
+  parseCertificateReach,
+  reachWithCertificate,
+  type CertificateReach
+} from './reachability.js'
 import { decideRenewal } from './renewal.js'
 
 interface CreateCertificateConfig extends CertificateOptions {
@@ -27,20 +33,28 @@ interface CreateCertificateConfig extends CertificateOptions {
   /** Issue only when the latest certificate expires within this many days; undefined: always. */
   renewWithinDays: number | undefined
   githubSecret: GitHubSecretOptions | undefined
+  /** access-list and verify-login. */
+  reach: CertificateReach
 }
 
 /** POST …/databaseUsers/{username}/certs for an existing Atlas-managed X.509 user. */
 export const createCertificate: Operation<CreateCertificateConfig> = {
   name: 'create-certificate',
-  parse: read => ({
-    username: parseUsername(read),
-    ...parseCertificateOptions(read, 3),
-    renewWithinDays: parseRenewWithinDays(read),
-    githubSecret: parseGitHubSecret(read)
-  }),
+  parse: read => {
+    const options = parseCertificateOptions(read, 3)
+    return {
+      username: parseUsername(read),
+      ...options,
+      renewWithinDays: parseRenewWithinDays(read),
+      githubSecret: parseGitHubSecret(read),
+      reach: parseCertificateReach(read, options.connectionString)
+    }
+  },
   async run(config, ctx) {
     const { io } = ctx
     const path = await prepareCertificatePath(config, ctx)
+    // The runner's address is asked for before anything is issued.
+    const entries = await resolveEntries(config.reach.accessList, ctx)
     const target = config.githubSecret ? secretTarget(config.githubSecret, ctx.env) : undefined
     const heading = 'Atlas X.509 certificate'
     const head: Array<[string, string]> = [
@@ -85,6 +99,17 @@ export const createCertificate: Operation<CreateCertificateConfig> = {
 
     const { rows, issued } = await deliverCertificate(config.username, config, path, ctx)
     io.setOutput('issued', 'true')
+    const reachRows = await reachWithCertificate(
+      config.reach,
+      entries,
+      {
+        connectionString: config.connectionString,
+        path,
+        subject: issued.subject,
+        cleanup: config.cleanup
+      },
+      ctx
+    )
     const secretRows: Array<[string, string]> = []
     if (config.githubSecret && target) {
       await storeSecret(config.githubSecret.token, target, issued, path, config.cleanup, ctx)
@@ -94,7 +119,8 @@ export const createCertificate: Operation<CreateCertificateConfig> = {
       ...head,
       ['Issued', config.renewWithinDays === undefined ? 'yes' : 'yes: renewal was due'],
       ...rows,
-      ...secretRows
+      ...secretRows,
+      ...reachRows
     ])
   }
 }

@@ -9,10 +9,12 @@ import {
   splitList,
   type InputReader
 } from '../inputs/inputs.js'
+import { connectionStringFor } from '../certificate/connection-string.js'
 import { TitledError } from '../errors.js'
 import { runIdentity, runLabel, type RunIdentity } from '../run-identity.js'
+import { addEntries, resolveEntries, waitUntilActive, wantsAccessList } from './access-list.js'
 import {
-  issueAndDeliver,
+  deliverCertificate,
   parseCertificateOptions,
   prepareCertificatePath,
   type CertificateOptions
@@ -20,6 +22,14 @@ import {
 import { waitUntilReady, seconds } from './ephemeral-readiness.js'
 import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
 import { STATE, type Operation } from './operation.js'
+import {
+  connectionStrings,
+  parseReachOptions,
+  reachedClusters,
+  setConnectionOutputs,
+  verifyLogins,
+  type ReachOptions
+} from './reachability.js'
 
 export interface EphemeralUserConfig {
   /** The name's prefix (a random part follows); undefined: derived from the run at run time. */
@@ -30,6 +40,8 @@ export interface EphemeralUserConfig {
   waitUntilReady: boolean
   readyTimeoutSeconds: number
   certificate: CertificateOptions
+  /** The access-list entries, the connection strings and the login check. */
+  reach: ReachOptions
 }
 
 /** What the post step needs to delete the user, kept in state (no secret in it). */
@@ -164,7 +176,8 @@ function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
       1,
       3600
     ),
-    certificate: parseCertificateOptions(read, 1)
+    certificate: parseCertificateOptions(read, 1),
+    reach: parseReachOptions(read)
   }
 }
 
@@ -233,6 +246,8 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     const username = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run))
     const stepNonce = randomBytes(12).toString('hex')
     const path = await prepareCertificatePath(config.certificate, ctx)
+    // The runner's address is asked for before anything is created: no answer, nothing made.
+    const entries = await resolveEntries(config.reach.accessList, ctx)
     const expiresAt = new Date(ctx.clock.now() + config.ttlHours * 3600_000).toISOString()
     const githubRun = runLabel(run)
     const cleanup = config.certificate.cleanup
@@ -280,29 +295,63 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
       `Created the ephemeral X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
     )
 
-    const rows = await issueAndDeliver(username, config.certificate, path, ctx)
+    const { rows, issued } = await deliverCertificate(username, config.certificate, path, ctx)
+    const timeoutSeconds = config.readyTimeoutSeconds
+    const deadline = ctx.clock.now() + timeoutSeconds * 1000
+    const reach = config.reach
     let readiness = 'not waited for (wait-until-ready: false)'
-    if (config.waitUntilReady) {
-      const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx).catch(
-        (error: unknown) => {
-          if (!(error instanceof TitledError)) throw error
-          // What becomes of the user, which exists and holds a certificate.
-          // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
-          throw new TitledError(
-            error.title,
-            `${error.annotation} ${
-              cleanup
-                ? 'The post step deletes the user.'
-                : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`
-            }`
-          )
-        }
+    const reachRows: Array<[string, string]> = []
+    // What becomes of the user, which exists and holds a certificate, when what follows fails.
+    // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
+    const withUserFate = (error: unknown): never => {
+      if (!(error instanceof TitledError)) throw error
+      throw new TitledError(
+        error.title,
+        `${error.annotation} ${
+          cleanup
+            ? 'The post step deletes the user.'
+            : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`
+        }`
       )
-      io.setOutput('ready-seconds', seconds(ready.waitedMs))
-      readiness =
-        ready.clusters.length === 0
-          ? 'no cluster in the project'
-          : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`
+    }
+    try {
+      const added = await addEntries(entries, config.ttlHours, cleanup, ctx)
+      if (wantsAccessList(reach.accessList)) {
+        io.setOutput('access-list-entries', JSON.stringify(added))
+        reachRows.push([
+          'Access list',
+          added.length > 0
+            ? `added ${added.join(', ')}${cleanup ? ' (deleted by the post step)' : ''}`
+            : 'every entry was already listed'
+        ])
+      }
+      let listed
+      if (config.waitUntilReady) {
+        const ready = await waitUntilReady(config.scopes, timeoutSeconds, ctx)
+        listed = ready.listed
+        await waitUntilActive(added, deadline, timeoutSeconds, ctx)
+        io.setOutput('ready-seconds', seconds(ready.waitedMs))
+        readiness =
+          ready.clusters.length === 0
+            ? 'no cluster in the project'
+            : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`
+      }
+      // Atlas's connection strings are read for a step that makes the user ready to connect
+      // (or checks it can), never only for the output: wait-until-ready false sends nothing more.
+      const given = config.certificate.connectionString
+      const fromAtlas = !given && (config.waitUntilReady || reach.verifyLogin)
+      const uris = given
+        ? new Map([['the connection-string input', connectionStringFor(given, path)]])
+        : fromAtlas
+          ? connectionStrings(await reachedClusters(config.scopes, listed, ctx), path, ctx)
+          : new Map<string, string>()
+      if (fromAtlas) setConnectionOutputs(uris, ctx)
+      if (reach.verifyLogin) {
+        const lines = await verifyLogins(uris, issued.subject, deadline, timeoutSeconds, ctx)
+        reachRows.push(['Login verified', lines.join('; ')])
+      }
+    } catch (error) {
+      withUserFate(error)
     }
     await io.summary('Atlas ephemeral X.509 user', [
       ['Operation', 'create-ephemeral-user'],
@@ -314,6 +363,7 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
         config.scopes.length > 0 ? config.scopes.join(', ') : 'all clusters of the project'
       ],
       ['Ready to log in', readiness],
+      ...reachRows,
       [
         'User expires',
         `${expiresAt} (${cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`

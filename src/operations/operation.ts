@@ -1,4 +1,5 @@
 import type { AtlasApi } from '../atlas/api.js'
+import type { HttpResponse } from '../atlas/http.js'
 import type { FileSystem } from '../certificate/file.js'
 import type { Clock } from '../clock.js'
 import type { GitHubSecretStoreFactory } from '../github/secret-store.js'
@@ -16,6 +17,8 @@ export interface OperationContext {
   clock: Clock
   /** Opens the GitHub secret store (`github-secret`); Octokit when not given. */
   githubSecretStore?: GitHubSecretStoreFactory
+  /** One GET of a URL outside Atlas (`runner-ip-url`), within the step's budget, no credentials. */
+  getPlainText?(url: string): Promise<HttpResponse>
 }
 
 /**
@@ -45,5 +48,7 @@ export const STATE = {
   certificateFile: 'certificate-file',
   ephemeralUser: 'ephemeral-user',
   /** The service account's access token, masked, for the post step to reuse and revoke. */
-  accessToken: 'atlas-access-token'
+  accessToken: 'atlas-access-token',
+  /** `[{entry, comment}]`: access-list entries this step added (or was adding), for the post step. */
+  accessListEntries: 'access-list-entries'
 } as const
