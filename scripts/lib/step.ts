@@ -72,6 +72,8 @@ export interface StepOptions {
   timeoutMs?: number
   /** Leave GITHUB_STEP_SUMMARY unset. */
   noSummary?: boolean
+  /** Another copy of the entry's bundle to run (default dist/<entry>/index.js). */
+  script?: string
 }
 
 /**
@@ -184,7 +186,7 @@ export async function runStep(
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value
 
   const started = Date.now()
-  const child = spawn(node, [DIST[entry]], {
+  const child = spawn(node, [options.script ?? DIST[entry]], {
     env,
     cwd: options.cwd ?? work,
     stdio: ['ignore', 'pipe', 'pipe']
