@@ -49,6 +49,10 @@ const accessListCalls = () =>
     .filter(r => r.path.includes('/accessList'))
     .map(r => `${r.method} ${r.path.replace(/^.*\/accessList/, '…/accessList')} ${r.status}`)
 
+/** A main step and its post step on the shared clock, as run 4242 of octo-org/app. */
+const job = (extra: Record<string, string>) =>
+  atlas.job({ inputs: inputs(extra), env: RUN_ENV, clock })
+
 const listed = () => atlas.emulator.accessList(atlas.emulator.groupId).map(e => e.value)
 
 /** A local "what is my IP" service that answers `body`, recording what it was asked. */
@@ -73,11 +77,7 @@ async function echoServer(
 describe('access-list', () => {
   it('adds a missing address with a comment and a deleteAfterDate, polls it until ACTIVE, and the post step deletes it', async () => {
     const before = clock.now()
-    const { main, post } = await atlas.job({
-      inputs: inputs({ 'access-list': '203.0.113.7', 'ephemeral-ttl-hours': '6' }),
-      env: RUN_ENV,
-      clock
-    })
+    const { main, post } = await job({ 'access-list': '203.0.113.7', 'ephemeral-ttl-hours': '6' })
     expect(main.errors).toEqual([])
     expect(main.outputs['access-list-entries']).toBe('["203.0.113.7"]')
     const calls = accessListCalls()
@@ -116,10 +116,9 @@ describe('access-list', () => {
   })
 
   it('never writes or deletes an entry that was already listed, and POSTs only the missing one', async () => {
-    const { main, post } = await atlas.job({
-      inputs: inputs({ 'access-list': '127.0.0.1\n198.51.100.0/24', 'wait-until-ready': 'false' }),
-      env: RUN_ENV,
-      clock
+    const { main, post } = await job({
+      'access-list': '127.0.0.1\n198.51.100.0/24',
+      'wait-until-ready': 'false'
     })
     expect(main.errors).toEqual([])
     expect(main.outputs['access-list-entries']).toBe('["198.51.100.0/24"]')

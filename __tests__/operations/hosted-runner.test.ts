@@ -37,6 +37,14 @@ beforeEach(() => {
 const inputs = (extra: Record<string, string>) =>
   atlas.inputs('api-key', { operation: 'create-ephemeral-user', roles: 'readWrite@app', ...extra })
 const withCa = (uri: string) => `${uri}&tlsCAFile=${encodeURIComponent(caFile)}`
+/** verify-login on the scoped cluster through its endpoint (CA trusted through tlsCAFile). */
+const loginInputs = (extra: Record<string, string> = {}) =>
+  inputs({
+    scopes: SEEDED_CLUSTER,
+    'verify-login': 'true',
+    'connection-string': withCa(endpointUri),
+    ...extra
+  })
 
 describe('the connection string from Atlas', () => {
   it('one scoped cluster: its connection string with the X.509 options, standard where Atlas gives no SRV string (said so)', async () => {
@@ -102,11 +110,7 @@ describe('the connection string from Atlas', () => {
 describe('verify-login', () => {
   it('logs in with the issued certificate and reports the authenticated user', async () => {
     const { main, post } = await atlas.job({
-      inputs: inputs({
-        scopes: SEEDED_CLUSTER,
-        'verify-login': 'true',
-        'connection-string': withCa(endpointUri)
-      }),
+      inputs: loginInputs(),
       clock
     })
     expect(main.errors).toEqual([])
@@ -124,28 +128,20 @@ describe('verify-login', () => {
 
   it('retries within ready-timeout-seconds: without the wait, the first tries fail authentication until the cluster applies the user', async () => {
     const main = await atlas.step('main', {
-      inputs: inputs({
-        scopes: SEEDED_CLUSTER,
-        'wait-until-ready': 'false',
-        'verify-login': 'true',
-        'connection-string': withCa(endpointUri)
-      }),
+      inputs: loginInputs({ 'wait-until-ready': 'false' }),
       clock
     })
     expect(main.errors).toEqual([])
-    expect(main.debug.join('\n')).toMatch(/Login attempt 1 on .* failed at the authentication layer/)
+    expect(main.debug.join('\n')).toMatch(
+      /Login attempt 1 on .* failed at the authentication layer/
+    )
     expect(main.info.join('\n')).toContain(`logged in as CN=${main.outputs.username} ($external)`)
   })
 
   it('with loopback off the access list: one error naming the network (TCP) layer, within ready-timeout-seconds', async () => {
     atlas.emulator.setAccessList(atlas.emulator.groupId, [])
     const { main, post } = await atlas.job({
-      inputs: inputs({
-        scopes: SEEDED_CLUSTER,
-        'verify-login': 'true',
-        'ready-timeout-seconds': '4',
-        'connection-string': withCa(endpointUri)
-      }),
+      inputs: loginInputs({ 'ready-timeout-seconds': '4' }),
       clock
     })
     expect(main.errors).toHaveLength(1)
@@ -158,12 +154,7 @@ describe('verify-login', () => {
   it('with access-list naming loopback, the same login passes once the entry is ACTIVE', async () => {
     atlas.emulator.setAccessList(atlas.emulator.groupId, [])
     const { main, post } = await atlas.job({
-      inputs: inputs({
-        scopes: SEEDED_CLUSTER,
-        'access-list': '127.0.0.1',
-        'verify-login': 'true',
-        'connection-string': withCa(endpointUri)
-      }),
+      inputs: loginInputs({ 'access-list': '127.0.0.1' }),
       clock
     })
     expect(main.errors).toEqual([])

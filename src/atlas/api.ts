@@ -266,6 +266,13 @@ const entryPath = (groupId: string, entry: string, suffix = '') =>
 const isCode = (error: unknown, status: number, code: string) =>
   error instanceof AtlasApiError && error.status === status && error.errorCode === code
 
+/**
+ * Atlas saying the address or block is not on the list; a 404 for a wrong path or project
+ * (RESOURCE_NOT_FOUND, GROUP_NOT_FOUND) says nothing about the entry.
+ */
+const isEntryNotFound = (error: unknown) =>
+  isCode(error, 404, 'ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND')
+
 export class HttpAtlasApi implements AtlasApi {
   constructor(private readonly client: AtlasClient) {}
 
@@ -467,14 +474,7 @@ export class HttpAtlasApi implements AtlasApi {
     try {
       answer = await this.json<unknown>('GET', entryPath(groupId, entry))
     } catch (error) {
-      // Atlas answers 404 for an address or block that is not on the list (ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND
-      // and older names alike); a 404 for the project itself is no answer about the entry.
-      if (
-        error instanceof AtlasApiError &&
-        error.status === 404 &&
-        !isCode(error, 404, 'GROUP_NOT_FOUND')
-      )
-        return undefined
+      if (isEntryNotFound(error)) return undefined
       throw error
     }
     if (!isRecord(answer))
@@ -517,12 +517,7 @@ export class HttpAtlasApi implements AtlasApi {
       await this.call('DELETE', entryPath(groupId, entry))
       return true
     } catch (error) {
-      if (
-        error instanceof AtlasApiError &&
-        error.status === 404 &&
-        !isCode(error, 404, 'GROUP_NOT_FOUND')
-      )
-        return false
+      if (isEntryNotFound(error)) return false
       throw error
     }
   }

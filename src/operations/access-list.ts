@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { isIP } from 'node:net'
 import { AtlasApiError, AtlasUnreachableError } from '../atlas/errors.js'
 import { TitledError } from '../errors.js'
+import { LOOPBACK } from '../inputs/common.js'
 import { DEFAULTS, InputError, splitList, type InputReader } from '../inputs/inputs.js'
 import { runIdentity } from '../run-identity.js'
 import { list, READY_POLL, seconds } from './ephemeral-readiness.js'
@@ -80,8 +81,6 @@ function addressBits(address: string): bigint {
   return all.reduce((sum, group) => (sum << 16n) + group, 0n)
 }
 
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
-
 function parseRunnerIpUrl(read: InputReader): string {
   const value = read('runner-ip-url') || DEFAULT_RUNNER_IP_URL
   const accepted = `Accepted: an https:// URL that answers this runner's public address as plain text (default ${DEFAULT_RUNNER_IP_URL}; http:// only for loopback hosts).`
@@ -93,7 +92,7 @@ function parseRunnerIpUrl(read: InputReader): string {
   }
   if (url.username || url.password)
     throw new InputError('runner-ip-url', `The URL must not carry credentials. ${accepted}`)
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname)))
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.hostname)))
     throw new InputError('runner-ip-url', `${url.protocol}//${url.host} is refused. ${accepted}`)
   return url.href
 }
