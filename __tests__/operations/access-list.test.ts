@@ -268,3 +268,34 @@ describe('access-list', () => {
     expect(post.info.join('\n')).toContain('no longer carries this step')
   })
 })
+
+describe('create-certificate with access-list and verify-login', () => {
+  it('adds the missing entry after issuing, and the post step deletes it with the file', async () => {
+    const { main, post } = await atlas.job({
+      inputs: atlas.inputs('api-key', {
+        operation: 'create-certificate',
+        username: 'ci-user',
+        'access-list': '203.0.113.60'
+      }),
+      clock
+    })
+    expect(main.errors).toEqual([])
+    expect(main.outputs['access-list-entries']).toBe('["203.0.113.60"]')
+    expect(listed()).not.toContain('203.0.113.60')
+    expect(post.errors).toEqual([])
+    expect(post.info.join('\n')).toContain('Deleted 203.0.113.60')
+  })
+
+  it('verify-login without connection-string is an input error, before any request', async () => {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        operation: 'create-certificate',
+        username: 'ci-user',
+        'verify-login': 'true'
+      }),
+      clock
+    })
+    expect(main.errors).toEqual([expect.objectContaining({ title: 'Invalid input: verify-login' })])
+    expect(atlasRequests(atlas.emulator)).toEqual([])
+  })
+})
