@@ -303,7 +303,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const emulator = new AtlasEmulator(now, resources, options)
   await seedProjects(emulator, start)
   for (const groupId of [SEEDED_GROUP_ID, OTHER_GROUP_ID])
-    emulator.setAccessList(groupId, options.accessList ?? ['127.0.0.1', '::1'])
+    emulator.setAccessList(groupId, options.accessList ?? ['127.0.0.1'])
   await emulator.listen(options.port ?? 0, options.tls ?? false, start)
   return emulator
 }

@@ -54,8 +54,8 @@ export interface EmulatorOptions {
    */
   accessListActivationMs?: number
   /**
-   * The IP access list every project starts with (permanent, ACTIVE). Default loopback,
-   * `['127.0.0.1', '::1']`, so local clients reach the MongoDB endpoints; `[]` shuts them out.
+   * The IP access list every project starts with (permanent, ACTIVE). Default `['127.0.0.1']`
+   * (the endpoints listen there), so local clients reach them; `[]` shuts them out.
    */
   accessList?: string[]
 }

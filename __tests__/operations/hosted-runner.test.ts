@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(() => atlas.close())
 beforeEach(() => {
   atlas.emulator.clearRequests()
-  atlas.emulator.setAccessList(atlas.emulator.groupId, ['127.0.0.1', '::1'])
+  atlas.emulator.setAccessList(atlas.emulator.groupId, ['127.0.0.1'])
 })
 
 const inputs = (extra: Record<string, string>) =>

@@ -148,17 +148,14 @@ function clusterNotFound(ctx: RouteContext, name: string): ApiFailure {
   )
 }
 
-/** GET …/clusters/{clusterName} (2024-08-05): a dedicated cluster; a Flex one is refused. */
+/**
+ * GET …/clusters/{clusterName} (2024-08-05): a dedicated cluster. A Flex cluster is not found here
+ * (the route declares no 400); it is read from …/flexClusters/{name}.
+ */
 export function getCluster(ctx: RouteContext): Reply {
   const name = ctx.params.clusterName ?? ''
   const cluster = ctx.project.getCluster(name)
-  if (!cluster) throw clusterNotFound(ctx, name)
-  if (cluster.flex)
-    throw new ApiFailure(
-      400,
-      'CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API',
-      'Flex clusters cannot be used in the Cluster API; use the Flex Cluster API.'
-    )
+  if (!cluster || cluster.flex) throw clusterNotFound(ctx, name)
   if (ctx.version !== CLUSTER_VERSION)
     throw new ApiFailure(
       406,
