@@ -399,24 +399,11 @@ export class HttpAtlasApi implements AtlasApi {
   }
 
   async listClusterNames(groupId: string): Promise<string[]> {
-    return this.listAll(
-      atlasPath`/groups/${groupId}/clusters`,
-      readClusterName,
-      name => name,
-      JSON.parse,
-      { version: CLUSTERS_VERSION }
-    )
+    return (await this.listClusters(groupId)).map(cluster => cluster.name)
   }
 
   async listFlexClusterNames(groupId: string): Promise<string[]> {
-    if (isAtlasForGovernment(this.client.baseUrl)) return []
-    return this.listAll(
-      atlasPath`/groups/${groupId}/flexClusters`,
-      readClusterName,
-      name => name,
-      JSON.parse,
-      { version: FLEX_CLUSTERS_VERSION }
-    )
+    return (await this.listFlexClusters(groupId)).map(cluster => cluster.name)
   }
 
   listClusters(groupId: string): Promise<ClusterEndpoint[]> {
