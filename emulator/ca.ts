@@ -66,7 +66,7 @@ export async function generateKeys(algorithm: KeyAlgorithm): Promise<CryptoKeyPa
   const supplied = algorithm === 'RSA' ? rsaKeySupply.shift() : undefined
   if (supplied) return importRsaKeys(supplied)
   const params = algorithm === 'EC' ? ecKeyParams : rsaKeyParams
-  return (await subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair
+  return await subtle.generateKey(params, true, ['sign', 'verify'])
 }
 
 // CA and TLS keys are reused by every emulator in one process: RSA generation is the slow part.
@@ -88,7 +88,7 @@ function pooledClientKeys(algorithm: KeyAlgorithm, size: number): Promise<Crypto
   clientKeyPools.set(algorithm, pool)
   const slot = clientKeyTurn++ % size
   pool[slot] ??= generateKeys(algorithm)
-  return pool[slot]!
+  return pool[slot]
 }
 
 /** A positive serial of 16 random bytes, as hex. */

@@ -171,6 +171,10 @@ class AtlasEmulator implements Emulator {
     return [...this.resources.served]
   }
 
+  recordSecret(value: string): void {
+    this.resources.recordSecret(value)
+  }
+
   restarts(groupId: string): number {
     return this.projects.get(groupId).restartCount
   }

@@ -1,7 +1,8 @@
 /**
  * A fake of the GitHub REST endpoints that store Actions secrets (repository and environment):
- * `GET …/secrets/public-key` and `PUT …/secrets/{name}`, over HTTP on 127.0.0.1. Each store has a
- * real X25519 key pair, so tests can open what was stored with the private key.
+ * `GET …/secrets/public-key`, `GET …/secrets/{name}` (metadata: `created_at`, `updated_at`) and
+ * `PUT …/secrets/{name}`, over HTTP on 127.0.0.1. Each store has a real X25519 key pair, so tests
+ * can open what was stored with the private key. Faults are scripted per request (`fail`).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -22,10 +23,34 @@ export interface StoreKeyPair {
   privateKey: Uint8Array
 }
 
-/** A secret as the action sent it. */
+/** A secret as the action sent it, with the times GitHub reports (ISO 8601, to the second). */
 export interface StoredSecret {
   encrypted_value: string
   key_id: string
+  created_at: string
+  updated_at: string
+}
+
+/**
+ * A scripted answer instead of the real one: an HTTP status (5xx), no answer at all (`hang`), a
+ * redirect to `location`, a public key of the given base64 (`bad-key`), or the real answer with
+ * `Deprecation` and `Sunset` headers carrying `sunset` (as GitHub marks an endpoint deprecated).
+ */
+export type GitHubFault =
+  | { kind: 'status'; status: number }
+  | { kind: 'hang' }
+  | { kind: 'redirect'; status?: number; location: string }
+  | { kind: 'bad-key'; key: string }
+  | { kind: 'deprecation'; sunset: string }
+
+export interface GitHubFaultRule {
+  fault: GitHubFault
+  /** Only requests with this method (default: any). */
+  method?: string
+  /** Only requests whose path contains this (default: any). */
+  pathIncludes?: string
+  /** How many matching requests get the fault (default: every one). */
+  times?: number
 }
 
 export interface GitHubRequest {
@@ -49,6 +74,11 @@ export interface GitHubEmulator {
   /** The key pair of a repository's store, or of one of its environments. */
   keyPair(repository: string, environment?: string): StoreKeyPair
   secret(repository: string, name: string, environment?: string): StoredSecret | undefined
+  /** Sets a secret as if written at `updatedAt` (its value is not one the action could open). */
+  seedSecret(repository: string, name: string, updatedAt: Date, environment?: string): void
+  /** Scripts a fault for the matching requests, from now on. */
+  fail(rule: GitHubFaultRule): void
+  clearFaults(): void
   close(): Promise<void>
 }
 
@@ -67,6 +97,9 @@ function newKeyPair(): StoreKeyPair {
     privateKey: raw(privateKey, 'd')
   }
 }
+
+/** GitHub's timestamps: ISO 8601 UTC to the second. */
+const githubTime = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 const storeKey = (repository: string, environment?: string) =>
   `${repository.toLowerCase()}#${environment ?? ''}`
@@ -128,6 +161,19 @@ export async function startGitHubEmulator(
         }
       }
     }
+    const name = decodeURIComponent(last!)
+    if (req.method === 'GET') {
+      const secret = store.secrets.get(name.toUpperCase())
+      if (!secret) return notFound
+      return {
+        status: 200,
+        json: {
+          name: name.toUpperCase(),
+          created_at: secret.created_at,
+          updated_at: secret.updated_at
+        }
+      }
+    }
     if (req.method !== 'PUT') return notFound
     if (permission !== 'write') {
       return {
@@ -135,7 +181,6 @@ export async function startGitHubEmulator(
         json: { message: 'Resource not accessible by personal access token' }
       }
     }
-    const name = decodeURIComponent(last!)
     let parsed: Partial<StoredSecret>
     try {
       parsed = JSON.parse(body) as Partial<StoredSecret>
@@ -149,12 +194,29 @@ export async function startGitHubEmulator(
     ) {
       return { status: 422, json: { message: 'Invalid request.' } }
     }
-    const existed = store.secrets.has(name.toUpperCase())
+    const existing = store.secrets.get(name.toUpperCase())
+    const now = githubTime(new Date())
     store.secrets.set(name.toUpperCase(), {
       encrypted_value: parsed.encrypted_value,
-      key_id: parsed.key_id
+      key_id: parsed.key_id,
+      created_at: existing?.created_at ?? now,
+      updated_at: now
     })
+    const existed = existing !== undefined
     return { status: existed ? 204 : 201, ...(existed ? {} : { json: {} }) }
+  }
+
+  const rules: Array<GitHubFaultRule & { left: number }> = []
+  const faultFor = (req: IncomingMessage): GitHubFault | undefined => {
+    const rule = rules.find(
+      r =>
+        r.left > 0 &&
+        (r.method === undefined || r.method === req.method) &&
+        (r.pathIncludes === undefined || (req.url ?? '').includes(r.pathIncludes))
+    )
+    if (!rule) return undefined
+    rule.left -= 1
+    return rule.fault
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -162,16 +224,40 @@ export async function startGitHubEmulator(
     req.setEncoding('utf8')
     req.on('data', chunk => (body += chunk))
     req.on('end', () => {
-      const { status, json } = handle(req, body)
-      const header = req.headers.authorization ?? ''
-      requests.push({
-        method: req.method ?? '',
-        path: req.url ?? '',
-        token: /^(?:Bearer|token)\s+(\S+)$/i.exec(header)?.[1] ?? null,
-        status,
-        body
+      const fault = faultFor(req)
+      const record = (status: number) => {
+        const header = req.headers.authorization ?? ''
+        requests.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          token: /^(?:Bearer|token)\s+(\S+)$/i.exec(header)?.[1] ?? null,
+          status,
+          body
+        })
+      }
+      // A hung request is recorded with status 0 and never answered.
+      if (fault?.kind === 'hang') return record(0)
+      if (fault?.kind === 'status') {
+        record(fault.status)
+        res.writeHead(fault.status, { 'content-type': 'application/json' })
+        return res.end(JSON.stringify({ message: 'Server Error' }))
+      }
+      if (fault?.kind === 'redirect') {
+        const status = fault.status ?? 302
+        record(status)
+        res.writeHead(status, { location: fault.location })
+        return res.end()
+      }
+      const answer = handle(req, body)
+      const { status } = answer
+      let json = answer.json
+      if (fault?.kind === 'bad-key' && status === 200 && req.url?.endsWith('/public-key'))
+        json = { ...(json as object), key: fault.key }
+      record(status)
+      res.writeHead(status, {
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(fault?.kind === 'deprecation' ? { deprecation: 'true', sunset: fault.sunset } : {})
       })
-      res.writeHead(status, json === undefined ? {} : { 'content-type': 'application/json' })
       res.end(json === undefined ? undefined : JSON.stringify(json))
     })
   })
@@ -193,6 +279,17 @@ export async function startGitHubEmulator(
     clearRequests: () => void requests.splice(0),
     keyPair: (repo, environment) => storeOf(repo, environment).keys,
     secret: (repo, name, environment) => storeOf(repo, environment).secrets.get(name.toUpperCase()),
+    seedSecret: (repo, name, updatedAt, environment) => {
+      const time = githubTime(updatedAt)
+      storeOf(repo, environment).secrets.set(name.toUpperCase(), {
+        encrypted_value: randomBytes(48).toString('base64'),
+        key_id: storeOf(repo, environment).keys.keyId,
+        created_at: time,
+        updated_at: time
+      })
+    },
+    fail: rule => void rules.push({ ...rule, left: rule.times ?? Infinity }),
+    clearFaults: () => void rules.splice(0),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()

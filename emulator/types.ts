@@ -270,6 +270,8 @@ export interface Emulator {
    * private key it served (corrupt-pem variants included).
    */
   servedSecrets(): string[]
+  /** A secret the test handed to the action (an issuer key): scanned for like the served ones. */
+  recordSecret(value: string): void
   /** Rolling restarts triggered (PATCH userSecurity and DELETE customerX509 count 1 each). */
   restarts(groupId: string): number
   /** Adds a dedicated (or, with flex, a Flex) cluster; existing users are applied on it. */

@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --runs N]`: bundle sizes, cold start and peak RSS of the main entry against
  * a floor (a minimal @actions/core + undici bundle built here), and HTTP requests per operation
- * against the local emulator. Prints Markdown and, when every measurement was sound, writes it into
- * docs/benchmark.md between that file's `bench:main` markers; progress goes to stderr.
+ * against the local emulator, and local key generation and signing (self-managed X.509). Prints
+ * Markdown and, when every measurement was sound, writes it into docs/benchmark.md between that
+ * file's `bench:main` markers; progress goes to stderr.
  *
  * `npm run bench -- --latency [--delay-ms 75] [--runs 3]`: only the slow-network table (requests,
  * TCP connections, TLS handshakes and wall time per step, through a delaying proxy; see
@@ -20,6 +21,7 @@ import { buildFloor, FLOOR_ANNOTATION, type FloorBundle } from './bench/floor.js
 import { DEFAULT_DELAY_MS, latencySection, measureLatency } from './bench/latency.js'
 import { kb, mb, median, ms, ratio, replaceSection, table, target } from './bench/markdown.js'
 import { AUTH_KINDS, measureRequests, type RequestFigures } from './bench/requests.js'
+import { measureSigning, signingSection } from './bench/signing.js'
 import { bundleSizes, type BundleFile } from './bench/sizes.js'
 import {
   expectAnnotation,
@@ -233,6 +235,9 @@ async function main(): Promise<number> {
       await emulator.close()
     }
 
+    progress(`local key generation and signing: ${runs} rounds per key type…`)
+    const signing = await measureSigning(runs)
+
     const problems = [...startupProblems(startup), ...requests.failures]
     await publish(
       'main',
@@ -240,7 +245,8 @@ async function main(): Promise<number> {
         machineLine(),
         sizeSection(sizes, floor),
         startupSection(startup, runs),
-        requestSection(requests)
+        requestSection(requests),
+        signingSection(signing, runs)
       ].join('\n\n'),
       !problems.length
     )

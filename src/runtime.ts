@@ -12,6 +12,7 @@ import type { GitHubSecretStoreFactory } from './github/secret-store.js'
 import type { CommonConfig } from './inputs/common.js'
 import { secretCredentialValues } from './inputs/credentials.js'
 import type { Environment, InputReader } from './inputs/inputs.js'
+import { issuerKeyMasks } from './inputs/issuer-key.js'
 import { coreIO, type ActionIO } from './io.js'
 import { STATE, type OperationContext } from './operations/operation.js'
 
@@ -47,6 +48,8 @@ export function maskSecretInputs(deps: Pick<RunDependencies, 'env' | 'readInput'
   for (const value of secretCredentialValues(deps.readInput, deps.env)) deps.io.setSecret(value)
   const githubToken = deps.readInput('github-token')
   if (githubToken) deps.io.setSecret(githubToken)
+  const issuerKey = deps.readInput('issuer-key')
+  if (issuerKey) for (const value of issuerKeyMasks(issuerKey)) deps.io.setSecret(value)
 }
 
 export interface SessionOptions {
@@ -107,6 +110,16 @@ export async function withOperationContext<T>(
       cwd: deps.cwd,
       clock: deps.clock,
       githubSecretStore: deps.githubSecretStore,
+      githubConnection: (token, baseUrl) => ({
+        token,
+        baseUrl,
+        budget,
+        clock: deps.clock,
+        dispatcher,
+        maxRetries: config.maxRetries,
+        debug: message => deps.io.debug(message),
+        notice: message => deps.io.notice(message, 'GitHub rate limit')
+      }),
       getPlainText: url =>
         getPlainText(url, {
           dispatcher,

@@ -3,6 +3,7 @@
  * apply a new user 3 s (real time) after it is created. The polling in detail is tested
  * in-process (__tests__/operations/ephemeral-readiness.test.ts).
  */
+import { expect } from '@jest/globals'
 import { rmSync } from 'node:fs'
 import { SEEDED_CLUSTER, SEEDED_FLEX_CLUSTER } from '../../emulator/index.js'
 import { tempDir } from '../../scripts/lib/step.js'
@@ -16,6 +17,8 @@ const APPLY_DELAY_MS = 3000
  */
 function scenario(name: string, body: (atlas: Atlas) => Promise<void>): void {
   it.concurrent(name, async () => {
+    // The scenario's body holds the assertions: one that asserts nothing fails.
+    expect.hasAssertions()
     const atlas = await startAtlas({ applyDelayMs: APPLY_DELAY_MS })
     try {
       await body(atlas)

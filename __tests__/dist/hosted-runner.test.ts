@@ -16,6 +16,8 @@ const WEEK_MS = 7 * 86_400_000
 
 function scenario(name: string, body: (atlas: Atlas) => Promise<void>): void {
   it.concurrent(name, async () => {
+    // The scenario's body holds the assertions: one that asserts nothing fails.
+    expect.hasAssertions()
     const atlas = await startAtlas({ accessListActivationMs: ACTIVATION_MS })
     try {
       await body(atlas)

@@ -2,6 +2,7 @@
  * Hostile answers and odd inputs through dist/, as the runner runs the action: every step passes
  * the leak scan (and, for PEM bodies made here, a scan for their key lines too).
  */
+import { expect } from '@jest/globals'
 import { rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'

@@ -3,6 +3,7 @@
  * job, none left active, the token cap), Digest without nonce reuse, writes that restart the
  * clusters never sent twice, 404s named for what they are, and the budget around TLS set-up.
  */
+import { expect } from '@jest/globals'
 import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { selfSigned } from '../support/pki.js'

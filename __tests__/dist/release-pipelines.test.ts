@@ -4,6 +4,7 @@
  * Input errors, the other refusals and list-certificates over the whole project run in-process
  * (__tests__/operations/release-pipelines.test.ts).
  */
+import { expect } from '@jest/globals'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
 import { createRequire } from 'node:module'
@@ -13,6 +14,7 @@ import { pathToFileURL } from 'node:url'
 import { startGitHubEmulator, type GitHubEmulator } from '../../emulator/github.js'
 import { tempDir } from '../../scripts/lib/step.js'
 import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
+import { rootCa } from '../support/pki.js'
 
 // Opens the sealed secret with libsodium itself, independent of the tweetnacl code the action uses.
 const sodium = createRequire(import.meta.url)(
@@ -34,6 +36,7 @@ beforeEach(() => {
   atlas.emulator.clearRequests()
   atlas.emulator.clearFaults()
   github.clearRequests()
+  github.clearFaults()
 })
 
 const DAY = 86_400_000
@@ -79,6 +82,7 @@ describe('create-certificate with renew-within-days', () => {
         .filter(c => c.serialNumber)
     ).toEqual([])
     expect(main.outputs).toEqual({
+      'renewal-reason': 'not-due',
       issued: 'false',
       username: 'svc-later',
       'expires-at': expiresAt
@@ -121,8 +125,8 @@ describe('create-certificate with renew-within-days', () => {
 })
 
 /** Opens a stored secret with the store's private key (libsodium's crypto_box_seal_open). */
-function openSecret(environment?: string): string {
-  const stored = github.secret(github.repository, 'ATLAS_CERT', environment)
+function openSecret(environment?: string, name = 'ATLAS_CERT'): string {
+  const stored = github.secret(github.repository, name, environment)
   expect(stored).toBeDefined()
   const keys = github.keyPair(github.repository, environment)
   expect(stored!.key_id).toBe(keys.keyId)
@@ -234,6 +238,78 @@ describe('create-certificate with github-secret', () => {
   })
 })
 
+describe('the release sequence: renewal knows whether the secret holds the certificate', () => {
+  const minted = (username: string) =>
+    atlas.emulator.issuedCertificates(atlas.emulator.groupId, username).filter(c => c.serialNumber)
+  const rotate = (token: string) =>
+    atlas.step('main', {
+      inputs: atlas.inputs('api-key', {
+        username: 'svc-rotation',
+        'renew-within-days': '30',
+        'github-secret': 'ROTATED_CERT',
+        'github-token': token
+      }),
+      env: githubEnv(),
+      runnerTemp: runnerTempDir()
+    })
+
+  it('refused token → 0 minted; good token → secret-missing; stale secret → secret-stale; up to date → not-due', async () => {
+    userExpiringIn('svc-rotation', 200) // a valid certificate, created a day ago, that no secret holds
+
+    const refused = await rotate(github.tokens.invalid)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        title: 'GitHub secret not stored',
+        message: expect.stringMatching(
+          /HTTP 401[\s\S]*GITHUB_TOKEN cannot write secrets[\s\S]*Nothing was issued/
+        )
+      })
+    ])
+    expect(minted('svc-rotation')).toEqual([])
+    expectTokenNotShown(refused, github.tokens.invalid)
+
+    const stored = await rotate(github.tokens.write)
+    expect(stored.exitCode).toBe(0)
+    expect(stored.outputs['renewal-reason']).toBe('secret-missing')
+    expect(stored.outputs.issued).toBe('true')
+    expect(minted('svc-rotation')).toHaveLength(1)
+    expect(openSecret(undefined, 'ROTATED_CERT')).toMatch(/-----BEGIN PRIVATE KEY-----/)
+
+    github.seedSecret(github.repository, 'ROTATED_CERT', new Date(Date.now() - 2 * DAY))
+    const stale = await rotate(github.tokens.write)
+    expect(stale.outputs['renewal-reason']).toBe('secret-stale')
+    expect(stale.outputs.issued).toBe('true')
+    expect(minted('svc-rotation')).toHaveLength(2)
+    expect(openSecret(undefined, 'ROTATED_CERT')).toContain(
+      readFileSync(stale.outputs['certificate-file']!, 'utf8')
+    )
+
+    github.clearRequests()
+    const upToDate = await rotate(github.tokens.write)
+    expect(upToDate.exitCode).toBe(0)
+    expect(upToDate.outputs['renewal-reason']).toBe('not-due')
+    expect(upToDate.outputs.issued).toBe('false')
+    expect(minted('svc-rotation')).toHaveLength(2)
+    expect(github.requests.map(r => [r.method, r.path, r.status])).toEqual([
+      ['GET', '/repos/octo-org/release-app/actions/secrets/ROTATED_CERT', 200]
+    ])
+  })
+
+  it("a Deprecation header from GitHub never becomes a runner command (Octokit's log is escaped)", async () => {
+    github.fail({ fault: { kind: 'deprecation', sunset: '::error::forged ##[error]forged' } })
+    try {
+      const { main } = await issueWithSecret({ 'github-token': github.tokens.write })
+      expect(main.exitCode).toBe(0)
+      const lines = `${main.stdout}\n${main.stderr}`.split('\n')
+      expect(lines.filter(line => /^\s*::error::/.test(line) || line.includes('##['))).toEqual([])
+      expect(main.errors).toEqual([])
+    } finally {
+      github.clearFaults()
+    }
+  })
+})
+
 describe('lazy loading', () => {
   /** Runs a main step with a module hook that records every file Node loads. */
   async function loadedFiles(extra: Record<string, string>): Promise<string[]> {
@@ -271,6 +347,7 @@ describe('lazy loading', () => {
         /^\d+\.index\.js$/.test(name) &&
         !readFileSync(join('dist/main', name), 'utf8').includes('MongoClient')
     )
+    const issuerChunks = chunks.filter(isIssuerChunk)
     expect(chunks.length).toBeGreaterThanOrEqual(2)
     expect(await loadedFiles({})).toEqual(['index.js'])
     const withSecret = await loadedFiles({
@@ -278,6 +355,37 @@ describe('lazy loading', () => {
       'github-token': github.tokens.write
     })
     expect(withSecret[0]).toBe('index.js')
-    expect(withSecret.slice(1).sort()).toEqual(chunks.sort())
+    expect(withSecret.slice(1).sort()).toEqual(
+      chunks.filter(name => !issuerChunks.includes(name)).sort()
+    )
+  })
+
+  it('the X.509 library loads only for a step with an issuer, and only its own chunks', async () => {
+    const issuerChunks = readdirSync('dist/main').filter(
+      name => /^\d+\.index\.js$/.test(name) && isIssuerChunk(name)
+    )
+    expect(issuerChunks.length).toBeGreaterThanOrEqual(1)
+    const root = rootCa('Lazy Root CA')
+    atlas.emulator.setCustomerX509(atlas.emulator.groupId, root.pem)
+    atlas.emulator.recordSecret(root.keyPem.trim())
+    try {
+      const withIssuer = await loadedFiles({
+        operation: 'create-ephemeral-user',
+        roles: 'read@app',
+        'wait-until-ready': 'false',
+        'issuer-certificate': root.pem,
+        'issuer-key': root.keyPem
+      })
+      expect(withIssuer[0]).toBe('index.js')
+      expect(withIssuer.slice(1).sort()).toEqual(issuerChunks.sort())
+    } finally {
+      atlas.emulator.setCustomerX509(atlas.emulator.groupId, null)
+    }
   })
 })
+
+/** A chunk of the self-managed X.509 signing code or of its X.509 library. */
+function isIssuerChunk(name: string): boolean {
+  const code = readFileSync(join('dist/main', name), 'utf8')
+  return code.includes('tsyringe') || code.includes('IssuerError')
+}

@@ -5,6 +5,7 @@
  * the runner's file commands, masking on stdout, and process-wide settings (proxies,
  * NODE_EXTRA_CA_CERTS) work end to end.
  */
+import { expect } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
@@ -197,7 +198,7 @@ it('masking order: the ::add-mask:: lines come before any line holding the key',
     const masked = lines.indexOf(`::add-mask::${line}`)
     const shown = lines.findIndex(l => !l.startsWith('::add-mask::') && l.includes(line))
     expect(masked).toBeGreaterThanOrEqual(0)
-    if (shown >= 0) expect(masked).toBeLessThan(shown)
+    expect(masked).toBeLessThan(shown === -1 ? Infinity : shown)
   }
   // Every key line is masked before the first line that is not a mask or debug command.
   const firstOther = lines.findIndex(

@@ -1,4 +1,5 @@
 /** Certificate routes: validation, limits, the list's pagination, int64 ids and expiry. */
+import { expect } from '@jest/globals'
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { readRsaKeySupply, RSA_KEY_SUPPLY_VARIABLE } from '../../emulator/ca.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'

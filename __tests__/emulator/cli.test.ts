@@ -75,8 +75,8 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRe
   })
   let stdout = ''
   let stderr = ''
-  child.stdout!.on('data', chunk => (stdout += chunk))
-  child.stderr!.on('data', chunk => (stderr += chunk))
+  child.stdout.on('data', chunk => (stdout += chunk))
+  child.stderr.on('data', chunk => (stderr += chunk))
   return new Promise(done => child.on('close', status => done({ status, stdout, stderr })))
 }
 

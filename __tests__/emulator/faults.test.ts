@@ -1,4 +1,5 @@
 /** Scripted faults: each kind as real clients (curl, fetch, openssl) see it. */
+import { expect } from '@jest/globals'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import {
   ACCEPT_V2,

@@ -124,7 +124,12 @@ export async function atlasFetch(
       : {})
   })
   const text = await response.text()
-  return { status: response.status, text, headers: response.headers, json: () => JSON.parse(text) }
+  return {
+    status: response.status,
+    text,
+    headers: response.headers,
+    json: (): unknown => JSON.parse(text)
+  }
 }
 
 export async function fetchToken(emulator: Emulator): Promise<string> {

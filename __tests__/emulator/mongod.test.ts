@@ -2,6 +2,7 @@
  * A cluster's MongoDB endpoint, driven by the official driver (MONGODB-X509 over TLS) and by
  * openssl s_client: certificates come from the emulator's certs POST route.
  */
+import { expect } from '@jest/globals'
 import { MongoClient, MongoServerError } from 'mongodb'
 import { createCertificateAuthority, issueClientCertificate } from '../../emulator/ca.js'
 import {

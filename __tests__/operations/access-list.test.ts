@@ -4,6 +4,7 @@
  * touched. The emulator and the steps share a stopped fake clock: the activation delay passes
  * while the step polls, and the polls can be counted.
  */
+import { expect } from '@jest/globals'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import {
@@ -89,7 +90,7 @@ describe('access-list', () => {
     // Read until ACTIVE: PENDING first (the activation delay), then ACTIVE, then nothing more.
     const statuses = atlasRequests(atlas.emulator)
       .filter(r => r.path.endsWith('/status') && r.path.includes('accessList'))
-      .map(r => JSON.parse(r.response!.body).STATUS)
+      .map(r => (JSON.parse(r.response!.body) as { STATUS: string }).STATUS)
     expect(statuses[0]).toBe('PENDING')
     expect(statuses.at(-1)).toBe('ACTIVE')
     expect(statuses.filter(s => s === 'ACTIVE')).toHaveLength(1)

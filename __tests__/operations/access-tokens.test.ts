@@ -2,6 +2,7 @@
  * One OAuth access token per job, none left active: the main step's token goes to the post step
  * in state, is reused there while it has a minute left, and the post step revokes the job's tokens.
  */
+import { expect } from '@jest/globals'
 import {
   atlasRequests,
   FakeClock,
@@ -90,6 +91,53 @@ describe('a service account job', () => {
     })
     expect(post.exitCode).toBe(0)
     expect(post.warnings).toEqual([expect.objectContaining({ title: 'Access token not revoked' })])
+  })
+})
+
+describe("a token answer that is not Atlas's", () => {
+  const answerToken = (fields: Record<string, unknown>) =>
+    atlas.emulator.fault({
+      method: 'POST',
+      path: '/api/oauth/token',
+      kind: 'body',
+      status: 200,
+      body: JSON.stringify({ token_type: 'Bearer', ...fields }),
+      contentType: 'application/json'
+    })
+
+  // A 128 KiB token in state made the post step's environment too large to start it; an
+  // expires_in of 1e306 saved an expiry of null, and the post step revoked nothing.
+  it.each([
+    ['a 128 KiB token', { access_token: 'a'.repeat(128 * 1024), expires_in: 3600 }],
+    ['a token with a control character', { access_token: 'abcdefgh\u001b[31m', expires_in: 3600 }],
+    ['an expires_in of 1e306', { access_token: 'abcdefgh12345678', expires_in: 1e306 }],
+    ['an expires_in of 0', { access_token: 'abcdefgh12345678', expires_in: 0 }],
+    ['an expires_in as a string', { access_token: 'abcdefgh12345678', expires_in: '3600' }]
+  ])('%s: one titled error, nothing saved, masked or sent with it', async (_, fields) => {
+    answerToken(fields)
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('service-account', {
+        operation: 'list-certificates',
+        username: 'ci-user'
+      })
+    })
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Unexpected answer from Atlas',
+        message: expect.stringMatching(
+          /token endpoint answered 200 with an? (access_token|expires_in)/
+        )
+      }
+    ])
+    // Written empty as the step's first act, and never with the token.
+    const saved = main.events.flatMap(e =>
+      e.kind === 'saveState' && e.name === 'atlas-access-token' ? [e.value] : []
+    )
+    expect(saved).toEqual([''])
+    expect(main.masks).not.toContain(fields.access_token)
+    expect(main.log).not.toContain(fields.access_token)
+    expect(atlasRequests(atlas.emulator).map(r => r.path)).toEqual(['/api/oauth/token'])
   })
 })
 

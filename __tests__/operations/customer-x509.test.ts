@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals'
 import { X509Certificate } from 'node:crypto'
 import {
   atlasRequests,
@@ -137,7 +138,9 @@ describe('set-customer-x509', () => {
     expect(atlas.emulator.customerX509(atlas.emulator.groupId)).toBe(root.pem)
   })
 
-  it.each([
+  // One row builds its inputs asynchronously: the table's type says so, for the await below.
+  type Inputs = () => Record<string, string> | Promise<Record<string, string>>
+  it.each<[string, Inputs, string, RegExp]>([
     [
       'a leaf (non-CA) certificate',
       () => ({ 'ca-certificates': leafCertificate('leaf.example') }),

@@ -4,10 +4,12 @@
  * the emulator's CA as tlsCAFile) and runs ping. The emulator and the action share a fake clock,
  * so the 3 s apply delay passes while the action waits, not in real time.
  */
+import { expect } from '@jest/globals'
 import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { MongoClient, MongoServerError } from 'mongodb'
+import { MongoServerError } from 'mongodb'
 import { SEEDED_CLUSTER } from '../../emulator/index.js'
+import { ping, pingError } from '../support/driver.js'
 import { FakeClock, startAtlas, type InProcessAtlas as Atlas } from '../support/inprocess.js'
 
 /**
@@ -37,27 +39,6 @@ const inputs = (extra: Record<string, string> = {}) =>
     'connection-string': uri,
     ...extra
   })
-
-/** What the next step would do: connect with the output and ping; the client is always closed. */
-async function ping(connectionString: string): Promise<unknown> {
-  const client = new MongoClient(connectionString, {
-    serverSelectionTimeoutMS: 3000,
-    connectTimeoutMS: 3000
-  })
-  try {
-    await client.connect()
-    return await client.db('admin').command({ ping: 1 })
-  } finally {
-    await client.close()
-  }
-}
-
-async function pingError(connectionString: string): Promise<unknown> {
-  return ping(connectionString).then(
-    () => new Error('ping succeeded'),
-    (error: unknown) => error
-  )
-}
 
 const authenticationFailed = expect.objectContaining({ code: 18, codeName: 'AuthenticationFailed' })
 

@@ -2,6 +2,7 @@
  * wait-until-ready in detail: the emulator and the action share one fake clock, so a 3 s apply
  * delay passes as the action sleeps between polls, and no test sleeps for real.
  */
+import { expect } from '@jest/globals'
 import { SEEDED_CLUSTER, SEEDED_FLEX_CLUSTER } from '../../emulator/index.js'
 import {
   atlasRequests,

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import {
   atlasRequests,
@@ -60,7 +61,10 @@ describe.each(CREDENTIAL_KINDS)('create-ephemeral-user with %s credentials', kin
       'POST /api/atlas/v2/groups/{g}/databaseUsers 201',
       `POST /api/atlas/v2/groups/{g}/databaseUsers/${username}/certs 201`
     ])
-    const created = JSON.parse(requests[1]!.body)
+    const created = JSON.parse(requests[1]!.body) as {
+      deleteAfterDate?: string
+      description: string
+    }
     expect(created).toMatchObject({
       databaseName: '$external',
       x509Type: 'MANAGED',
@@ -375,7 +379,7 @@ describe('ephemeral user failures', () => {
 
     // The create lands while the post step looks: found on the second look, and deleted.
     const clock = new FakeClock()
-    clock.sleep = async (ms: number) => {
+    clock.sleep = (ms: number) => {
       clock.sleeps.push(ms)
       clock.offsetMs += ms
       emulator.addUser(emulator.groupId, {
@@ -383,6 +387,7 @@ describe('ephemeral user failures', () => {
         databaseName: '$external',
         labels: ours('nonce-of-this-step')
       })
+      return Promise.resolve()
     }
     const late = await atlas.step('post', {
       inputs: atlas.inputs('api-key'),
@@ -444,10 +449,9 @@ describe('ephemeral user failures', () => {
       env: RUN_ENV
     })
     expect(main.errors).toEqual([expect.objectContaining({ title: `Invalid input: ${name}` })])
-    if (value)
-      expect(main.errors[0]!.message).toContain(
-        input === 'roles' ? value.split(', ').at(-1)!.trim() : value
-      )
+    expect(main.errors[0]!.message).toContain(
+      input === 'roles' ? value.split(', ').at(-1)!.trim() : value
+    )
     expect(atlasRequests(atlas.emulator)).toHaveLength(0)
   })
 })
@@ -518,7 +522,7 @@ describe('prune-ephemeral-users', () => {
       inputs: atlas.inputs('api-key', { operation: 'prune-ephemeral-users', 'dry-run': 'true' })
     })
     expect(dry.exitCode).toBe(0)
-    expect(JSON.parse(dry.outputs.pruned!).sort()).toEqual(expired)
+    expect((JSON.parse(dry.outputs.pruned!) as string[]).sort()).toEqual(expired)
     expect(dry.outputs.count).toBe('3')
     expect(emulator.users(emulator.groupId)).toHaveLength(total)
     expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toHaveLength(0)
@@ -532,7 +536,7 @@ describe('prune-ephemeral-users', () => {
       inputs: atlas.inputs('service-account', { operation: 'prune-ephemeral-users' })
     })
     expect(real.exitCode).toBe(0)
-    expect(JSON.parse(real.outputs.pruned!).sort()).toEqual(expired)
+    expect((JSON.parse(real.outputs.pruned!) as string[]).sort()).toEqual(expired)
     expect(real.outputs.count).toBe('3')
     const remaining = emulator.users(emulator.groupId).map(u => u.username)
     for (const name of expired) expect(remaining).not.toContain(name)

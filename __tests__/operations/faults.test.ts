@@ -7,6 +7,7 @@
  * (Proxies and NODE_EXTRA_CA_CERTS are read from the process environment, so those runs are in
  * __tests__/dist/.)
  */
+import { expect } from '@jest/globals'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import {
   atlasRequests,

@@ -2,6 +2,7 @@
  * Hostile certificate answers and file targets, through run(): what gets masked, what is refused
  * before anything is written, and what is checked before any certificate is minted.
  */
+import { expect } from '@jest/globals'
 import { constants as fsConstants, mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
@@ -119,8 +120,43 @@ describe('masking comes from the parse that is checked', () => {
     answerCerts(`${ciUser.pem}-----BEGIN PRIVATE KEY-----\n${tiny}\n-----END PRIVATE KEY-----\n`)
     const { result } = await createCertificate()
     expect(result.errors[0]?.title).toBe('Unusable certificate response')
-    // Only the whole body (and the credentials) are masks: no two-letter mask blanks the log.
+    // No two-letter mask blanks the log, and the refused body is no mask either.
     expect(result.masks.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
+    expect(result.masks.filter(s => s.includes(tiny.slice(0, 20)))).toEqual([])
+  })
+
+  it('registers no mask from a body that is not a certificate and its key', async () => {
+    const body = `${ciUser.pem}-----BEGIN PRIVATE KEY-----\nServiceUnavailableRetryLater\nerror\n-----END PRIVATE KEY-----\n`
+    answerCerts(body)
+    const { result, runnerTemp } = await createCertificate()
+    expect(result.errors[0]?.title).toBe('Unusable certificate response')
+    // Masks there are the step's credentials: nothing of the body, whole or line by line.
+    expect(result.masks.filter(mask => body.includes(mask))).toEqual([])
+    expect(readdirSync(runnerTemp)).toEqual([])
+  })
+
+  it('refuses a key with a line too short to mask, registering no short mask', async () => {
+    // The key's base64 wrapped so that its last line holds 4 characters.
+    const base64 = keyLines(ciUser.keyPem).join('')
+    const width = [...Array(40).keys()]
+      .map(i => i + 20)
+      .find(w => base64.length % w > 0 && base64.length % w < MIN_MASKED_LINE)!
+    const wrapped = base64.match(new RegExp(`.{1,${width}}`, 'g'))!
+    answerCerts(
+      `${ciUser.pem}-----BEGIN PRIVATE KEY-----\n${wrapped.join('\n')}\n-----END PRIVATE KEY-----\n`
+    )
+    const { result, runnerTemp } = await createCertificate()
+    expect(result.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Unusable certificate response',
+        message: expect.stringMatching(/shorter than 8 characters/)
+      }
+    ])
+    expect(wrapped.at(-1)!.length).toBeLessThan(MIN_MASKED_LINE)
+    expect(result.masks.filter(s => s.length < MIN_MASKED_LINE)).toEqual([])
+    for (const line of wrapped.slice(0, -1)) expect(result.masks).toContain(line)
+    expect(readdirSync(runnerTemp)).toEqual([])
   })
 })
 
@@ -249,9 +285,9 @@ describe('paths and names', () => {
       const opened: Array<{ path: string; flags: number; mode: number }> = []
       const refusing: FileSystem = {
         ...nodeFileSystem,
-        open: async (path, flags, mode) => {
+        open: (path, flags, mode) => {
           opened.push({ path, flags, mode })
-          throw Object.assign(new Error(`${code}: cannot create`), { code })
+          return Promise.reject(Object.assign(new Error(`${code}: cannot create`), { code }))
         }
       }
       const { result } = await mainStep(

@@ -2,6 +2,7 @@
  * Lists are bounded and de-duplicated, prune counts only what it deleted and reads only strict
  * dates, and repeated roles or scopes are refused before any request.
  */
+import { expect } from '@jest/globals'
 import {
   singleTryStep,
   startAtlasForFile,
@@ -169,12 +170,12 @@ describe('prune deletes only its own kind of user, at most prune-limit per run',
   const pruneOther = (extra: Record<string, string> = {}) =>
     prune({ 'group-id': other(), ...extra })
 
-  it('leaves $external users of another type, and users of other databases, alone whatever their labels', async () => {
+  it('deletes labelled users of the x509Types it creates, and leaves other $external users and other databases alone whatever their labels', async () => {
     const expired = ours('gha-kind-managed')
     atlas.emulator.addUser(other(), expired)
     atlas.emulator.addUser(other(), {
       ...expired,
-      username: 'gha-kind-customer',
+      username: 'CN=gha-kind-customer,OU=ci',
       x509Type: 'CUSTOMER'
     })
     atlas.emulator.addUser(other(), {
@@ -185,17 +186,24 @@ describe('prune deletes only its own kind of user, at most prune-limit per run',
     })
     atlas.emulator.addUser(other(), {
       ...expired,
+      username: 'gha-kind-aws',
+      x509Type: 'NONE',
+      awsIAMType: 'USER'
+    })
+    atlas.emulator.addUser(other(), {
+      ...expired,
       username: 'gha-kind-password',
       databaseName: 'admin',
       x509Type: 'NONE'
     })
     const result = await pruneOther()
     expect(result.errors).toEqual([])
-    expect(result.outputs.pruned).toBe('["gha-kind-managed"]')
-    expect(requests('DELETE', /./).map(r => r.path)).toEqual([
-      expect.stringMatching(/\/gha-kind-managed$/)
-    ])
-    for (const name of ['gha-kind-customer', 'gha-kind-ldap'])
+    expect(JSON.parse(result.outputs.pruned!)).toEqual(
+      expect.arrayContaining(['gha-kind-managed', 'CN=gha-kind-customer,OU=ci'])
+    )
+    expect(JSON.parse(result.outputs.pruned!)).toHaveLength(2)
+    expect(requests('DELETE', /./).map(r => r.path)).toHaveLength(2)
+    for (const name of ['gha-kind-ldap', 'gha-kind-aws'])
       expect(atlas.emulator.getUser(other(), '$external', name)).toBeDefined()
     expect(atlas.emulator.getUser(other(), 'admin', 'gha-kind-password')).toBeDefined()
     expect(result.warnings).toEqual([
@@ -203,7 +211,7 @@ describe('prune deletes only its own kind of user, at most prune-limit per run',
         level: 'warning',
         title: 'Users left alone',
         message: expect.stringMatching(
-          /^3 user\(s\) labelled managed-by=atlas-x509-action are not \$external users of x509Type MANAGED.*gha-kind-customer/
+          /^3 user\(s\) labelled managed-by=atlas-x509-action are not \$external users of x509Type MANAGED or CUSTOMER.*gha-kind-ldap/
         )
       }
     ])

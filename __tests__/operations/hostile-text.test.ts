@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { jest } from '@jest/globals'
+import { expect, jest } from '@jest/globals'
 import { coreIO, logLine, summaryText } from '../../src/io.js'
 import {
   singleTryStep,

@@ -4,6 +4,7 @@
  * harness's `laterEnv` models that). None of it may move the post step's requests, credentials,
  * user or file.
  */
+import { expect } from '@jest/globals'
 import { existsSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { OPERATION_NAMES } from '../../src/operations/registry.js'
@@ -330,9 +331,8 @@ describe('the certificate folder is proven writable before anything is created',
   it('create-ephemeral-user: a folder refusing new files ends the step before any request', async () => {
     const refusing: FileSystem = {
       ...nodeFileSystem,
-      open: async () => {
-        throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' })
-      }
+      open: () =>
+        Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }))
     }
     const main = await atlas.step('main', {
       inputs: atlas.inputs('api-key', { operation: 'create-ephemeral-user', roles: 'read@app' }),

@@ -2,6 +2,7 @@
  * Errors named for what happened, and the step's budget everywhere: a proxy refusing the tunnel, a
  * TLS handshake that never completes, an answer that is not Atlas's, a 404 that is not the user's.
  */
+import { expect } from '@jest/globals'
 import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -16,6 +17,17 @@ const listen = (server: Server | ReturnType<typeof createTcpServer>) =>
     server.listen(0, '127.0.0.1', () => done((server.address() as AddressInfo).port))
   )
 
+/** A main step against an https origin through the proxy on `proxyPort` (so that it asks CONNECT). */
+const stepThroughProxy = (proxyPort: number, timeoutSeconds: number) =>
+  atlas.step('main', {
+    inputs: atlas.inputs('api-key', {
+      username: 'ci-user',
+      'base-url': 'https://127.0.0.1:9',
+      'timeout-seconds': String(timeoutSeconds)
+    }),
+    env: { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` }
+  })
+
 it('a proxy that refuses the tunnel (407) is its own error, not retried, not a timeout', async () => {
   const proxy = createProxy(createServer())
   let connects = 0
@@ -24,15 +36,7 @@ it('a proxy that refuses the tunnel (407) is its own error, not retried, not a t
   const port = await listen(proxy)
   try {
     const started = Date.now()
-    const main = await atlas.step('main', {
-      // An https origin, so that the proxy is asked for a CONNECT tunnel.
-      inputs: atlas.inputs('api-key', {
-        username: 'ci-user',
-        'base-url': 'https://127.0.0.1:9',
-        'timeout-seconds': '30'
-      }),
-      env: { HTTPS_PROXY: `http://127.0.0.1:${port}` }
-    })
+    const main = await stepThroughProxy(port, 30)
     expect(main.errors).toEqual([
       {
         level: 'error',
@@ -46,6 +50,23 @@ it('a proxy that refuses the tunnel (407) is its own error, not retried, not a t
     expect(connects).toBe(1)
     expect(main.clock.sleeps).toEqual([])
     expect(Date.now() - started).toBeLessThan(5000)
+  } finally {
+    await new Promise(done => proxy.close(done))
+  }
+})
+
+it('an http origin through HTTP_PROXY: one CONNECT tunnel carries the step', async () => {
+  const proxy = createProxy(createServer())
+  const targets: string[] = []
+  proxy.on('connect', (connect: { url?: string }) => targets.push(connect.url ?? ''))
+  const port = await listen(proxy)
+  try {
+    const main = await atlas.step('main', {
+      inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'ci-user' }),
+      env: { HTTP_PROXY: `http://127.0.0.1:${port}` }
+    })
+    expect(main.errors).toEqual([])
+    expect(targets).toEqual([new URL(atlas.emulator.url).host])
   } finally {
     await new Promise(done => proxy.close(done))
   }
@@ -77,6 +98,35 @@ it('a TLS handshake that never completes ends within the budget plus a second', 
   } finally {
     for (const socket of sockets) socket.destroy()
     await new Promise(done => silent.close(done))
+  }
+})
+
+it('a proxy that accepts the connection and never answers CONNECT ends within the budget', async () => {
+  const sockets = new Set<Socket>()
+  const closed: Socket[] = []
+  const silentProxy = createTcpServer(socket => {
+    sockets.add(socket)
+    socket.on('close', () => closed.push(socket))
+    socket.resume() // reads the CONNECT request, so that it sees the client go
+  })
+  const port = await listen(silentProxy)
+  try {
+    const started = Date.now()
+    const main = await stepThroughProxy(port, 2)
+    // Generous against load: undici's own timer for the CONNECT answer ran 300 s.
+    expect(Date.now() - started).toBeLessThan(15_000)
+    expect(main.errors).toEqual([
+      {
+        level: 'error',
+        title: 'Atlas API unreachable',
+        message: expect.stringMatching(/no answer within the step's budget of 2 s/)
+      }
+    ])
+    // The connection that carried the CONNECT is dropped, not left open until undici's timer.
+    expect(closed).toContain([...sockets][0])
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await new Promise(done => silentProxy.close(done))
   }
 })
 

@@ -2,6 +2,7 @@
  * prune-ephemeral-users at scale: a few deletes at a time (each with its own Digest nonce), paced
  * by Atlas's rate-limit headers, stopped by the first budget error, and a summary that stays small.
  */
+import { expect } from '@jest/globals'
 import { deleteInParallel, PARALLEL_DELETES } from '../../src/operations/prune-ephemeral-users.js'
 import { atlasRequests, startAtlas, type InProcessAtlas } from '../support/inprocess.js'
 
@@ -49,7 +50,7 @@ it(`deletes ${PARALLEL_DELETES} at a time, each worker with its own Digest nonce
   })
   const elapsed = Date.now() - started
   expect(main.errors).toEqual([])
-  expect(JSON.parse(main.outputs.pruned!).sort()).toEqual([...names].sort())
+  expect((JSON.parse(main.outputs.pruned!) as string[]).sort()).toEqual([...names].sort())
   // 12 deletes of 150 ms: about 3 rounds of 4 in parallel, far from 12 in a row.
   expect(elapsed).toBeLessThan(12 * 150)
   const signed = atlasRequests(atlas.emulator).filter(
@@ -111,7 +112,7 @@ it('keeps the summary short on a long list and says how many rows it left out', 
   })
   expect(main.errors).toEqual([])
   expect(
-    JSON.parse(main.outputs.pruned!).filter((n: string) => n.startsWith('many-'))
+    (JSON.parse(main.outputs.pruned!) as string[]).filter(n => n.startsWith('many-'))
   ).toHaveLength(60)
   const rows = main.summaries[0]!.rows
   expect(rows.filter(row => row[0]!.startsWith('many-')).length).toBeLessThanOrEqual(50)

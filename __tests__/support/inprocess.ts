@@ -3,6 +3,8 @@
  * emulator, with a recording ActionIO, a fake clock and inputs/env injected. Every step is scanned
  * for secrets in everything the IO saw, as `findLeaks` does for the spawned bundle.
  */
+import type { GitHubSecretStoreFactory } from '../../src/github/secret-store.js'
+import { startGitHubEmulator, type GitHubEmulator } from '../../emulator/github.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
 import { tmpdir } from 'node:os'
@@ -51,9 +53,10 @@ export class FakeClock implements Clock {
   now(): number {
     return (this.stoppedAt ?? Date.now()) + this.offsetMs
   }
-  async sleep(ms: number): Promise<void> {
+  sleep(ms: number): Promise<void> {
     this.sleeps.push(ms)
     this.offsetMs += ms
+    return Promise.resolve()
   }
 }
 
@@ -104,16 +107,18 @@ export class RecordingIO implements ActionIO {
   fail(message: string, title: string): void {
     this.events.push({ kind: 'fail', message, title })
   }
-  async summary(heading: string, rows: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  summary(heading: string, rows: ReadonlyArray<readonly [string, string]>): Promise<void> {
     this.events.push({ kind: 'summary', heading, rows: rows.map(row => [...row]) })
+    return Promise.resolve()
   }
   /** A table with a header row: recorded as the header row, then the rows. */
-  async summaryTable(
+  summaryTable(
     heading: string,
     header: readonly string[],
     rows: ReadonlyArray<readonly string[]>
   ): Promise<void> {
     this.events.push({ kind: 'summary', heading, rows: [[...header], ...rows.map(r => [...r])] })
+    return Promise.resolve()
   }
 }
 
@@ -331,6 +336,8 @@ export interface StepOptions {
    * still recorded and leak-scanned. getState is served from `state`.
    */
   alsoTo?: ActionIO
+  /** The GitHub secret store (default: Octokit), e.g. one that fails in a scripted way. */
+  githubSecretStore?: GitHubSecretStoreFactory
 }
 
 export interface InProcessAtlas {
@@ -381,6 +388,7 @@ export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAt
       const io = new RecordingIO(options.state)
       const deps: Partial<RunDependencies> = {
         ...(options.fs ? { fs: options.fs } : {}),
+        ...(options.githubSecretStore ? { githubSecretStore: options.githubSecretStore } : {}),
         // Like core.getInput: '' when unset, surrounding whitespace trimmed.
         readInput: name => (inputs[name] ?? '').trim(),
         env: {
@@ -437,6 +445,34 @@ export function startAtlasForFile(
     atlas?.emulator.clearFaults()
   })
 }
+
+/**
+ * The Atlas and GitHub emulators for a test file, like startAtlasForFile: GitHub's requests and
+ * scripted faults are cleared before each test too.
+ */
+export function startAtlasAndGitHubForFile(
+  assign: (atlas: InProcessAtlas, github: GitHubEmulator) => void
+): void {
+  let atlas: InProcessAtlas | undefined
+  let github: GitHubEmulator | undefined
+  beforeAll(async () => {
+    ;[atlas, github] = await Promise.all([startAtlas(), startGitHubEmulator()])
+    assign(atlas, github)
+  })
+  afterAll(() => Promise.all([atlas?.close(), github?.close()]))
+  beforeEach(() => {
+    atlas?.emulator.clearRequests()
+    atlas?.emulator.clearFaults()
+    github?.clearRequests()
+    github?.clearFaults()
+  })
+}
+
+/** The runner's environment that points `github-secret` at the GitHub emulator. */
+export const githubEnvOf = (github: GitHubEmulator) => ({
+  GITHUB_API_URL: github.url,
+  GITHUB_REPOSITORY: github.repository
+})
 
 /**
  * A main step with an API key, no retries and a repository in the environment: one answer from

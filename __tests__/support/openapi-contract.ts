@@ -27,6 +27,11 @@ const addFormats = addFormatsModule.default
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type JsonObject = { [key: string]: Json }
+
+/** A spec value used as text (a name, a $ref): strings as they are, anything else as JSON. */
+function specText(value: Json | undefined): string {
+  return typeof value === 'string' ? value : String(JSON.stringify(value))
+}
 type Direction = 'request' | 'response'
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options']
@@ -171,7 +176,7 @@ export class OpenApiContract {
 
   private checkParameter(parameter: JsonObject, raw: string): string[] {
     const schema = parameter.schema as JsonObject
-    const name = String(parameter.name)
+    const name = specText(parameter.name)
     let value: Json = raw
     if (schema.type === 'boolean') {
       if (raw !== 'true' && raw !== 'false') return [`${name}=${raw} is not a boolean`]
@@ -180,7 +185,9 @@ export class OpenApiContract {
       if (!/^-?\d+$/.test(raw)) return [`${name}=${raw} is not an integer`]
       value = Number(raw)
     }
-    return this.validate(schema, 'request', value).map(e => `${parameter.in} ${name}=${raw} ${e}`)
+    return this.validate(schema, 'request', value).map(
+      e => `${specText(parameter.in)} ${name}=${raw} ${e}`
+    )
   }
 
   private checkRequestBody(operation: Operation, record: RecordedRequest): string[] {
@@ -424,14 +431,14 @@ function translateSchemas(schemas: JsonObject, direction: Direction): JsonObject
       const base: JsonObject = { ...schema }
       delete base.oneOf
       out[`${name}__base`] = translate(specialCases(name, base), direction, false)
-      const property = String(discriminator.propertyName)
+      const property = specText(discriminator.propertyName)
       const mapping = isObject(discriminator.mapping) ? discriminator.mapping : {}
       out[name] = {
         allOf: [
           { $ref: `#/components/schemas/${name}__base` },
           ...Object.entries(mapping).map(([value, ref]) => ({
             if: { properties: { [property]: { const: value } }, required: [property] },
-            then: { $ref: String(ref) }
+            then: { $ref: specText(ref) }
           }))
         ]
       }
@@ -444,7 +451,7 @@ function translateSchemas(schemas: JsonObject, direction: Direction): JsonObject
     const discriminator = isObject(schema) ? schema.discriminator : null
     if (!isObject(discriminator) || !isObject(discriminator.mapping)) continue
     for (const ref of Object.values(discriminator.mapping)) {
-      const target = out[String(ref).split('/').pop()!]
+      const target = out[specText(ref).split('/').pop()!]
       if (isObject(target) && Array.isArray(target.allOf)) {
         target.allOf = target.allOf.map(part =>
           isObject(part) && part.$ref === `#/components/schemas/${name}`
@@ -542,7 +549,7 @@ function translate(schema: Json, direction: Direction, closed: boolean): Json {
   // Forbidden properties also leave `required` (their presence is what is refused).
   if (Array.isArray(out.required) && isObject(out.properties)) {
     const properties = out.properties
-    out.required = out.required.filter(name => properties[String(name)] !== false)
+    out.required = out.required.filter(name => properties[specText(name)] !== false)
   }
   if (schema.nullable === true && typeof schema.type === 'string') {
     out.type = [schema.type, 'null']

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createCertificateAuthority } from '../../emulator/ca.js'
+import { createCertificateAuthority, privateKeyPem } from '../../emulator/ca.js'
 import { tempDir } from '../../scripts/lib/step.js'
 
 const dir = tempDir('pki-')
@@ -28,17 +28,21 @@ function read(name: string): TestCertificate {
   return { pem: readFileSync(file, 'utf8'), keyPem: readFileSync(key, 'utf8'), file, key }
 }
 
-/** A self-signed certificate with subject CN=<name>; a CA unless `ca: false`. */
+/**
+ * A self-signed certificate with subject CN=<name>; a CA unless `ca: false`. `extensions`
+ * replaces the default ones; `rsa` makes an RSA-2048 key instead of P-256.
+ */
 export function selfSigned(
   name: string,
-  options: { ca?: boolean; days?: number } = {}
+  options: { ca?: boolean; days?: number; extensions?: string[]; rsa?: boolean } = {}
 ): TestCertificate {
   const ca = options.ca ?? true
-  const extensions = ca ? CA_EXTENSIONS : ['basicConstraints=critical,CA:FALSE']
+  const extensions =
+    options.extensions ?? (ca ? CA_EXTENSIONS : ['basicConstraints=critical,CA:FALSE'])
   openssl(
     'req',
     '-x509',
-    ...newEcKey,
+    ...(options.rsa ? ['-newkey', 'rsa:2048', '-nodes'] : newEcKey),
     '-keyout',
     `${name}.key`,
     '-out',
@@ -89,6 +93,27 @@ export function intermediateCa(name: string, issuer: TestCertificate, days = 200
   return read(name).pem
 }
 
+/** An intermediate CA with its key: `intermediateCa`, read back whole. */
+export function intermediateCaWithKey(
+  name: string,
+  issuer: TestCertificate,
+  days = 200
+): TestCertificate {
+  intermediateCa(name, issuer, days)
+  return read(name)
+}
+
+/** A CA's key in the traditional form of its type: SEC1 (EC PRIVATE KEY) or PKCS#1 (RSA PRIVATE KEY). */
+export function traditionalKey(certificate: TestCertificate): string {
+  const type = certificate.keyPem.length > 500 ? 'rsa' : 'ec'
+  return openssl(
+    type,
+    '-in',
+    certificate.key,
+    ...(type === 'rsa' ? ['-traditional'] : [])
+  ).toString()
+}
+
 /** openssl 3.0 cannot backdate a certificate; the emulator's PKI helper can. */
 export async function expiredCa(name: string): Promise<string> {
   const day = 86_400_000
@@ -99,6 +124,18 @@ export async function expiredCa(name: string): Promise<string> {
     new Date(Date.now() - day)
   )
   return ca.pem
+}
+
+/** An expired CA with its key (PKCS#8). */
+export async function expiredCaWithKey(name: string): Promise<{ pem: string; keyPem: string }> {
+  const day = 86_400_000
+  const ca = await createCertificateAuthority(
+    `expired-key-${name}`,
+    name,
+    new Date(Date.now() - 400 * day),
+    new Date(Date.now() - day)
+  )
+  return { pem: ca.pem, keyPem: await privateKeyPem(ca.keys.privateKey) }
 }
 
 export function writeTemp(name: string, content: string): string {

@@ -45,6 +45,10 @@ const CONTRACT_INPUTS = [
   'github-secret',
   'github-secret-environment',
   'github-token',
+  'issuer-certificate',
+  'issuer-key',
+  'key-type',
+  'subject-suffix',
   'access-list',
   'runner-ip-url',
   'verify-login'
@@ -71,6 +75,8 @@ const CONTRACT_OUTPUTS = [
   'ca-count',
   'ca-expires-at',
   'issued',
+  'x509-type',
+  'renewal-reason',
   'access-list-entries',
   'connection-strings'
 ]

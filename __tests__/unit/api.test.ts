@@ -11,19 +11,26 @@ interface Call {
 /** A stand-in for the client: records each call and answers from a script. */
 function fakeClient(answer: (call: Call) => unknown, baseUrl = 'https://cloud.mongodb.com') {
   const calls: Call[] = []
-  const call = async (method: string, path: string, options?: CallOptions) => {
+  const call = (method: string, path: string, options?: CallOptions) => {
     const entry = { method, path, options }
     calls.push(entry)
     const result = answer(entry)
-    if (result instanceof Error) throw result
-    return { status: 200, text: typeof result === 'string' ? result : JSON.stringify(result) }
+    if (result instanceof Error) return Promise.reject(result)
+    return Promise.resolve({
+      status: 200,
+      text: typeof result === 'string' ? result : JSON.stringify(result)
+    })
   }
   const client = {
     requestCount: 0,
     baseUrl,
     call,
-    json: async (method: string, path: string, options?: CallOptions, parse = JSON.parse) =>
-      parse((await call(method, path, options)).text)
+    json: async (
+      method: string,
+      path: string,
+      options?: CallOptions,
+      parse = JSON.parse
+    ): Promise<unknown> => parse((await call(method, path, options)).text)
   }
   return { calls, api: new HttpAtlasApi(client as unknown as AtlasClient) }
 }

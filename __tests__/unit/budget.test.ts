@@ -1,10 +1,12 @@
+import { createServer as createHttpServer } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
+import { createProxy } from 'proxy'
 import { request } from 'undici'
 import { createDispatcher } from '../../src/atlas/dispatcher.js'
 import { Budget } from '../../src/atlas/transport.js'
 
 const clockAt = (start: number) => {
-  const clock = { time: start, now: () => clock.time, sleep: async () => undefined }
+  const clock = { time: start, now: () => clock.time, sleep: () => Promise.resolve() }
   return clock
 }
 
@@ -13,20 +15,22 @@ describe('Budget.within', () => {
     const clock = clockAt(1_000_000)
     const budget = new Budget(60, clock)
     expect(budget.remainingMs()).toBe(60_000)
-    await budget.within(clock.time + 4000, 4, 'ready-timeout-seconds', async () => {
+    await budget.within(clock.time + 4000, 4, 'ready-timeout-seconds', () => {
       expect(budget.remainingMs()).toBe(4000)
       expect(budget.spent('GET /x').message).toBe(
         "GET /x: no answer within the wait's budget of 4 s (ready-timeout-seconds)."
       )
+      return Promise.resolve()
     })
     // Afterwards the step's own deadline holds again.
     expect(budget.remainingMs()).toBe(60_000)
     expect(budget.spent('GET /x').message).toBe(
       "GET /x: no answer within the step's budget of 60 s (timeout-seconds)."
     )
-    await budget.within(clock.time + 300_000.25, 300, 'ready-timeout-seconds', async () => {
+    await budget.within(clock.time + 300_000.25, 300, 'ready-timeout-seconds', () => {
       expect(budget.remainingMs()).toBe(300_001)
       clock.time += 100_000
+      return Promise.resolve()
     })
     // A wait that ran past the step's deadline leaves the step the rest of the wait's.
     expect(budget.remainingMs()).toBe(200_001)
@@ -43,32 +47,35 @@ describe('Budget.within', () => {
   })
 })
 
-describe('createDispatcher: connecting within the budget', () => {
-  // A listener that accepts TCP and never answers the TLS handshake.
-  async function silentServer() {
-    const sockets = new Set<Socket>()
-    const closed: number[] = []
-    const server = createTcpServer(socket => {
-      sockets.add(socket)
-      socket.on('close', () => closed.push(performance.now()))
-      socket.resume() // reads the ClientHello, so that it sees the client go
-    })
-    await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
-    return {
-      url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-      closed,
-      close: async () => {
-        for (const socket of sockets) socket.destroy()
-        await new Promise(done => server.close(done))
-      }
+/** A listener that accepts TCP and never says a word: a stuck origin, or a stuck proxy. */
+async function silentListener() {
+  const sockets = new Set<Socket>()
+  const closed: Socket[] = []
+  const server = createTcpServer(socket => {
+    sockets.add(socket)
+    socket.on('close', () => closed.push(socket))
+    socket.resume() // reads what the client sends, so that it sees the client go
+  })
+  await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
+  const port = (server.address() as AddressInfo).port
+  return {
+    port,
+    url: `https://127.0.0.1:${port}/`,
+    sockets,
+    closed,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise(done => server.close(done))
     }
   }
+}
 
+describe('createDispatcher: connecting within the budget', () => {
   // Below and above a second: undici's own timer ended these at about 1.0 and 1.5 s.
   it.concurrent.each([600, 1100])(
     'ends a handshake that never completes after what is left (%i ms), not before, and drops the socket',
     async remaining => {
-      const server = await silentServer()
+      const server = await silentListener()
       const dispatcher = createDispatcher({}, { connections: 1, remainingMs: () => remaining })
       try {
         const started = performance.now()
@@ -88,4 +95,83 @@ describe('createDispatcher: connecting within the budget', () => {
       }
     }
   )
+})
+
+describe('createDispatcher: through a proxy, within the budget', () => {
+  async function forwardProxy() {
+    const proxy = createProxy(createHttpServer())
+    const targets: string[] = []
+    proxy.on('connect', (connect: { url?: string }) => targets.push(connect.url ?? ''))
+    await new Promise<void>(done => proxy.listen(0, '127.0.0.1', done))
+    return {
+      url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      targets,
+      close: () => new Promise(done => proxy.close(done))
+    }
+  }
+
+  const failureOf = (url: string, dispatcher: ReturnType<typeof createDispatcher>) =>
+    request(url, { dispatcher }).then(
+      () => undefined,
+      (failure: unknown) => failure as { code?: string }
+    )
+
+  // The defect this guards: undici waited 300 s for the CONNECT answer.
+  it('ends a CONNECT the proxy never answers after what is left, and drops the connection', async () => {
+    const proxy = await silentListener()
+    const env = { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` }
+    const dispatcher = createDispatcher(env, { connections: 1, remainingMs: () => 700 })
+    try {
+      const started = performance.now()
+      const error = await failureOf('https://127.0.0.1:9/', dispatcher)
+      expect(error?.code).toBe('UND_ERR_CONNECT_TIMEOUT')
+      expect(performance.now() - started).toBeLessThan(10_000)
+      await new Promise(done => setTimeout(done, 50))
+      // The connection that carried the CONNECT is closed at once (undici may open another, idle).
+      const [tunnelAttempt] = proxy.sockets
+      expect(proxy.closed).toContain(tunnelAttempt)
+    } finally {
+      await dispatcher.destroy()
+      await proxy.close()
+    }
+  })
+
+  it('ends a TLS handshake over the tunnel that never completes, and drops the tunnel', async () => {
+    const origin = await silentListener()
+    const proxy = await forwardProxy()
+    const dispatcher = createDispatcher(
+      { https_proxy: proxy.url },
+      { connections: 1, remainingMs: () => 700 }
+    )
+    try {
+      const started = performance.now()
+      const error = await failureOf(`https://127.0.0.1:${origin.port}/`, dispatcher)
+      expect(error?.code).toBe('UND_ERR_CONNECT_TIMEOUT')
+      expect(performance.now() - started).toBeLessThan(10_000)
+      expect(proxy.targets).toEqual([`127.0.0.1:${origin.port}`])
+      await new Promise(done => setTimeout(done, 100))
+      // The proxy closes its side of the tunnel once the action's side is gone.
+      expect(origin.closed).toHaveLength(1)
+    } finally {
+      await dispatcher.destroy()
+      await proxy.close()
+      await origin.close()
+    }
+  })
+
+  it('asks the proxy for the https port when the origin names none', async () => {
+    const proxy = await forwardProxy()
+    const dispatcher = createDispatcher(
+      { HTTPS_PROXY: proxy.url },
+      { connections: 1, remainingMs: () => 5000 }
+    )
+    try {
+      // Nothing listens on 127.0.0.1:443 here: the proxy answers the CONNECT with an error.
+      await failureOf('https://127.0.0.1/', dispatcher)
+      expect(proxy.targets).toEqual(['127.0.0.1:443'])
+    } finally {
+      await dispatcher.destroy()
+      await proxy.close()
+    }
+  })
 })

@@ -82,15 +82,64 @@ describe('checkIssuedPem', () => {
 })
 
 describe('secretsOf', () => {
-  it('returns the whole body and every key line, also for a truncated key', () => {
-    const keyLines = good.key.split('\n').filter(l => l && !l.startsWith('-----'))
-    const secrets = secretsOf(good.cert + good.key.replace(/\n/g, '\r\n'))
-    for (const line of keyLines) expect(secrets).toContain(line)
-    expect(secrets).toContain((good.cert + good.key.replace(/\n/g, '\r\n')).trim())
-    const truncated = secretsOf(good.cert + good.key.split('\n').slice(0, 3).join('\n'))
-    expect(truncated).toContain(keyLines[0])
+  const keyLinesOf = (key: string) => key.split('\n').filter(l => l && !l.startsWith('-----'))
+  /** The key's base64 wrapped `width` characters a line. */
+  const rewrapped = (key: string, width: number) =>
+    `-----BEGIN PRIVATE KEY-----\n${keyLinesOf(key)
+      .join('')
+      .match(new RegExp(`.{1,${width}}`, 'g'))!
+      .join('\n')}\n-----END PRIVATE KEY-----\n`
+
+  it('returns the whole body and every key line of a certificate and its key', () => {
+    const body = good.cert + good.key.replace(/\n/g, '\r\n')
+    const secrets = secretsOf(body)
+    for (const line of keyLinesOf(good.key)) expect(secrets).toContain(line)
+    expect(secrets).toContain(body.trim())
     // Certificate lines are public: not registered one by one.
     expect(secrets).not.toContain(good.cert.split('\n')[1])
+  })
+
+  it('masks a key that parses, also when the body is refused; never the body itself', () => {
+    const mismatched = good.cert + other.key
+    const secrets = secretsOf(mismatched)
+    expect(() => checkIssuedPem(mismatched)).toThrow(/does not match/)
+    for (const line of keyLinesOf(other.key)) expect(secrets).toContain(line)
+    expect(secrets).not.toContain(mismatched.trim())
+  })
+
+  it.each([
+    ['plain text', 'Service Unavailable\nplease retry\n'],
+    ['a certificate alone', good.cert],
+    ['a truncated key', good.cert + good.key.split('\n').slice(0, 3).join('\n')],
+    [
+      'key armour around text that is no key',
+      `${good.cert}-----BEGIN PRIVATE KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nerror\n-----END PRIVATE KEY-----\n`
+    ],
+    ['key armour joined to text that is no key', `-----BEGIN PRIVATE KEY-----Zm9vYmFyYmF6cXV4\n`]
+  ])('registers nothing of %s', (_, body) => {
+    expect(secretsOf(body)).toEqual([])
+  })
+
+  it('never registers a mask shorter than 8 characters, and refuses a key it cannot mask whole', () => {
+    // 184 base64 characters: four lines of 45 and a last one of 4.
+    const shortLast = good.cert + rewrapped(good.key, 45)
+    expect(keyLinesOf(shortLast.slice(good.cert.length)).at(-1)).toHaveLength(4)
+    expect(secretsOf(shortLast).filter(mask => mask.length < 8)).toEqual([])
+    expect(() => checkIssuedPem(shortLast)).toThrow(/shorter than 8 characters/)
+    // Lines of 8 are masks, and such a key is delivered.
+    const eights = good.cert + rewrapped(good.key, 8)
+    expect(checkIssuedPem(eights).subject).toBe('CN=ci-user')
+    for (const line of keyLinesOf(eights.slice(good.cert.length)))
+      expect(secretsOf(eights)).toContain(line)
+  })
+
+  it('leaves out a whole-body mask with a line too short to be one, not the PEM as written', () => {
+    // The runner masks each line of a multi-line mask: a blank line of spaces would be one.
+    const body = `${good.cert}   \n${good.key}`
+    const issued = checkIssuedPem(body)
+    const secrets = secretsOf(body)
+    expect(secrets.filter(mask => mask.includes('\n'))).toEqual([issued.pem.trim()])
+    for (const line of keyLinesOf(good.key)) expect(secrets).toContain(line)
   })
 })
 

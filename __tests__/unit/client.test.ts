@@ -1,6 +1,11 @@
 import { MockAgent } from 'undici'
 import { atlasPath } from '../../src/atlas/api.js'
 import type { Credentials } from '../../src/atlas/auth/methods.js'
+import {
+  MAX_ACCESS_TOKEN_LENGTH,
+  MAX_CLAIMED_LIFETIME_SECONDS,
+  readAccessToken
+} from '../../src/atlas/auth/oauth.js'
 import { AtlasClient } from '../../src/atlas/client.js'
 import {
   AtlasApiError,
@@ -23,9 +28,10 @@ function fakeClock(): Clock & { slept: number[] } {
   return {
     slept,
     now: () => now,
-    sleep: async ms => {
+    sleep: ms => {
       slept.push(ms)
       now += ms
+      return Promise.resolve()
     }
   }
 }
@@ -66,6 +72,18 @@ const CHALLENGE = {
   'www-authenticate':
     'Digest realm="MMS Public API", domain="", nonce="n1", algorithm=MD5, qop="auth", stale=false'
 }
+/** What a call that must fail rejects with; a call that succeeds fails the test. */
+async function failure(call: Promise<unknown>): Promise<Error & Partial<AtlasApiError>> {
+  const error = await call.then(
+    () => {
+      throw new Error('the call succeeded; it should have failed')
+    },
+    (reason: unknown) => reason
+  )
+  expect(error).toBeInstanceOf(Error)
+  return error as Error & Partial<AtlasApiError>
+}
+
 const apiError = (status: number, errorCode: string) =>
   JSON.stringify({ error: status, errorCode, detail: `detail of ${errorCode}`, reason: 'x' })
 
@@ -136,7 +154,7 @@ describe('AtlasClient with an API key (Digest)', () => {
         headers: { ...CHALLENGE, ...JSON_HEADERS }
       })
     // Second 401 carries a non-stale challenge: the key was refused.
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(AtlasApiError)
     expect(error.status).toBe(401)
     expect(client.requestCount).toBe(2)
@@ -167,13 +185,13 @@ describe('AtlasClient with a service account (OAuth)', () => {
         opts.body === 'grant_type=client_credentials'
       return {
         statusCode: ok ? 200 : 400,
-        data: '{"access_token":"tok-123","token_type":"Bearer","expires_in":3600}'
+        data: '{"access_token":"tok-12345","token_type":"Bearer","expires_in":3600}'
       }
     })
     for (const path of ['/a', '/b']) {
       pool.intercept({ path: `/api/atlas/v2${path}`, method: 'GET' }).reply(opts => ({
         statusCode:
-          (opts.headers as Record<string, string>).authorization === 'Bearer tok-123' ? 200 : 401,
+          (opts.headers as Record<string, string>).authorization === 'Bearer tok-12345' ? 200 : 401,
         data: '{}'
       }))
     }
@@ -181,7 +199,7 @@ describe('AtlasClient with a service account (OAuth)', () => {
     await client.call('GET', '/api/atlas/v2/b', { version: V })
     expect(tokenRequests).toBe(1)
     // The Basic credential (client id and secret in base64) first, before any request; then the token.
-    expect(secrets).toEqual([Buffer.from('id:mdb_sa_sk_s').toString('base64'), 'tok-123'])
+    expect(secrets).toEqual([Buffer.from('id:mdb_sa_sk_s').toString('base64'), 'tok-12345'])
     expect(client.requestCount).toBe(3)
   })
 
@@ -200,7 +218,9 @@ describe('AtlasClient with a service account (OAuth)', () => {
 })
 
 const bearerPool = (pool: ReturnType<typeof setup>['pool']) =>
-  pool.intercept({ path: '/api/oauth/token', method: 'POST' }).reply(200, '{"access_token":"t"}')
+  pool
+    .intercept({ path: '/api/oauth/token', method: 'POST' })
+    .reply(200, '{"access_token":"token-abc"}')
 
 describe('retries', () => {
   it('waits exactly Retry-After on 429, with a notice', async () => {
@@ -253,7 +273,7 @@ describe('retries', () => {
       .reply(429, apiError(429, 'RATE_LIMITED'), {
         headers: { ...JSON_HEADERS, 'retry-after': '55' }
       })
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(AtlasApiError)
     expect(error.detail).toMatch(
       /waiting 55 s as Retry-After asks would pass the step's budget of 10 s/
@@ -267,7 +287,7 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/big', method: 'GET' })
       .reply(200, 'x'.repeat(9 * 1024 * 1024))
-    const error = await client.call('GET', '/api/atlas/v2/big', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/big', { version: V }))
     expect(error).toBeInstanceOf(AtlasUnreachableError)
     expect(error.message).toMatch(/more than 8 MiB; refused/)
     expect(client.requestCount).toBe(2)
@@ -282,11 +302,11 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/b', method: 'GET' })
       .reply(302, '', { headers: { location: 'https://evil.example:8443/x' } })
-    const html = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const html = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(html).toBeInstanceOf(AtlasUnreachableError)
     expect(html.message).toMatch(/HTTP 502 with a text\/html body/)
     expect(html.message).not.toMatch(/Bad Gateway/)
-    const redirect = await client.call('GET', '/api/atlas/v2/b', { version: V }).catch(e => e)
+    const redirect = await failure(client.call('GET', '/api/atlas/v2/b', { version: V }))
     expect(redirect.message).toMatch(/redirect to evil\.example:8443/)
   })
 
@@ -298,7 +318,7 @@ describe('retries', () => {
           'Digest realm="MMS Public API", nonce="n1", algorithm=MD5, qop="auth-int"'
       }
     })
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(AtlasProtocolError)
     expect(error.message).toMatch(/qop="auth-int"/)
     expect(client.requestCount).toBe(1)
@@ -311,7 +331,7 @@ describe('retries', () => {
     pool
       .intercept({ path: '/api/atlas/v2/a', method: 'GET' })
       .replyWithError(new TypeError('a bug, not the network'))
-    const error = await client.call('GET', '/api/atlas/v2/a', { version: V }).catch(e => e)
+    const error = await failure(client.call('GET', '/api/atlas/v2/a', { version: V }))
     expect(error).toBeInstanceOf(TypeError)
     expect(client.requestCount).toBe(2)
     expect(clock.slept).toEqual([])
@@ -327,9 +347,9 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     pool
       .intercept(PATCH)
       .reply(503, apiError(503, 'SERVICE_UNAVAILABLE'), { headers: JSON_HEADERS })
-    const error = await client
-      .call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
-      .catch(e => e)
+    const error = await failure(
+      client.call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
+    )
     expect(error).toBeInstanceOf(OutcomeUnknownError)
     expect(error.message).toMatch(/SERVICE_UNAVAILABLE \(HTTP 503\)/)
     expect(client.requestCount).toBe(2)
@@ -342,9 +362,9 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     pool
       .intercept(PATCH)
       .replyWithError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))
-    const error = await client
-      .call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
-      .catch(e => e)
+    const error = await failure(
+      client.call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
+    )
     expect(error).toBeInstanceOf(OutcomeUnknownError)
     expect(client.requestCount).toBe(2)
   })
@@ -362,5 +382,108 @@ describe('AtlasClient writes that restart the clusters (retry: no-repeat)', () =
     await client.call('PATCH', '/api/atlas/v2/s', { version: V, body: {}, retry: 'no-repeat' })
     expect(client.requestCount).toBe(4)
     expect(clock.slept).toEqual([2000, 1000])
+  })
+})
+
+describe('readAccessToken', () => {
+  const NOW = 1_000_000
+  const answer = (fields: Record<string, unknown>) => JSON.stringify(fields)
+  const jwtLike = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZGJfc2EifQ.c2lnbmF0dXJl-_'
+
+  it('reads a token and its lifetime as Atlas answers them', () => {
+    expect(readAccessToken(answer({ access_token: jwtLike, expires_in: 3600 }), NOW)).toEqual({
+      value: jwtLike,
+      expiresAt: NOW + 3600_000
+    })
+  })
+
+  it('assumes the documented hour when expires_in is missing, and never trusts a longer one', () => {
+    expect(readAccessToken(answer({ access_token: jwtLike }), NOW).expiresAt).toBe(NOW + 3600_000)
+    const day = answer({ access_token: jwtLike, expires_in: MAX_CLAIMED_LIFETIME_SECONDS })
+    expect(readAccessToken(day, NOW).expiresAt).toBe(NOW + 3600_000)
+    expect(readAccessToken(answer({ access_token: jwtLike, expires_in: 60 }), NOW).expiresAt).toBe(
+      NOW + 60_000
+    )
+  })
+
+  it.each([
+    ['1e306', 1e306],
+    ['0', 0],
+    ['negative', -3600],
+    ['a string', '3600'],
+    ['null', null],
+    ['longer than a day', MAX_CLAIMED_LIFETIME_SECONDS + 1]
+  ])('refuses an expires_in that is %s as an unexpected answer', (_, expiresIn) => {
+    expect(() =>
+      readAccessToken(answer({ access_token: jwtLike, expires_in: expiresIn }), NOW)
+    ).toThrow(AtlasProtocolError)
+    expect(() =>
+      readAccessToken(answer({ access_token: jwtLike, expires_in: expiresIn }), NOW)
+    ).toThrow(/expires_in/)
+  })
+
+  it.each([
+    ['over 8 KiB', 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH + 1), /8192/],
+    ['with a newline', `${jwtLike}\n::error::x`, /visible ASCII/],
+    ['with a control character', `${jwtLike}\u0007`, /visible ASCII/],
+    ['with a space', `${jwtLike} x`, /visible ASCII/],
+    ['outside ASCII', `${jwtLike}é`, /visible ASCII/],
+    ['shorter than 8 characters', 'abc1234', /visible ASCII/]
+  ])('refuses a token %s, without quoting it', (_, token, reason) => {
+    let error: unknown
+    try {
+      readAccessToken(answer({ access_token: token, expires_in: 3600 }), NOW)
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(AtlasProtocolError)
+    expect((error as Error).message).toMatch(reason)
+    expect((error as Error).message).not.toContain(token)
+  })
+
+  it('accepts a token of exactly 8 KiB', () => {
+    const token = 'a'.repeat(MAX_ACCESS_TOKEN_LENGTH)
+    expect(readAccessToken(answer({ access_token: token, expires_in: 3600 }), NOW).value).toBe(
+      token
+    )
+  })
+})
+
+describe('a handed-over token', () => {
+  function postStepClient(handedOverToken: { value: string; expiresAt: number }) {
+    const agent = new MockAgent()
+    agent.disableNetConnect()
+    const clock = fakeClock()
+    const secrets: string[] = []
+    const client = new AtlasClient({
+      baseUrl: ORIGIN,
+      credentials: serviceAccount,
+      dispatcher: agent,
+      budget: new Budget(60, clock),
+      maxRetries: 0,
+      clock,
+      registerSecret: v => secrets.push(v),
+      debug: () => undefined,
+      notice: () => undefined,
+      handedOverToken
+    })
+    return { client, secrets, pool: agent.get(ORIGIN) }
+  }
+
+  it('is masked and revoked when it is one the main step could have saved', async () => {
+    const { client, secrets, pool } = postStepClient({ value: 'tok-12345', expiresAt: 2_000_000 })
+    pool.intercept({ path: '/api/oauth/revoke', method: 'POST' }).reply(200, '')
+    expect(secrets).toContain('tok-12345')
+    expect(await client.revokeAccessTokens()).toBe(1)
+  })
+
+  it.each([
+    ['it is short', { value: 'e', expiresAt: 2_000_000 }],
+    ['it has a newline', { value: 'tok-12345\n::error::x', expiresAt: 2_000_000 }],
+    ['its expiry is not finite', { value: 'tok-12345', expiresAt: Infinity }]
+  ])('is ignored when %s: no mask, nothing sent', async (_, token) => {
+    const { client, secrets } = postStepClient(token)
+    expect(secrets).not.toContain(token.value)
+    expect(await client.revokeAccessTokens()).toBe(0)
   })
 })

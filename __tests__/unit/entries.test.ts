@@ -27,21 +27,22 @@ describe.each([
   it('exports a function run and does nothing when imported', async () => {
     // Workflow commands (::error::, ::set-output::) go to stdout; stderr carries Node's own
     // experimental-VM-modules warning, so it is not watched.
-    const written = jest.fn<(chunk: unknown) => boolean>(() => true)
-    const stdoutWrite = process.stdout.write
+    const written = jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
     const exitCodeBefore = process.exitCode
-    process.stdout.write = written as unknown as typeof process.stdout.write
     let entry: Record<string, unknown>
+    let writes: unknown[][]
     try {
       entry = (await import(specifier)) as Record<string, unknown>
       // Anything the import started asynchronously would show up within a few ticks.
       await new Promise(resolve => setTimeout(resolve, 50))
     } finally {
-      process.stdout.write = stdoutWrite
+      // Read before restoring: mockRestore also forgets the calls.
+      writes = [...written.mock.calls]
+      written.mockRestore()
     }
     expect(typeof entry.run).toBe('function')
     expect(coreCalls).not.toHaveBeenCalled()
-    expect(written).not.toHaveBeenCalled()
+    expect(writes).toEqual([])
     expect(process.exitCode).toBe(exitCodeBefore)
   })
 })

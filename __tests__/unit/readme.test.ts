@@ -22,7 +22,7 @@ const DOCUMENTS = [
 ]
 const README_MAX_LINES = 500
 
-export function fencedBlocks(markdown: string, language: string): string[] {
+function fencedBlocks(markdown: string, language: string): string[] {
   const fence = new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)^\`\`\`$`, 'gm')
   return [...markdown.matchAll(fence)].map(match => match[1]!)
 }
@@ -38,7 +38,7 @@ interface Step {
 function stepsIn(value: unknown, found: Step[] = []): Step[] {
   if (Array.isArray(value)) for (const item of value) stepsIn(item, found)
   else if (value && typeof value === 'object') {
-    if (typeof (value as Step).uses === 'string') found.push(value as Step)
+    if (typeof (value as Step).uses === 'string') found.push(value)
     for (const child of Object.values(value)) stepsIn(child, found)
   }
   return found
@@ -50,7 +50,7 @@ const isMapping = (value: unknown): value is Record<string, unknown> =>
   !!value && typeof value === 'object' && !Array.isArray(value)
 
 /** What keeps a block from being a workflow a user can save and run as it is. */
-export function workflowProblems(block: string): string[] {
+function workflowProblems(block: string): string[] {
   const workflow: unknown = parse(block)
   if (!isMapping(workflow)) return ['not a workflow: no mapping at the top']
   const problems = ['name', 'on', 'permissions', 'jobs']
@@ -75,7 +75,7 @@ export function workflowProblems(block: string): string[] {
 }
 
 /** Inputs and outputs the block names that action.yml does not have, and steps it never defines. */
-export function problemsIn(block: string): string[] {
+function problemsIn(block: string): string[] {
   const problems: string[] = []
   const steps = stepsIn(parse(block))
   const ours = new Set(steps.filter(step => isThisAction(step.uses!) && step.id).map(s => s.id!))
@@ -96,7 +96,7 @@ export function problemsIn(block: string): string[] {
 }
 
 /** A snippet that opens a MongoClient and never closes it keeps the step's process alive. */
-export function leavesClientOpen(snippet: string): boolean {
+function leavesClientOpen(snippet: string): boolean {
   return /new MongoClient\(/.test(snippet) && !/\.close\(\)/.test(snippet)
 }
 
@@ -108,8 +108,8 @@ describe.each(DOCUMENTS)('%s workflow examples', document => {
     it.each(blocks.map((block, i) => [i + 1, block]))(
       'block %i is a complete workflow naming only real inputs and outputs',
       (_, block) => {
-        expect(workflowProblems(block as string)).toEqual([])
-        expect(problemsIn(block as string)).toEqual([])
+        expect(workflowProblems(block)).toEqual([])
+        expect(problemsIn(block)).toEqual([])
       }
     )
 

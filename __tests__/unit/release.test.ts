@@ -9,7 +9,7 @@ import {
   newestPerUser,
   type CertificateSummary
 } from '../../src/operations/list-certificates.js'
-import { sealForGitHub } from '../../src/github/sealed-box.js'
+import { publicKeyProblem, sealForGitHub } from '../../src/github/sealed-box.js'
 import { permissionAdvice, secretTarget } from '../../src/github/secret-store.js'
 import { GitHubRequestError } from '../../src/github/errors.js'
 
@@ -55,6 +55,7 @@ describe('the renewal decision', () => {
     const records = [{ notAfter: at(10) }, { notAfter: at(200) }, { notAfter: at(50) }]
     expect(decideRenewal(records, 30, NOW)).toEqual({
       due: false,
+      reason: 'not-due',
       latestExpiry: at(200),
       dueAt: at(170)
     })
@@ -70,6 +71,65 @@ describe('the renewal decision', () => {
   })
   it('with 0 days, issues only once the latest certificate has expired', () => {
     expect(decideRenewal([{ notAfter: at(1) }], 0, NOW).due).toBe(false)
+  })
+  it('without a secret to keep, the reason is expiring or not-due', () => {
+    expect(decideRenewal([], 30, NOW).reason).toBe('expiring')
+    expect(decideRenewal([{ notAfter: at(10) }], 30, NOW).reason).toBe('expiring')
+    expect(decideRenewal([{ notAfter: at(200) }], 30, NOW).reason).toBe('not-due')
+  })
+})
+
+describe('the renewal decision with a GitHub secret', () => {
+  const latest = { createdAt: at(-10), notAfter: at(200) }
+  const written = (days: number) => ({ exists: true as const, updatedAt: at(days) })
+  it('a missing secret is due, whatever the certificates', () => {
+    expect(decideRenewal([latest], 30, NOW, { exists: false }).reason).toBe('secret-missing')
+    expect(decideRenewal([], 30, NOW, { exists: false }).reason).toBe('secret-missing')
+  })
+  it('a secret written before the latest certificate was created is stale: that certificate never reached it', () => {
+    const decision = decideRenewal(
+      [{ createdAt: at(-100), notAfter: at(100) }, latest],
+      30,
+      NOW,
+      written(-11)
+    )
+    expect(decision.reason).toBe('secret-stale')
+    expect(decision.due).toBe(true)
+  })
+  it('a secret written after the latest certificate was created holds it: the expiry decides', () => {
+    expect(decideRenewal([latest], 30, NOW, written(-9)).reason).toBe('not-due')
+    expect(
+      decideRenewal([{ createdAt: at(-10), notAfter: at(20) }], 30, NOW, written(-9)).reason
+    ).toBe('expiring')
+  })
+  it('compares against the latest certificate, not an older one written later', () => {
+    const older = { createdAt: at(-1), notAfter: at(50) }
+    expect(decideRenewal([older, latest], 30, NOW, written(-5)).reason).toBe('not-due')
+    expect(
+      decideRenewal([{ createdAt: at(-1), notAfter: at(300) }, latest], 30, NOW, written(-5)).reason
+    ).toBe('secret-stale')
+  })
+  it('allows a minute of clock skew between GitHub and Atlas, no more', () => {
+    const created = Date.parse(latest.createdAt)
+    const seconds = (s: number) => ({
+      exists: true as const,
+      updatedAt: new Date(created + s * 1000).toISOString().replace(/\.000Z$/, 'Z')
+    })
+    expect(decideRenewal([latest], 30, NOW, seconds(-30)).reason).toBe('not-due')
+    expect(decideRenewal([latest], 30, NOW, seconds(-61)).reason).toBe('secret-stale')
+  })
+  it('a date that cannot be read does not show the secret holds the certificate', () => {
+    expect(decideRenewal([latest], 30, NOW, { exists: true, updatedAt: '' }).reason).toBe(
+      'secret-stale'
+    )
+    expect(
+      decideRenewal([{ createdAt: 'yesterday', notAfter: at(200) }], 30, NOW, written(-1)).reason
+    ).toBe('secret-stale')
+  })
+  it('with no unexpired certificate and a secret, it is the expiry that is due', () => {
+    expect(
+      decideRenewal([{ createdAt: at(-400), notAfter: at(-1) }], 30, NOW, written(-2)).reason
+    ).toBe('expiring')
   })
 })
 
@@ -106,10 +166,12 @@ describe('github-secret inputs', () => {
     [{ 'github-secret': 'ATLAS-CERT', 'github-token': 't' }, 'github-secret'],
     [{ 'github-secret': 'GITHUB_CERT', 'github-token': 't' }, 'github-secret'],
     [{ 'github-secret': 'github_cert', 'github-token': 't' }, 'github-secret'],
-    [
-      { 'github-secret': 'A', 'github-token': 't', 'github-secret-environment': 'a\nb' },
-      'github-secret-environment'
-    ]
+    ...['a\nb', '.', '..', 'prod/staging', '../other-repo', 'x\u007f'].map(
+      (environment): [Record<string, string>, string] => [
+        { 'github-secret': 'A', 'github-token': 't', 'github-secret-environment': environment },
+        'github-secret-environment'
+      ]
+    )
   ])('%j is an input error naming %s', (inputs, input) => {
     expect(inputError(() => parseGitHubSecret(reader(inputs))).input).toBe(input)
   })
@@ -128,6 +190,29 @@ describe('github-secret inputs', () => {
     expect(inputError(() => secretTarget(options, {})).message).toMatch(
       /GITHUB_REPOSITORY is not set/
     )
+  })
+  it('GITHUB_API_URL: https, or http to this machine only; never with a user or password', () => {
+    const options = { name: 'ATLAS_CERT', token: 't', environment: undefined }
+    const target = (url: string) =>
+      secretTarget(options, { GITHUB_REPOSITORY: 'octo/app', GITHUB_API_URL: url })
+    for (const url of ['http://127.0.0.1:8080', 'http://localhost:3000', 'http://[::1]:9000'])
+      expect(target(url).baseUrl).toBe(url)
+    for (const url of [
+      'http://api.github.com',
+      'http://127.0.0.1.example.com',
+      'ftp://ghe.example',
+      'https://token@api.github.com',
+      'https://u:p@ghe.example/api/v3',
+      'not a url'
+    ])
+      expect(inputError(() => target(url)).input).toBe('github-secret')
+  })
+  it('GITHUB_REPOSITORY: an owner/repo name, not a path', () => {
+    const options = { name: 'ATLAS_CERT', token: 't', environment: undefined }
+    for (const repository of ['../app', 'octo/..', 'octo/a%2Fb', 'octo/a?b'])
+      expect(inputError(() => secretTarget(options, { GITHUB_REPOSITORY: repository })).input).toBe(
+        'github-secret'
+      )
   })
   it('a refused request says which permission the token needs', () => {
     const repo = { owner: 'o', repo: 'r', name: 'N', environment: undefined }
@@ -170,6 +255,30 @@ describe('the sealed box', () => {
   })
   it('refuses a key that is not 32 bytes', () => {
     expect(() => sealForGitHub('x', Buffer.alloc(31).toString('base64'))).toThrow(/32/)
+  })
+  // The points of small order on Curve25519 (and their non-canonical encodings): with any of them
+  // the shared key is all zeros, so anyone could open the sealed value.
+  const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'))
+  const ff = 'ff'.repeat(30)
+  const lowOrder: Array<[string, Uint8Array]> = [
+    ['0', new Uint8Array(32)],
+    ['1', hex('01' + '00'.repeat(31))],
+    ['order 8 (a)', hex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800')],
+    ['order 8 (b)', hex('5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157')],
+    ['p - 1', hex('ec' + ff + '7f')],
+    ['p', hex('ed' + ff + '7f')],
+    ['p + 1', hex('ee' + ff + '7f')],
+    ['0 with the top bit set', hex('00'.repeat(31) + '80')],
+    ['p - 1 with the top bit set', hex('ec' + ff + 'ff')]
+  ]
+  it.each(lowOrder)('refuses the low-order point %s', (_, point) => {
+    expect(publicKeyProblem(point)).toMatch(/low-order/)
+    expect(() => sealForGitHub('x', Buffer.from(point).toString('base64'))).toThrow(/low-order/)
+  })
+  it('accepts a real X25519 key', () => {
+    const { publicKey } = generateKeyPairSync('x25519')
+    const pk = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'))
+    expect(publicKeyProblem(pk)).toBeUndefined()
   })
 })
 

@@ -8,6 +8,7 @@ export const modules = {
 __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   PUBLIC_KEY_BYTES: () => (/* binding */ PUBLIC_KEY_BYTES),
+/* harmony export */   publicKeyProblem: () => (/* binding */ publicKeyProblem),
 /* harmony export */   seal: () => (/* binding */ seal),
 /* harmony export */   sealForGitHub: () => (/* binding */ sealForGitHub)
 /* harmony export */ });
@@ -25,11 +26,29 @@ __webpack_require__.r(__webpack_exports__);
 
 
 const PUBLIC_KEY_BYTES = (tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().box).publicKeyLength;
+/**
+ * Why `publicKey` cannot receive a sealed secret, or undefined. A low-order point (all zeros, 1,
+ * p - 1, the order-8 points and their non-canonical forms) makes every shared key the same
+ * known value, so the sealed value would be readable by anyone: X25519 with a random clamped
+ * scalar, which is a multiple of 8, gives all zeros exactly for those points.
+ */
+function publicKeyProblem(publicKey) {
+    if (publicKey.length !== PUBLIC_KEY_BYTES) {
+        return `has ${publicKey.length} bytes; an X25519 key has ${PUBLIC_KEY_BYTES}.`;
+    }
+    const scalar = tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().randomBytes((tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().scalarMult).scalarLength);
+    const shared = tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().scalarMult(scalar, publicKey);
+    scalar.fill(0);
+    if (shared.every(byte => byte === 0)) {
+        return 'is a low-order point of Curve25519: whatever is sealed with it can be opened by anyone.';
+    }
+    return undefined;
+}
 /** Seals `message` for the holder of the X25519 secret key matching `recipientPublicKey`. */
 function seal(message, recipientPublicKey) {
-    if (recipientPublicKey.length !== PUBLIC_KEY_BYTES) {
-        throw new Error(`The public key has ${recipientPublicKey.length} bytes; an X25519 key has ${PUBLIC_KEY_BYTES}.`);
-    }
+    const problem = publicKeyProblem(recipientPublicKey);
+    if (problem)
+        throw new Error(`The public key ${problem}`);
     const ephemeral = tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().box.keyPair();
     const nonce = sealNonce(ephemeral.publicKey, recipientPublicKey);
     const boxed = tweetnacl__WEBPACK_IMPORTED_MODULE_1___default().box(message, nonce, recipientPublicKey, ephemeral.secretKey);

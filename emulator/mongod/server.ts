@@ -176,7 +176,7 @@ export class MongodListener {
       const answer = this.authenticate(speculative, '$external', connection)
       // A failed speculative attempt is left out: the driver then authenticates explicitly.
       if (answer.ok === 1)
-        reply.speculativeAuthenticate = { dbname: '$external', user: answer.user }
+        reply.speculativeAuthenticate = { dbname: '$external', user: answer.user as unknown }
     }
     return { ...reply, ok: 1 }
   }

@@ -93,11 +93,12 @@ function parseOpQuery(message: Buffer, requestId: number): WireCommand {
   const size = message.readInt32LE(offset)
   const query = deserialize(message.subarray(offset, offset + size))
   // Legacy drivers may wrap the command with read preference: {$query: {...}, $readPreference}.
-  const body = typeof query.$query === 'object' && query.$query !== null ? query.$query : query
+  const wrapped: unknown = query.$query
+  const body = typeof wrapped === 'object' && wrapped !== null ? wrapped : query
   return {
     opCode: OP_QUERY,
     requestId,
-    body: body as Document,
+    body,
     db: namespace.split('.')[0] ?? 'admin',
     noReply: false
   }

@@ -42,7 +42,11 @@ export async function handleControl(ex: Exchange, emulator: Emulator): Promise<v
     try {
       const body = jsonObject(ex.body)
       const groupId = clusters[1]
-      const name = clusters[2] ? decodeURIComponent(clusters[2]) : String(body.name ?? '')
+      const name = clusters[2]
+        ? decodeURIComponent(clusters[2])
+        : typeof body.name === 'string'
+          ? body.name
+          : ''
       if (ex.method === 'POST' && !clusters[2]) {
         emulator.addCluster(groupId, name, clusterOptions(body))
         if (body.mongod === true) await emulator.startMongod(groupId, name)

@@ -18,11 +18,12 @@ function enumValue<T extends string>(body: Record<string, unknown>, name: string
   const value = body[name]
   if (value === undefined) return values[0] as T
   if (typeof value !== 'string' || !values.includes(value as T)) {
+    const shown = typeof value === 'string' ? value : JSON.stringify(value)
     throw new ApiFailure(
       400,
       'INVALID_ENUM_VALUE',
-      `An invalid enumeration value ${String(value)} was specified for ${name}.`,
-      [String(value), name]
+      `An invalid enumeration value ${shown} was specified for ${name}.`,
+      [shown, name]
     )
   }
   return value as T

@@ -15,6 +15,7 @@ import {
   type Socket
 } from 'node:net'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { runStep, type StepResult } from '../lib/step.js'
 import { median, table } from './markdown.js'
@@ -223,12 +224,11 @@ function stepFailure(result: StepResult): string | undefined {
   return `exit ${result.exitCode}: ${reason}`
 }
 
-function curlOutput(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('curl', ['-s', ...args], { maxBuffer: 8 << 20 }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout)
-    )
-  })
+const execFileAsync = promisify(execFile)
+
+async function curlOutput(args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('curl', ['-s', ...args], { maxBuffer: 8 << 20 })
+  return stdout
 }
 
 async function curl(expected: number, args: string[]): Promise<string | undefined> {

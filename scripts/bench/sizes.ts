@@ -1,5 +1,5 @@
 /** Sizes of the bundled entries as committed in dist/, chunks that load lazily listed apart. */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 export interface BundleFile {
@@ -15,20 +15,20 @@ export function bundleSizes(root: string): BundleFile[] {
     entryFile(root, 'dist/main/index.js', 'every main step'),
     entryFile(root, 'dist/post/index.js', 'every post step')
   ]
-  // Any other .js in dist/main is a chunk ncc split off a dynamic import(): the MongoDB driver,
-  // which only a step with verify-login loads, or Octokit, the sealing library and the code that
-  // uses them, which only a step with github-secret loads.
+  // Any other .js in dist/main is a chunk ncc split off a dynamic import(): Octokit, the sealing
+  // library and the code that uses them, which only a step with github-secret loads; the X.509
+  // library and the signing code, which only a step with issuer-certificate loads; or the MongoDB
+  // driver, which only a step with verify-login loads.
   for (const name of readdirSync(join(root, 'dist/main')).sort()) {
     if (name === 'index.js' || !name.endsWith('.js')) continue
-    const driver = readFileSync(join(root, 'dist/main', name), 'utf8').includes('MongoClient')
+    const code = readFileSync(join(root, 'dist/main', name), 'utf8')
+    const input = code.includes('MongoClient')
+      ? 'verify-login: true'
+      : /tsyringe|IssuerError/.test(code)
+        ? 'issuer-certificate'
+        : 'github-secret'
     files.push(
-      entryFile(
-        root,
-        `dist/main/${name}`,
-        driver
-          ? 'lazily, only by a main step with `verify-login: true` (the MongoDB driver)'
-          : 'lazily, only by a main step with `github-secret`'
-      )
+      entryFile(root, `dist/main/${name}`, `lazily, only by a main step with \`${input}\``)
     )
   }
   return files

@@ -92,7 +92,7 @@ export function postStepState(
 ): Record<string, string> {
   const injected = Object.entries(laterEnv)
     .filter(([name]) => name.startsWith('STATE_'))
-    .map(([name, value]) => [name.slice('STATE_'.length), value])
+    .map(([name, value]): [string, string] => [name.slice('STATE_'.length), value])
   return { ...Object.fromEntries(injected), ...mainState }
 }
 

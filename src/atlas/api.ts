@@ -22,9 +22,10 @@ export interface DatabaseRole {
   collectionName?: string
 }
 
-/** A new Atlas-managed X.509 user in `$external`. */
+/** A new X.509 user in `$external`: Atlas-managed unless `x509Type` says CUSTOMER (own CA). */
 export interface NewX509User {
   username: string
+  x509Type?: 'MANAGED' | 'CUSTOMER'
   roles: DatabaseRole[]
   /** Cluster names; none means every cluster of the project. */
   clusters: string[]
@@ -322,7 +323,7 @@ export class HttpAtlasApi implements AtlasApi {
       databaseName: EXTERNAL_DATABASE,
       groupId,
       username: user.username,
-      x509Type: 'MANAGED',
+      x509Type: user.x509Type ?? 'MANAGED',
       roles: user.roles,
       ...(user.clusters.length > 0
         ? { scopes: user.clusters.map(name => ({ name, type: 'CLUSTER' })) }
@@ -382,7 +383,7 @@ export class HttpAtlasApi implements AtlasApi {
       throw new AtlasProtocolError(
         'Atlas answered GET userSecurity with something that is not an object.'
       )
-    return security as UserSecurity
+    return security
   }
 
   async setCustomerCas(groupId: string, pem: string): Promise<void> {

@@ -16,16 +16,16 @@ export interface AtlasClientOptions {
   budget: Budget
   maxRetries: number
   clock: Clock
-  debug(message: string): void
-  notice(message: string): void
+  debug: (message: string) => void
+  notice: (message: string) => void
   /** Registers a value with the runner's log masking (the access token). */
-  registerSecret(value: string): void
+  registerSecret: (value: string) => void
   random?: () => number
   userAgent?: string
   /** Service accounts: a token the main step obtained, for the post step to reuse. */
   handedOverToken?: AccessToken
   /** Service accounts: called with each new access token (the main step hands it over). */
-  onAccessToken?(token: AccessToken): void
+  onAccessToken?: (token: AccessToken) => void
 }
 
 export interface CallOptions {

@@ -1,5 +1,13 @@
 import { Socket } from 'node:net'
-import { Agent, buildConnector, EnvHttpProxyAgent, errors, type Dispatcher } from 'undici'
+import {
+  Agent,
+  buildConnector,
+  Client,
+  EnvHttpProxyAgent,
+  errors,
+  Pool,
+  type Dispatcher
+} from 'undici'
 import type { Environment } from '../environment.js'
 
 export interface DispatcherOptions {
@@ -15,6 +23,12 @@ export interface DispatcherOptions {
 const first = (env: Environment, names: string[]) =>
   names.map(name => env[name]).find(value => value !== undefined && value !== '')
 
+/** A connection attempt: undici's connector, or ProxyAgent's tunnel (which also takes a signal). */
+type Connector = (
+  options: buildConnector.Options & { signal?: AbortSignal },
+  callback: buildConnector.Callback
+) => unknown
+
 /**
  * The HTTP dispatcher: through the proxy named by HTTPS_PROXY/HTTP_PROXY (NO_PROXY honoured, either
  * case) in the step's environment, as the runner's other tools do, or direct.
@@ -22,35 +36,55 @@ const first = (env: Environment, names: string[]) =>
 export function createDispatcher(env: Environment, options: DispatcherOptions): Dispatcher {
   const httpsProxy = first(env, ['HTTPS_PROXY', 'https_proxy'])
   const httpProxy = first(env, ['HTTP_PROXY', 'http_proxy'])
+  // Read per connection, so that a connection made late in the step gets only what is left.
   const timeout = () => Math.max(1, Math.floor(options.remainingMs()))
+  const direct: Connector = (connectOptions, callback) =>
+    buildConnector({ timeout: timeout() + 1000 })(connectOptions, callback)
   if (httpsProxy || httpProxy) {
-    // The tunnel's TLS is set up per connection: bounded by the budget as it stands at the start.
-    // (EnvHttpProxyAgent hands these to its ProxyAgent, whose options its type does not list.)
-    const tls = { timeout: timeout() }
-    const proxyOptions = { proxyTls: tls, requestTls: tls }
     return new EnvHttpProxyAgent({
       httpProxy,
       httpsProxy,
       noProxy: first(env, ['NO_PROXY', 'no_proxy']) ?? '',
       connections: options.connections,
-      connect: tls,
-      ...proxyOptions
+      // EnvHttpProxyAgent hands the two factories to its ProxyAgent (its type does not list them).
+      // The connection to the proxy itself (TCP, and TLS to an https proxy):
+      clientFactory: (proxyOrigin: URL) =>
+        new Pool(proxyOrigin, {
+          connect: (connectOptions, callback) =>
+            connectWithin(timeout(), direct, connectOptions, callback)
+        }),
+      // Each connection to the origin, direct (NO_PROXY) or through the tunnel. ProxyAgent hands
+      // its tunnel-making connect here; undici's own timers for it (the CONNECT answer, the
+      // tunnel's TLS) run 300 s or a budget fixed at the start, so ours bound it instead.
+      factory: (origin: string | URL, agentOptions: Agent.Options) => {
+        const viaProxy = agentOptions.connect as Connector | undefined
+        const connect: buildConnector.connector = (connectOptions, callback) =>
+          viaProxy
+            ? connectThroughTunnel(timeout, viaProxy, direct, connectOptions, callback)
+            : connectWithin(timeout(), direct, connectOptions, callback)
+        const clientOptions = { ...agentOptions, connect }
+        return options.connections === 1
+          ? new Client(origin, clientOptions)
+          : new Pool(origin, clientOptions)
+      }
     } as EnvHttpProxyAgent.Options)
   }
   return new Agent({
     connections: options.connections,
-    // Built per connection, so that a connection made late in the step gets only what is left.
-    connect: (connectOptions, callback) => connectWithin(timeout(), connectOptions, callback)
+    connect: (connectOptions, callback) =>
+      connectWithin(timeout(), direct, connectOptions, callback)
   })
 }
 
 /**
- * Connects (TCP and TLS) within `ms`. undici times this phase on a coarse clock that fires up to
- * half a second early or late, and a request's abort signal does not reach a connection still
- * being made, so a timer of our own ends the attempt when the budget does.
+ * Runs one connection attempt within `ms`. undici times this phase on a coarse clock that fires up
+ * to half a second early or late, and a request's abort signal does not reach a connection still
+ * being made, so a timer of our own ends the attempt when the budget does: it aborts the attempt's
+ * signal (ProxyAgent's CONNECT exchange listens to it) and destroys a socket still being made.
  */
 function connectWithin(
   ms: number,
+  connector: Connector,
   connectOptions: buildConnector.Options,
   callback: buildConnector.Callback
 ): void {
@@ -64,12 +98,56 @@ function connectWithin(
     settled = true
     callback(...args)
   }
+  const aborted = new AbortController()
   const attempt: { socket?: unknown } = {}
   const timer = setTimeout(() => {
     const error = new errors.ConnectTimeoutError()
+    aborted.abort(error)
     if (attempt.socket instanceof Socket) attempt.socket.destroy(error)
     else settle(error, null)
   }, ms)
   // undici's connector returns the socket it makes (its types say void): destroyed on time.
-  attempt.socket = buildConnector({ timeout: ms + 1000 })(connectOptions, settle)
+  attempt.socket = connector({ ...connectOptions, signal: aborted.signal }, settle)
+}
+
+/**
+ * Through a proxy: the CONNECT exchange, then for an https origin the TLS handshake over the
+ * tunnel, each within what is then left of the budget. ProxyAgent is asked for a bare tunnel (as
+ * for http) so that the handshake is made here, where its socket can be destroyed on time.
+ */
+function connectThroughTunnel(
+  timeout: () => number,
+  viaProxy: Connector,
+  direct: Connector,
+  connectOptions: buildConnector.Options,
+  callback: buildConnector.Callback
+): void {
+  if (connectOptions.protocol !== 'https:') {
+    connectWithin(timeout(), viaProxy, connectOptions, callback)
+    return
+  }
+  // ProxyAgent's CONNECT target is `host`, with a default port added only when `port` is empty,
+  // and that default is the protocol's: the https port is spelled out here.
+  const port = connectOptions.port || '443'
+  const tunnelOptions = {
+    ...connectOptions,
+    protocol: 'http:',
+    port,
+    host: connectOptions.port ? connectOptions.host : `${connectOptions.hostname}:${port}`
+  }
+  connectWithin(timeout(), viaProxy, tunnelOptions, (error, tunnel) => {
+    if (!tunnel) return callback(error ?? new errors.ConnectTimeoutError(), null)
+    connectWithin(
+      timeout(),
+      direct,
+      { ...connectOptions, httpSocket: tunnel },
+      (handshakeError, socket) => {
+        if (!socket) {
+          tunnel.destroy()
+          return callback(handshakeError ?? new errors.ConnectTimeoutError(), null)
+        }
+        callback(null, socket)
+      }
+    )
+  })
 }

@@ -38,7 +38,7 @@ export const HINTS: Readonly<Record<string, string>> = {
   ATLAS_MANAGED_X509_NAME_INVALID:
     'Use a plain user name (letters, digits, `-`, `_`) without `=` or `,`: Atlas makes the subject `CN=<username>` itself.',
   CANNOT_GENERATE_CERT_IF_ADVANCED_X509:
-    'The project uses customer-managed (self-managed) X.509, and Atlas then refuses to issue managed certificates: issue certificates from your own CA, or turn customer X.509 off with `disable-customer-x509` (that restarts every cluster).',
+    'The project uses customer-managed (self-managed) X.509, and Atlas then refuses to issue managed certificates: give `issuer-certificate` and `issuer-key` (your CA, from secrets) to sign the certificate on the runner for a CUSTOMER user, or turn customer X.509 off with `disable-customer-x509` (that restarts every cluster).',
   access_denied: TOKEN_LIMIT_HINT,
   invalid_client: CREDENTIALS_HINT,
   unauthorized_client: CREDENTIALS_HINT

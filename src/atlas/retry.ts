@@ -147,7 +147,8 @@ export async function withRetries(
     }
     const message = `${label}: ${describeAnswer(response)}; retry ${attemptNumber} of ${maxRetries} in ${(wait / 1000).toFixed(1)} s${retryAfterMs === undefined ? '' : ' (Retry-After)'}`
     if (response.status === 429) {
-      retrier.notice(`Atlas rate limit: ${message}`)
+      // The notice's title names the service (Atlas or GitHub rate limit).
+      retrier.notice(message)
       if (retryAfterMs !== undefined)
         retrier.pause.until = Math.max(retrier.pause.until, clock.now() + wait)
     } else retrier.debug(message)

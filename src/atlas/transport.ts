@@ -221,7 +221,7 @@ export function describeNetworkError(error: unknown): string {
     UND_ERR_BODY_TIMEOUT: 'response body stalled',
     UND_ERR_CLOSED: 'connection closed'
   }
-  if (code && known[code]) return known[code]!
+  if (code && known[code]) return known[code]
   if (code && isTlsFailure(code)) {
     return `TLS failure (${code}): the server's certificate is not trusted; if a proxy or private CA is in between, point NODE_EXTRA_CA_CERTS at its CA certificate`
   }

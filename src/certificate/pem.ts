@@ -91,8 +91,8 @@ export interface IssuedCertificate {
 
 /**
  * A certificate response, read once: `masks` are the values to register with the log masking
- * before anything else happens (the whole body and the lines of every private key in it);
- * `check()` then validates the same parse.
+ * before anything else happens (the lines of every private key in it, and the whole body when it
+ * is a certificate and its key); `check()` then answers the same parse's verdict.
  */
 export interface CertificateResponse {
   masks: string[]
@@ -101,43 +101,59 @@ export interface CertificateResponse {
 
 /** A certificate and its key are a few KB: a larger answer is refused unread. */
 export const MAX_CERTIFICATE_RESPONSE_BYTES = 64 * 1024
-/** Shorter strings are never registered as line masks: masking them would blank unrelated log text. */
-export const MIN_MASKED_LINE = 16
-const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/
-const PRIVATE_KEY_BEGIN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g
-
 /**
- * A private-key block the check can accept: every line base64, every line but the last at least
- * MIN_MASKED_LINE long, and the last one at least a base64 quantum. Each such line is registered,
- * so the key the check accepts is masked line by line, and nothing shorter than 4 is ever a mask.
+ * No shorter string from a server's answer is ever registered as a mask: the runner would blank it
+ * wherever it appears in the rest of the log. A key line that short cannot be masked, so a key
+ * with one is refused.
  */
+export const MIN_MASKED_LINE = 8
+const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/
+const PRIVATE_KEY_BEGIN = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/g
+
+const isMaskable = (value: string) => value.length >= MIN_MASKED_LINE
+
+/** A private-key block the check can accept: complete, and every line base64 and maskable. */
 function isMaskableKeyBlock(block: PemBlock): boolean {
-  const last = block.lines.length - 1
   return (
     block.complete &&
     block.lines.length > 0 &&
-    block.lines.every(
-      (line, i) => BASE64_LINE.test(line) && line.length >= (i === last ? 4 : MIN_MASKED_LINE)
-    )
+    block.lines.every(line => BASE64_LINE.test(line) && isMaskable(line))
   )
 }
 
+function parsesAsKey(block: PemBlock): boolean {
+  try {
+    createPrivateKey(blockText(block))
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
- * Key material wherever a private-key BEGIN marker appears, on its own line or not: every
- * base64-looking run of at least MIN_MASKED_LINE characters up to the next `-----END` (or the end
- * of the body). This covers bodies the strict parse refuses (armour joined to other text).
+ * Key blocks wherever a private-key BEGIN marker appears, on its own line or not: the
+ * whitespace-separated pieces up to the next armour (or the end of the body). This covers bodies
+ * the strict parse refuses (armour joined to other text).
  */
-function looseKeyLines(text: string): string[] {
-  const found: string[] = []
+function looseKeyBlocks(text: string): PemBlock[] {
+  const found: PemBlock[] = []
   for (const match of text.matchAll(PRIVATE_KEY_BEGIN)) {
     const from = match.index + match[0].length
-    const end = text.indexOf('-----END', from)
-    const material = text.slice(from, end === -1 ? undefined : end)
-    for (const piece of material.split(/\s+/)) {
-      if (piece.length >= MIN_MASKED_LINE && BASE64_LINE.test(piece)) found.push(piece)
-    }
+    const next = text.indexOf('-----', from)
+    const material = text.slice(from, next === -1 ? undefined : next)
+    const lines = material.split(/\s+/).filter(Boolean)
+    if (lines.every(line => BASE64_LINE.test(line)))
+      found.push({ label: match[1]!, lines, complete: true })
   }
   return found
+}
+
+/**
+ * Whether the runner may mask `value` whole: it masks each line of a multi-line mask too, so
+ * every line must be empty or maskable.
+ */
+function maskableWhole(value: string): boolean {
+  return value.split(/\r\n|\r|\n/).every(line => line === '' || isMaskable(line))
 }
 
 export function readCertificateResponse(body: string): CertificateResponse {
@@ -156,13 +172,35 @@ export function readCertificateResponse(body: string): CertificateResponse {
   const text = unquote(body)
   const parsed = parsePem(text)
   const masks = new Set<string>()
-  for (const value of [body.trim(), text.trim()]) if (value) masks.add(value)
-  for (const block of parsed.blocks) {
-    if (isPrivateKeyLabel(block.label) && isMaskableKeyBlock(block))
-      for (const line of block.lines) masks.add(line)
+  // Only lines of what is really a key: text in key armour that is not one is no secret, and its
+  // lines could be any words of the log.
+  const keyBlocks = [
+    ...parsed.blocks.filter(block => isPrivateKeyLabel(block.label)),
+    ...looseKeyBlocks(text.replace(/\r/g, '\n'))
+  ]
+  for (const block of keyBlocks) {
+    if (block.complete && parsesAsKey(block))
+      for (const line of block.lines) if (isMaskable(line)) masks.add(line)
   }
-  for (const line of looseKeyLines(text.replace(/\r/g, '\n'))) masks.add(line)
-  return { masks: [...masks], check: () => checkIssued(parsed) }
+  let verdict: { issued: IssuedCertificate } | { error: unknown }
+  try {
+    verdict = { issued: checkIssued(parsed) }
+  } catch (error) {
+    verdict = { error }
+  }
+  // The whole body only when it is a certificate and its key: any other body is no secret. The
+  // PEM as written (the `certificate` output) too, where blanks or line ends made it differ.
+  if ('issued' in verdict) {
+    for (const value of [body.trim(), text.trim(), verdict.issued.pem.trim()])
+      if (maskableWhole(value)) masks.add(value)
+  }
+  return {
+    masks: [...masks],
+    check: () => {
+      if ('error' in verdict) throw verdict.error
+      return verdict.issued
+    }
+  }
 }
 
 function checkIssued(parsed: ParsedPem): IssuedCertificate {
@@ -179,7 +217,7 @@ function checkIssued(parsed: ParsedPem): IssuedCertificate {
   }
   if (!certs[0]!.lines.every(line => BASE64_LINE.test(line)) || !isMaskableKeyBlock(keys[0]!)) {
     throw new CertificateResponseError(
-      "Atlas's certificate response has lines inside its PEM blocks that are not base64 (or a key line shorter than 16 characters before its last line). Nothing was written."
+      `Atlas's certificate response has lines inside its PEM blocks that are not base64 (or a key line shorter than ${MIN_MASKED_LINE} characters, which could not be masked). Nothing was written.`
     )
   }
   const certPem = blockText(certs[0]!)

@@ -10,13 +10,29 @@ import nacl from 'tweetnacl'
 
 export const PUBLIC_KEY_BYTES = nacl.box.publicKeyLength
 
+/**
+ * Why `publicKey` cannot receive a sealed secret, or undefined. A low-order point (all zeros, 1,
+ * p - 1, the order-8 points and their non-canonical forms) makes every shared key the same
+ * known value, so the sealed value would be readable by anyone: X25519 with a random clamped
+ * scalar, which is a multiple of 8, gives all zeros exactly for those points.
+ */
+export function publicKeyProblem(publicKey: Uint8Array): string | undefined {
+  if (publicKey.length !== PUBLIC_KEY_BYTES) {
+    return `has ${publicKey.length} bytes; an X25519 key has ${PUBLIC_KEY_BYTES}.`
+  }
+  const scalar = nacl.randomBytes(nacl.scalarMult.scalarLength)
+  const shared = nacl.scalarMult(scalar, publicKey)
+  scalar.fill(0)
+  if (shared.every(byte => byte === 0)) {
+    return 'is a low-order point of Curve25519: whatever is sealed with it can be opened by anyone.'
+  }
+  return undefined
+}
+
 /** Seals `message` for the holder of the X25519 secret key matching `recipientPublicKey`. */
 export function seal(message: Uint8Array, recipientPublicKey: Uint8Array): Uint8Array {
-  if (recipientPublicKey.length !== PUBLIC_KEY_BYTES) {
-    throw new Error(
-      `The public key has ${recipientPublicKey.length} bytes; an X25519 key has ${PUBLIC_KEY_BYTES}.`
-    )
-  }
+  const problem = publicKeyProblem(recipientPublicKey)
+  if (problem) throw new Error(`The public key ${problem}`)
   const ephemeral = nacl.box.keyPair()
   const nonce = sealNonce(ephemeral.publicKey, recipientPublicKey)
   const boxed = nacl.box(message, nonce, recipientPublicKey, ephemeral.secretKey)

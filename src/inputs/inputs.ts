@@ -28,7 +28,8 @@ export const DEFAULTS = {
   'runner-ip-url': 'https://checkip.amazonaws.com',
   'dry-run': false,
   'prune-limit': 100,
-  'expiry-warning-days': 30
+  'expiry-warning-days': 30,
+  'key-type': 'ec-p256'
 } as const
 
 export function parseInteger(

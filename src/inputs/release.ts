@@ -53,10 +53,18 @@ export function parseGitHubSecret(read: InputReader): GitHubSecretOptions | unde
       'Required with `github-secret`: a token allowed to write Actions secrets (a fine-grained token with "Secrets: Read and write" on the repository, or "Environments: Read and write" for an environment secret). The job\'s GITHUB_TOKEN cannot write secrets.'
     )
   }
-  if (environment && (environment.length > 255 || [...environment].some(isControlCharacter))) {
+  // The name becomes a path segment of the request: "..", "." or a "/" would address another resource.
+  if (
+    environment &&
+    (environment.length > 255 ||
+      [...environment].some(isControlCharacter) ||
+      environment.includes('/') ||
+      environment === '.' ||
+      environment === '..')
+  ) {
     throw new InputError(
       'github-secret-environment',
-      'Expected an environment name of at most 255 printable characters.'
+      'Expected an environment name of at most 255 printable characters, without "/", and not "." or "..".'
     )
   }
   return { name, token, environment: environment || undefined }

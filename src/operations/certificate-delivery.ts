@@ -58,6 +58,36 @@ export async function prepareCertificatePath(
   return path
 }
 
+/** Where a certificate comes from; `issue` masks its key and checks it before returning it. */
+export interface CertificateSource {
+  x509Type: 'MANAGED' | 'CUSTOMER'
+  issue(
+    username: string,
+    options: CertificateOptions,
+    ctx: OperationContext
+  ): Promise<IssuedCertificate>
+}
+
+/** Atlas issues the certificate and its key (MANAGED users). */
+export const atlasIssued: CertificateSource = {
+  x509Type: 'MANAGED',
+  async issue(username, options, ctx) {
+    const { io } = ctx
+    const body = await ctx.api.issueCertificate(ctx.groupId, username, options.months)
+    const response = readCertificateResponse(body)
+    // Masks first: nothing below may print before the runner knows the key.
+    for (const secret of response.masks) io.setSecret(secret)
+    const issued = response.check()
+    const expiryWarning = checkAgainstRequest(issued, {
+      username,
+      months: options.months,
+      now: ctx.clock.now()
+    })
+    if (expiryWarning) io.warning(expiryWarning, 'Certificate expiry differs from the request')
+    return issued
+  }
+}
+
 /**
  * Issues a certificate, then: mask, check, write the file (0600, exclusive), remember it for the
  * post step, set the certificate outputs. Returns the summary rows.
@@ -66,9 +96,10 @@ export async function issueAndDeliver(
   username: string,
   options: CertificateOptions,
   path: string,
-  ctx: OperationContext
+  ctx: OperationContext,
+  source: CertificateSource = atlasIssued
 ): Promise<Array<[string, string]>> {
-  return (await deliverCertificate(username, options, path, ctx)).rows
+  return (await deliverCertificate(username, options, path, ctx, source)).rows
 }
 
 /** issueAndDeliver, also returning the checked certificate (for callers that store it elsewhere). */
@@ -76,20 +107,11 @@ export async function deliverCertificate(
   username: string,
   options: CertificateOptions,
   path: string,
-  ctx: OperationContext
+  ctx: OperationContext,
+  source: CertificateSource = atlasIssued
 ): Promise<{ rows: Array<[string, string]>; issued: IssuedCertificate }> {
   const { io } = ctx
-  const body = await ctx.api.issueCertificate(ctx.groupId, username, options.months)
-  const response = readCertificateResponse(body)
-  // Masks first: nothing below may print before the runner knows the key.
-  for (const secret of response.masks) io.setSecret(secret)
-  const issued = response.check()
-  const expiryWarning = checkAgainstRequest(issued, {
-    username,
-    months: options.months,
-    now: ctx.clock.now()
-  })
-  if (expiryWarning) io.warning(expiryWarning, 'Certificate expiry differs from the request')
+  const issued = await source.issue(username, options, ctx)
 
   let created: CertificateFileRecord
   try {
@@ -97,7 +119,11 @@ export async function deliverCertificate(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
     throw new CertificateFileError(
-      `Writing ${path} failed (${code}). Atlas did issue the certificate for ${username} (serial ${issued.serialNumber}, expires ${issued.expiresAt}), but its private key cannot be fetched again: that certificate is unusable. Check that the folder still exists, is writable and has free space, then run the step again for a new certificate.`,
+      `Writing ${path} failed (${code}). ${
+        source.x509Type === 'MANAGED'
+          ? `Atlas did issue the certificate for ${username} (serial ${issued.serialNumber}, expires ${issued.expiresAt}), but its private key cannot be fetched again: that certificate is unusable.`
+          : `The certificate for ${username} was signed on the runner (serial ${issued.serialNumber}, expires ${issued.expiresAt}); its private key was never stored anywhere else, so that certificate is unusable.`
+      } Check that the folder still exists, is writable and has free space, then run the step again for a new certificate.`,
       { cause: error }
     )
   }
@@ -109,6 +135,7 @@ export async function deliverCertificate(
   io.setOutput('certificate-file', path)
   if (options.outputCertificate) io.setOutput('certificate', issued.pem)
   io.setOutput('username', username)
+  io.setOutput('x509-type', source.x509Type)
   io.setOutput('subject', issued.subject)
   io.setOutput('serial-number', issued.serialNumber)
   io.setOutput('fingerprint-sha256', issued.fingerprintSha256)

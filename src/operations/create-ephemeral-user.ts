@@ -19,6 +19,8 @@ import {
   prepareCertificatePath,
   type CertificateOptions
 } from './certificate-delivery.js'
+import { formatDistinguishedName, type NameAttribute } from '../certificate/distinguished-name.js'
+import { parseEphemeralIssuer, type IssuerOptions } from '../inputs/issuer.js'
 import { waitUntilReady, seconds } from './ephemeral-readiness.js'
 import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
 import { STATE, type Operation } from './operation.js'
@@ -30,6 +32,12 @@ import {
   verifyLogins,
   type ReachOptions
 } from './reachability.js'
+import {
+  customerName,
+  ephemeralNotAfter,
+  locallySigned,
+  openTrustedIssuer
+} from './self-managed.js'
 
 export interface EphemeralUserConfig {
   /** The name's prefix (a random part follows); undefined: derived from the run at run time. */
@@ -40,6 +48,10 @@ export interface EphemeralUserConfig {
   waitUntilReady: boolean
   readyTimeoutSeconds: number
   certificate: CertificateOptions
+  /** Sign on the runner with this CA, for a CUSTOMER user; undefined: a MANAGED user. */
+  issuer: IssuerOptions | undefined
+  /** The CUSTOMER user's name after its CN (RFC 2253 parts). */
+  subjectSuffix: NameAttribute[]
   /** The access-list entries, the connection strings and the login check. */
   reach: ReachOptions
 }
@@ -177,6 +189,7 @@ function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
       3600
     ),
     certificate: parseCertificateOptions(read, 1),
+    ...parseEphemeralIssuer(read),
     reach: parseReachOptions(read)
   }
 }
@@ -243,9 +256,13 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
   async run(config, ctx) {
     const { api, groupId, io } = ctx
     const run = runIdentity(ctx.env)
-    const username = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run))
-    const stepNonce = randomBytes(12).toString('hex')
     const path = await prepareCertificatePath(config.certificate, ctx)
+    const issuer = config.issuer && (await openTrustedIssuer(config.issuer, ctx))
+    const commonName = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run))
+    // With an issuer the user is named by its certificate's subject: CN=<name>,<suffix>.
+    const subject = customerName(commonName, config.subjectSuffix)
+    const username = issuer ? formatDistinguishedName(subject) : commonName
+    const stepNonce = randomBytes(12).toString('hex')
     // The runner's address is asked for before anything is created: no answer, nothing made.
     const entries = await resolveEntries(config.reach.accessList, ctx)
     const expiresAt = new Date(ctx.clock.now() + config.ttlHours * 3600_000).toISOString()
@@ -267,6 +284,7 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     try {
       outcome = await api.createUser(groupId, {
         username,
+        x509Type: issuer ? 'CUSTOMER' : 'MANAGED',
         roles: config.roles,
         clusters: config.scopes,
         description: ephemeralDescription(run),
@@ -292,10 +310,24 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     }
     remember(true)
     io.info(
-      `Created the ephemeral X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
+      `Created the ephemeral ${issuer ? 'CUSTOMER' : 'MANAGED'} X.509 user ${username} ($external) in project ${groupId}, labelled to expire at ${expiresAt}.`
     )
 
-    const { rows, issued } = await deliverCertificate(username, config.certificate, path, ctx)
+    const source =
+      issuer &&
+      locallySigned(
+        issuer,
+        subject,
+        config.issuer!.keyType,
+        ephemeralNotAfter(ctx.clock.now(), config.ttlHours)
+      )
+    const { rows, issued } = await deliverCertificate(
+      username,
+      config.certificate,
+      path,
+      ctx,
+      source
+    )
     const timeoutSeconds = config.readyTimeoutSeconds
     const deadline = ctx.clock.now() + timeoutSeconds * 1000
     const reach = config.reach
@@ -347,7 +379,9 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
           : new Map<string, string>()
       if (fromAtlas) setConnectionOutputs(uris, ctx)
       if (reach.verifyLogin) {
-        const lines = await verifyLogins(uris, issued.subject, deadline, timeoutSeconds, ctx)
+        // MongoDB names a CUSTOMER user by its DN (the username), a MANAGED one CN=<username>.
+        const expectedUser = issuer ? username : issued.subject
+        const lines = await verifyLogins(uris, expectedUser, deadline, timeoutSeconds, ctx)
         reachRows.push(['Login verified', lines.join('; ')])
       }
     } catch (error) {

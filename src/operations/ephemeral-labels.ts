@@ -13,7 +13,7 @@ export const MANAGED_BY = 'atlas-x509-action'
  * The `x509Type`s of the `$external` users this action creates: the only kinds prune may delete,
  * whatever labels another user carries.
  */
-export const EPHEMERAL_X509_TYPES: ReadonlySet<string> = new Set(['MANAGED'])
+export const EPHEMERAL_X509_TYPES: ReadonlySet<string> = new Set(['MANAGED', 'CUSTOMER'])
 
 export function labelValue(user: DatabaseUser, key: string): string | undefined {
   const labels: unknown = user.labels

@@ -2,7 +2,7 @@ import type { AtlasApi } from '../atlas/api.js'
 import type { HttpResponse } from '../atlas/http.js'
 import type { FileSystem } from '../certificate/file.js'
 import type { Clock } from '../clock.js'
-import type { GitHubSecretStoreFactory } from '../github/secret-store.js'
+import type { GitHubConnection, GitHubSecretStoreFactory } from '../github/secret-store.js'
 import type { Environment, InputReader } from '../inputs/inputs.js'
 import type { ActionIO } from '../io.js'
 
@@ -17,6 +17,8 @@ export interface OperationContext {
   clock: Clock
   /** Opens the GitHub secret store (`github-secret`); Octokit when not given. */
   githubSecretStore?: GitHubSecretStoreFactory
+  /** How GitHub is reached at `baseUrl` with `token`: on the step's budget, clock, dispatcher and retries. */
+  githubConnection(token: string, baseUrl: string): GitHubConnection
   /** One GET of a URL outside Atlas (`runner-ip-url`), within the step's budget, no credentials. */
   getPlainText?(url: string): Promise<HttpResponse>
 }

@@ -17,8 +17,21 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
 export const TOKEN_PATH = '/api/oauth/token'
 export const REVOKE_PATH = '/api/oauth/revoke'
 export const TOKEN_REQUEST_BODY = 'grant_type=client_credentials'
-/** Atlas's documented token lifetime, when an answer does not say. */
+/** Atlas's documented token lifetime: used when an answer does not say, and never exceeded. */
 const DEFAULT_LIFETIME_SECONDS = 3600
+/** A longer lifetime is no answer of Atlas's (1e306 s once made the expiry Infinity). */
+export const MAX_CLAIMED_LIFETIME_SECONDS = 86_400
+/**
+ * A token is saved to state, which the runner passes to the post step in its environment: a huge
+ * one (128 KiB) made that step impossible to start ("Argument list too long").
+ */
+export const MAX_ACCESS_TOKEN_LENGTH = 8 * 1024
+/**
+ * Registered as a mask: a shorter value would blank common text in the whole log. Visible ASCII
+ * only (the token68 of a Bearer header fits in it): no control character reaches a header, the
+ * state or the mask.
+ */
+const ACCESS_TOKEN = /^[\x21-\x7e]{8,}$/
 /** A token handed over from the main step is reused only while it has this long left. */
 export const MIN_REUSE_MS = 60_000
 
@@ -28,7 +41,21 @@ export interface AccessToken {
   expiresAt: number
 }
 
-/** Reads the access token from a 200 token response, or throws if the body has none. */
+/** A token value fit for a header, a mask and the state (readAccessToken's checks of it). */
+export function isAccessTokenValue(value: string): boolean {
+  return value.length <= MAX_ACCESS_TOKEN_LENGTH && ACCESS_TOKEN.test(value)
+}
+
+const unexpected = (what: string) =>
+  new AtlasProtocolError(
+    `The token endpoint answered 200 with ${what}: not an answer of Atlas's. No token was used or saved; check base-url and any proxy in between.`
+  )
+
+/**
+ * Reads the access token from a 200 token response. A body without a usable token (none, one
+ * that cannot be a header value, a mask or a state entry, an `expires_in` that is not a plausible
+ * number of seconds) is an unexpected answer.
+ */
 export function readAccessToken(body: string, now: number): AccessToken {
   let parsed: unknown
   try {
@@ -39,14 +66,29 @@ export function readAccessToken(body: string, now: number): AccessToken {
     )
   }
   const doc = (parsed ?? {}) as { access_token?: unknown; expires_in?: unknown }
-  if (typeof doc.access_token !== 'string' || doc.access_token.length === 0) {
+  const token = doc.access_token
+  if (typeof token !== 'string' || token.length === 0) {
     throw new AtlasProtocolError('The token endpoint answered 200 without an access_token.')
   }
-  const lifetime =
-    typeof doc.expires_in === 'number' && doc.expires_in > 0
-      ? doc.expires_in
-      : DEFAULT_LIFETIME_SECONDS
-  return { value: doc.access_token, expiresAt: now + lifetime * 1000 }
+  if (token.length > MAX_ACCESS_TOKEN_LENGTH)
+    throw unexpected(
+      `an access_token of ${token.length} characters (at most ${MAX_ACCESS_TOKEN_LENGTH})`
+    )
+  if (!isAccessTokenValue(token))
+    throw unexpected(
+      'an access_token that is not 8 or more visible ASCII characters (a control character, a space or a short value)'
+    )
+  const claimed = doc.expires_in
+  if (
+    claimed !== undefined &&
+    !(typeof claimed === 'number' && claimed > 0 && claimed <= MAX_CLAIMED_LIFETIME_SECONDS)
+  ) {
+    throw unexpected(
+      `an expires_in that is not a positive number of seconds up to ${MAX_CLAIMED_LIFETIME_SECONDS}`
+    )
+  }
+  const lifetime = Math.min(claimed ?? DEFAULT_LIFETIME_SECONDS, DEFAULT_LIFETIME_SECONDS)
+  return { value: token, expiresAt: now + lifetime * 1000 }
 }
 
 /** Where Bearer auth gets its token from. */
@@ -89,7 +131,8 @@ export class ClientCredentialsTokenSource implements TokenSource {
     // The Basic credential carries the client secret in another encoding: mask it before any request.
     options.registerSecret(this.basic.slice('Basic '.length))
     const handed = options.handedOver
-    if (handed) {
+    // State is text a later step could have touched: only a token the main step could have saved.
+    if (handed && isAccessTokenValue(handed.value) && Number.isFinite(handed.expiresAt)) {
       options.registerSecret(handed.value)
       this.used.set(handed.value, handed)
       if (handed.expiresAt - options.clock.now() >= MIN_REUSE_MS) this.current = handed
