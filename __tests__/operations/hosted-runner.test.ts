@@ -13,6 +13,7 @@ import {
   startAtlas,
   type InProcessAtlas as Atlas
 } from '../support/inprocess.js'
+import { intermediateCaWithKey, rootCa } from '../support/pki.js'
 
 /** A minute behind real time: TLS checks the emulator's certificates against the real clock. */
 const clock = new FakeClock()
@@ -124,6 +125,34 @@ describe('verify-login', () => {
       .map(c => c.command)
     expect(commands).toContain('connectionStatus')
     expect(post.errors).toEqual([])
+  })
+
+  it('a CUSTOMER user signed on the runner: the authenticated user is its DN', async () => {
+    const root = rootCa('HR Root CA', 365)
+    const issuing = intermediateCaWithKey('HR Issuing CA', root, 30)
+    atlas.emulator.setCustomerX509(atlas.emulator.groupId, root.pem)
+    // The step runs on real time (below) and the emulator's clock stays behind: the new user is
+    // applied at once, and the step does not wait for the earlier tests' changes.
+    atlas.emulator.setClusterApplyDelay(atlas.emulator.groupId, SEEDED_CLUSTER, 0)
+    try {
+      const main = await atlas.step('main', {
+        inputs: loginInputs({
+          username: 'ci',
+          'subject-suffix': 'OU=ci,O=Acme',
+          'issuer-certificate': issuing.pem,
+          'issuer-key': issuing.keyPem,
+          'wait-until-ready': 'false'
+        }),
+        // Real time: the CA starts now, and the step checks it against its own clock.
+        clock: new FakeClock()
+      })
+      expect(main.errors).toEqual([])
+      expect(main.outputs.username).toMatch(/^CN=ci-[a-z0-9]{10},OU=ci,O=Acme$/)
+      expect(main.info.join('\n')).toContain(`logged in as ${main.outputs.username} ($external)`)
+    } finally {
+      atlas.emulator.setCustomerX509(atlas.emulator.groupId, null)
+      atlas.emulator.setClusterApplyDelay(atlas.emulator.groupId, SEEDED_CLUSTER, undefined)
+    }
   })
 
   it('retries within ready-timeout-seconds: without the wait, the first tries fail authentication until the cluster applies the user', async () => {
