@@ -1,3 +1,4 @@
+import { AccessList } from './accessList.js'
 import { ClusterState } from './clusters.js'
 import type {
   CertificateRecordSeed,
@@ -16,6 +17,8 @@ export class ProjectState {
   private readonly clustersByName = new Map<string, ClusterState>()
   customerCas: string | null = null
   restartCount = 0
+  /** The project's IP access list: who may connect to its clusters' MongoDB endpoints. */
+  readonly accessList = new AccessList()
 
   constructor(readonly groupId: string) {}
 

@@ -66,7 +66,12 @@ describe('lazy loading', () => {
   }
 
   it('dist/main has separate chunk files; a step without github-secret loads none of them', async () => {
-    const chunks = readdirSync('dist/main').filter(name => /^\d+\.index\.js$/.test(name))
+    // The MongoDB driver's chunk is verify-login's, not github-secret's.
+    const chunks = readdirSync('dist/main').filter(
+      name =>
+        /^\d+\.index\.js$/.test(name) &&
+        !readFileSync(join('dist/main', name), 'utf8').includes('MongoClient')
+    )
     const issuerChunks = chunks.filter(isIssuerChunk)
     expect(chunks.length).toBeGreaterThanOrEqual(2)
     expect(await loadedFiles({})).toEqual(['index.js'])

@@ -507,6 +507,19 @@ function specialCases(name: string, schema: JsonObject): JsonObject {
   return schema
 }
 
+/**
+ * A spec pattern as a `u`-flag RegExp accepts it: the access-list patterns escape `:` and `-`
+ * (`\:`, `\-`), identity escapes that only non-unicode RegExps allow; they mean the character.
+ */
+function unicodePattern(pattern: string): string {
+  try {
+    new RegExp(pattern, 'u')
+    return pattern
+  } catch {
+    return pattern.replace(/\\([:-])/g, '$1')
+  }
+}
+
 function translate(schema: Json, direction: Direction, closed: boolean): Json {
   if (Array.isArray(schema)) return schema.map(item => translate(item, direction, false))
   if (!isObject(schema)) return schema
@@ -530,6 +543,8 @@ function translate(schema: Json, direction: Direction, closed: boolean): Json {
       // overlapping alternatives (an M10 electableSpecs is valid AWS, Azure and GCP hardware; the
       // region enums share names), so a real answer matches more than one and oneOf would refuse it.
       out.anyOf = value.map(part => translate(part, direction, false))
+    } else if (key === 'pattern' && typeof value === 'string') {
+      out.pattern = unicodePattern(value)
     } else if (typeof value === 'object' && value !== null) {
       out[key] = translate(value, direction, key === 'items' || key === 'additionalProperties')
     } else {

@@ -39,10 +39,12 @@ export interface StepOptions {
   timeoutMs?: number
   /** dist only: leave GITHUB_STEP_SUMMARY unset. */
   noSummary?: boolean
+  /** dist only: another copy of the entry's bundle to run (default dist/<entry>/index.js). */
+  script?: string
 }
 
 export const IN_PROCESS_ONLY = ['clock', 'fs', 'alsoTo', 'githubSecretStore'] as const
-export const DIST_ONLY = ['timeoutMs', 'noSummary'] as const
+export const DIST_ONLY = ['timeoutMs', 'noSummary', 'script'] as const
 
 /** Fails when `options` sets one of `names`: a scenario must not silently lose what it asked for. */
 export function refuseOptions(

@@ -182,7 +182,7 @@ export async function runStep(
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value
 
   const started = Date.now()
-  const child = spawn(node, [DIST[entry]], {
+  const child = spawn(node, [options.script ?? DIST[entry]], {
     env,
     cwd: options.cwd ?? work,
     stdio: ['ignore', 'pipe', 'pipe']
