@@ -29,5 +29,10 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
       'jest/unbound-method': 'error'
     }
+  },
+  {
+    // A scenario module exports the describe()s a test file of each tier calls.
+    files: ['__tests__/scenarios/**/*.ts'],
+    rules: { 'jest/no-export': 'off' }
   }
 )

@@ -1,3 +1,4 @@
+import { parseEntryValue } from './accessList.js'
 import { Authenticator } from './auth.js'
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { createTlsMaterial, pemBlocks, type TlsMaterial } from './ca.js'
@@ -27,6 +28,7 @@ import {
   type ProjectState
 } from './state.js'
 import type {
+  AccessListEntrySummary,
   CertificateRecordSeed,
   ChangeStatus,
   ClusterOptions,
@@ -263,11 +265,34 @@ class AtlasEmulator implements Emulator {
         this.managedCaPem,
         ...pemBlocks(project.customerCas ?? '').map(block => block.text)
       ],
-      login: cert => x509Login(cert, managedCa, project, cluster, this.now().getTime())
+      login: cert => x509Login(cert, managedCa, project, cluster, this.now().getTime()),
+      admits: address => project.accessList.admits(address, this.now().getTime())
     })
     await listener.listen()
     this.startedMongods.set(cluster, listener)
     return listener
+  }
+
+  accessList(groupId: string): AccessListEntrySummary[] {
+    const nowMs = this.now().getTime()
+    return this.projects
+      .get(groupId)
+      .accessList.list(nowMs)
+      .map(entry => ({
+        value: entry.value,
+        ...(entry.comment !== undefined ? { comment: entry.comment } : {}),
+        ...(entry.deleteAfterDate ? { deleteAfterDate: entry.deleteAfterDate } : {}),
+        status: nowMs >= entry.activeAt ? 'ACTIVE' : 'PENDING'
+      }))
+  }
+
+  setAccessList(groupId: string, entries: string[]): void {
+    const list = this.projects.get(groupId).accessList
+    list.clear()
+    for (const value of entries) {
+      if (!parseEntryValue(value)) throw new Error(`not an IP address or CIDR block: ${value}`)
+      list.put({ value, cidr: value.includes('/'), activeAt: 0 })
+    }
   }
 
   mongodLog(groupId: string, clusterName: string): MongodCommandRecord[] {
@@ -299,11 +324,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       clientKeyPool: options.clientKeyPool ?? 0,
       applyDelayMs: options.applyDelayMs ?? 0,
       refuseManagedCertsWithCustomerCa: options.refuseManagedCertsWithCustomerCa ?? false,
-      rateLimitCapacity: options.rateLimitCapacity ?? 100
+      rateLimitCapacity: options.rateLimitCapacity ?? 100,
+      accessListActivationMs: options.accessListActivationMs ?? 0
     }
   }
   const emulator = new AtlasEmulator(now, resources, options)
   await seedProjects(emulator, start)
+  for (const groupId of [SEEDED_GROUP_ID, OTHER_GROUP_ID])
+    emulator.setAccessList(groupId, options.accessList ?? ['127.0.0.1'])
   await emulator.listen(options.port ?? 0, options.tls ?? false, start)
   return emulator
 }

@@ -1,3 +1,4 @@
+import { AccessList } from './accessList.js'
 import { ClusterState } from './clusters.js'
 import type {
   CertificateRecordSeed,
@@ -20,6 +21,8 @@ export class ProjectState {
   forbidden = false
   /** `atlas.project.security.databaseAccess.users`: creates past it answer 403. */
   userLimit = MAX_USERS_PER_GROUP
+  /** The project's IP access list: who may connect to its clusters' MongoDB endpoints. */
+  readonly accessList = new AccessList()
 
   constructor(
     readonly groupId: string,

@@ -48,6 +48,25 @@ export interface EmulatorOptions {
   digestNonceReuse?: 'allow' | 'refuse'
   /** RateLimit-Limit sent on every 2xx (and 429). Default 100. */
   rateLimitCapacity?: number
+  /**
+   * How long a new IP access-list entry reports PENDING before ACTIVE (injected clock). Default 0.
+   * The MongoDB endpoints admit a client only from an ACTIVE entry.
+   */
+  accessListActivationMs?: number
+  /**
+   * The IP access list every project starts with (permanent, ACTIVE). Default `['127.0.0.1']`
+   * (the endpoints listen there), so local clients reach them; `[]` shuts them out.
+   */
+  accessList?: string[]
+}
+
+/** One entry of a project's IP access list as the facade shows it. */
+export interface AccessListEntrySummary {
+  /** The IP address or CIDR block. */
+  value: string
+  comment?: string
+  deleteAfterDate?: string
+  status: 'PENDING' | 'ACTIVE'
 }
 
 /** ClusterStatus.changeStatus of GET …/clusters/{clusterName}/status. */
@@ -279,6 +298,10 @@ export interface Emulator {
    * against the project's users as this cluster knows them. close() stops it.
    */
   startMongod(groupId: string, clusterName: string): Promise<MongodEndpoint>
+  /** The project's IP access list now (temporary entries past their deleteAfterDate are gone). */
+  accessList(groupId: string): AccessListEntrySummary[]
+  /** Replaces the project's IP access list with these permanent, ACTIVE entries. */
+  setAccessList(groupId: string, entries: string[]): void
   /** Commands the cluster's MongoDB endpoint received, in order (empty before startMongod). */
   mongodLog(groupId: string, clusterName: string): MongodCommandRecord[]
   close(): Promise<void>

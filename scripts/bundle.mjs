@@ -27,17 +27,40 @@ function productionFolders() {
 }
 
 /**
+ * Optional peer dependencies of bundled packages (the MongoDB driver's kerberos, snappy, …): ncc
+ * stands a throwing `@@notfound` shim in for each, which the package's own try/catch expects.
+ * Any other unresolved module is an error, as it would crash only at run time.
+ */
+function optionalPeers(folders) {
+  return new Set(
+    [...folders].flatMap(folder => {
+      const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'))
+      return Object.entries(manifest.peerDependenciesMeta ?? {})
+        .filter(([, meta]) => meta.optional)
+        .map(([name]) => name)
+    })
+  )
+}
+
+/**
  * licenses.txt for one bundle: every package whose code ncc put in it, with its licence text. A
  * bundled package outside the production dependency tree is an error (it would ship unlisted).
  */
 function licenses(stats) {
   const production = productionFolders()
-  const folders = new Set(
-    [...stats.compilation.modules]
-      .map(module => module.resource)
-      .filter(file => typeof file === 'string' && file.includes('node_modules/'))
-      .map(packageFolder)
-  )
+  const files = [...stats.compilation.modules]
+    .map(module => module.resource)
+    .filter(file => typeof file === 'string' && file.includes('node_modules/'))
+  const shims = files.filter(file => file.includes('/@vercel/ncc/dist/ncc/@@notfound.js?'))
+  const folders = new Set(files.filter(file => !shims.includes(file)).map(packageFolder))
+  const peers = optionalPeers(folders)
+  for (const shim of shims) {
+    const name = shim.slice(shim.indexOf('?') + 1)
+    if (!peers.has(name))
+      throw new Error(
+        `${name} cannot be resolved and is no optional peer dependency: it would crash at run time`
+      )
+  }
   const sections = []
   for (const folder of [...folders].sort()) {
     const path = relative(root, folder)

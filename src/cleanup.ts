@@ -5,6 +5,7 @@ import {
   parseCredentials,
   type CredentialIdentity
 } from './inputs/credentials.js'
+import { readAddedEntries, removeAddedEntries, type AddedEntry } from './operations/access-list.js'
 import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
 import { isFromStep } from './operations/ephemeral-labels.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
@@ -135,6 +136,8 @@ interface MainStepRecord {
   groupId: string
   credential: CredentialIdentity | undefined
   user: EphemeralUserState | undefined
+  /** Access-list entries the main step added (or was adding when it ended). */
+  accessList: AddedEntry[]
   token: AccessToken | undefined
   file: CertificateFileRecord | undefined
 }
@@ -149,6 +152,7 @@ function readMainStepRecord(io: ActionIO): MainStepRecord {
       state => isText(state.kind) && isText(state.id)
     ),
     user: readUserState(io.getState(STATE.ephemeralUser)),
+    accessList: readAddedEntries(io.getState(STATE.accessListEntries)),
     token: readJsonState<AccessToken>(
       io.getState(STATE.accessToken),
       state => typeof state.value === 'string' && typeof state.expiresAt === 'number'
@@ -194,13 +198,23 @@ async function cleanUpAtlas(record: MainStepRecord, deps: RunDependencies): Prom
       },
       deps,
       async ctx => {
-        if (user) await removeEphemeralUser(user, ctx)
+        try {
+          if (user) await removeEphemeralUser(user, ctx)
+        } finally {
+          // The entries go whatever became of the user: each failure is a warning of its own.
+          if (record.accessList.length > 0) await removeAddedEntries(record.accessList, ctx)
+        }
       },
       { accessToken: { handOver: false, handedOver: token } }
     )
   } catch (error) {
     if (user) return userNotDeleted(user, error, deps.io)
     const { title, message } = describeFailure(error)
+    if (record.accessList.length > 0)
+      return deps.io.warning(
+        `${record.accessList.map(added => added.entry).join(', ')} could not be deleted from the IP access list of project ${record.groupId} (${title}: ${message}). Atlas deletes each at its deleteAfterDate; delete them sooner under Network Access in the Atlas UI.`,
+        'Access-list entry not deleted'
+      )
     deps.io.warning(
       `Could not revoke the service account's access token (${title}: ${message}). It stays active until it expires.`,
       'Access token not revoked'
@@ -213,7 +227,8 @@ export async function runPost(overrides: Partial<RunDependencies> = {}): Promise
   const deps = { ...defaultDependencies(), ...overrides }
   const record = readMainStepRecord(deps.io)
   const atlasWork =
-    record.origin !== '' && (record.user !== undefined || record.token !== undefined)
+    record.origin !== '' &&
+    (record.user !== undefined || record.accessList.length > 0 || record.token !== undefined)
   // The user first: it is the live credential. The file goes even if that fails.
   if (atlasWork) await cleanUpAtlas(record, deps)
   if (record.file) await removeCertificateFile(record.file, deps)

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import { HttpAtlasApi, type AtlasApi } from './atlas/api.js'
 import { AtlasClient } from './atlas/client.js'
 import { createDispatcher } from './atlas/dispatcher.js'
+import { getPlainText } from './atlas/plain-text.js'
 import type { Preconnection } from './atlas/preconnect.js'
 import { Budget } from './atlas/transport.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
@@ -130,7 +131,15 @@ export async function withOperationContext<T>(
         deps.io.summary(heading, [
           ...commonSummaryRows(session.operation, config.groupId, config.orgId),
           ...rows
-        ])
+        ]),
+      getPlainText: url =>
+        getPlainText(url, {
+          dispatcher,
+          budget,
+          clock: deps.clock,
+          userAgent: USER_AGENT,
+          debug: message => deps.io.debug(message)
+        })
     })
   } finally {
     if (!tokenHandling.handOver) await revokeAccessTokens(client, deps)

@@ -5,20 +5,12 @@
 import { expect } from '@jest/globals'
 import { rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { atlasRequests, filesIn, startAtlas, type Atlas } from '../support/atlas.js'
+import { atlasRequests, filesIn, atlasForFile } from '../support/atlas.js'
 import { selfSigned } from '../support/pki.js'
 import { findLeaks, tempDir, type StepResult } from '../../scripts/lib/step.js'
 import { keyLines } from '../support/inprocess.js'
 
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
+const atlas = atlasForFile()
 
 const certsPath = /\/databaseUsers\/ci-user\/certs$/
 const usersPath = /\/groups\/[0-9a-f]{24}\/databaseUsers$/
@@ -31,17 +23,21 @@ const annotationLines = (result: StepResult) =>
     .split(/\r?\n|\r/)
     .filter(line => /^\s*::/.test(line) && !/^::(add-mask|debug)::/.test(line))
 
+/** Atlas answers the certificate request with this PEM text. */
+const answerCertificateWith = (body: string) =>
+  atlas.emulator.fault({
+    method: 'POST',
+    path: certsPath,
+    kind: 'body',
+    status: 201,
+    contentType: 'application/x-pem-file',
+    body
+  })
+
 describe('hostile text through dist/', () => {
   it('1: joined PEM armour is refused; every key line was masked and none leaked', async () => {
     const pair = selfSigned('ci-user', { ca: false, days: 91 })
-    atlas.emulator.fault({
-      method: 'POST',
-      path: certsPath,
-      kind: 'body',
-      status: 201,
-      contentType: 'application/x-pem-file',
-      body: pair.pem.trim() + pair.keyPem
-    })
+    answerCertificateWith(pair.pem.trim() + pair.keyPem)
     const { main, runnerTemp } = await atlas.job({ inputs: inputs({ username: 'ci-user' }) })
     expect(main.exitCode).toBe(1)
     expect(main.errors).toEqual([
@@ -91,14 +87,7 @@ describe('hostile text through dist/', () => {
 
   it('3: a certificate for another subject is refused and nothing is written', async () => {
     const other = selfSigned('someone-else', { ca: false, days: 91 })
-    atlas.emulator.fault({
-      method: 'POST',
-      path: certsPath,
-      kind: 'body',
-      status: 201,
-      contentType: 'application/x-pem-file',
-      body: other.pem + other.keyPem
-    })
+    answerCertificateWith(other.pem + other.keyPem)
     const { main, runnerTemp } = await atlas.job({ inputs: inputs({ username: 'ci-user' }) })
     expect(main.errors).toEqual([
       {

@@ -7,17 +7,9 @@ import { expect } from '@jest/globals'
 import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { selfSigned } from '../support/pki.js'
-import { atlasRequests, startAtlas, type Atlas } from '../support/atlas.js'
+import { atlasRequests, atlasForFile, startAtlas } from '../support/atlas.js'
 
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
+const atlas = atlasForFile()
 
 const paths = () => atlasRequests(atlas.emulator).map(r => `${r.method} ${r.path.split('?')[0]}`)
 
@@ -160,7 +152,7 @@ it('a RESOURCE_NOT_FOUND 404 on delete is a failure, not "already gone"', async 
 
 // Seconds of real waiting, and nothing shared with the other tests: run alongside them.
 it.concurrent(
-  'a TLS handshake that never completes ends within the budget plus a second',
+  'a TLS handshake that never completes ends the bundled step at its budget, not at a connect timeout of its own',
   async () => {
     const sockets = new Set<Socket>()
     const silent = createServer(socket => sockets.add(socket))
@@ -179,8 +171,10 @@ it.concurrent(
           message: expect.stringMatching(/budget of 1 s/)
         })
       ])
-      // The process's own start-up is in the figure: the step's work ends at the budget.
-      expect(main.durationMs).toBeLessThan(2000)
+      // The process's start-up is in the figure, and a busy machine stretches it: the bound only
+      // tells "ended at the 1 s budget" from undici's own 10 s connect timeout or a hang. That the
+      // attempt ends at the budget to the millisecond is unit/budget.test.ts's, on the fake clock.
+      expect(main.durationMs).toBeLessThan(8000)
     } finally {
       for (const socket of sockets) socket.destroy()
       await new Promise(done => silent.close(done))

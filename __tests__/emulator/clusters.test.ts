@@ -33,14 +33,17 @@ interface Page {
   links: Array<{ rel: string; href: string }>
 }
 
+/** The page of a list in one version: answered 200 and labelled with that version. */
+async function listPage(path: string, mediaType: string): Promise<Page> {
+  const response = await atlasFetch(emulator, token, path, { headers: { Accept: mediaType } })
+  expect(response.status).toBe(200)
+  expect(response.headers.get('content-type')).toBe(mediaType)
+  return response.json() as Page
+}
+
 describe('lists', () => {
   it('lists dedicated clusters in version 2024-08-05, labelled with that version', async () => {
-    const response = await atlasFetch(emulator, token, `${group()}/clusters`, {
-      headers: { Accept: CLUSTERS_2024 }
-    })
-    expect(response.status).toBe(200)
-    expect(response.headers.get('content-type')).toBe(CLUSTERS_2024)
-    const page = response.json() as Page
+    const page = await listPage(`${group()}/clusters`, CLUSTERS_2024)
     expect(page.totalCount).toBe(1)
     expect(page.results[0]).toMatchObject({
       name: SEEDED_CLUSTER,
@@ -79,12 +82,7 @@ describe('lists', () => {
   })
 
   it('lists Flex clusters in version 2024-11-13 only', async () => {
-    const response = await atlasFetch(emulator, token, `${group()}/flexClusters`, {
-      headers: { Accept: FLEX_2024 }
-    })
-    expect(response.status).toBe(200)
-    expect(response.headers.get('content-type')).toBe(FLEX_2024)
-    const page = response.json() as Page
+    const page = await listPage(`${group()}/flexClusters`, FLEX_2024)
     expect(page.results).toHaveLength(1)
     expect(page.results[0]).toMatchObject({
       name: SEEDED_FLEX_CLUSTER,

@@ -4,16 +4,13 @@
  * service-account token cap and revoke, Digest nonce-reuse refusal, and the transport counters.
  * Checked with fetch, hand-made Digest headers, and curl as an independent client.
  */
-import {
-  computeDigestResponse,
-  parseDigestHeader,
-  startEmulator,
-  type Emulator
-} from '../../emulator/index.js'
+import { parseDigestHeader, startEmulator, type Emulator } from '../../emulator/index.js'
 import {
   ACCEPT_V2,
   atlasFetch,
   curl,
+  curlDigest,
+  digestGetResponse,
   digestUser,
   fetchToken,
   run,
@@ -139,6 +136,9 @@ describe('project routes', () => {
 describe('customer CA vs managed certificates', () => {
   const certs = (emulator: Emulator) =>
     `/api/atlas/v2/groups/${emulator.otherGroupId}/databaseUsers/managed-user/certs`
+  /** Asks for a managed certificate for managed-user in the other project. */
+  const requestCertificate = (emulator: Emulator, token: string) =>
+    atlasFetch(emulator, token, certs(emulator), { method: 'POST', body: {} })
 
   it('refuses with 400 CANNOT_GENERATE_CERT_IF_ADVANCED_X509 when switched on', async () => {
     const emulator = await startEmulator({ refuseManagedCertsWithCustomerCa: true })
@@ -146,10 +146,7 @@ describe('customer CA vs managed certificates', () => {
       emulator.addUser(emulator.otherGroupId, { username: 'managed-user' })
       expect(emulator.customerX509(emulator.otherGroupId)).toContain('BEGIN CERTIFICATE')
       const token = await fetchToken(emulator)
-      const refused = await atlasFetch(emulator, token, certs(emulator), {
-        method: 'POST',
-        body: {}
-      })
+      const refused = await requestCertificate(emulator, token)
       expect(refused.status).toBe(400)
       expect(refused.json()).toMatchObject({
         errorCode: 'CANNOT_GENERATE_CERT_IF_ADVANCED_X509',
@@ -157,10 +154,7 @@ describe('customer CA vs managed certificates', () => {
       })
       // Without a customer CA the same project issues again.
       emulator.setCustomerX509(emulator.otherGroupId, null)
-      const issued = await atlasFetch(emulator, token, certs(emulator), {
-        method: 'POST',
-        body: {}
-      })
+      const issued = await requestCertificate(emulator, token)
       expect(issued.status).toBe(201)
     } finally {
       await emulator.close()
@@ -172,10 +166,7 @@ describe('customer CA vs managed certificates', () => {
     try {
       emulator.addUser(emulator.otherGroupId, { username: 'managed-user' })
       const token = await fetchToken(emulator)
-      const issued = await atlasFetch(emulator, token, certs(emulator), {
-        method: 'POST',
-        body: {}
-      })
+      const issued = await requestCertificate(emulator, token)
       expect(issued.status).toBe(201)
     } finally {
       await emulator.close()
@@ -262,18 +253,7 @@ describe('Digest nonce reuse', () => {
   function authorization(emulator: Emulator, nonce: string, nc: string): string {
     const uri = target(emulator)
     const cnonce = 'contract-cnonce'
-    const response = computeDigestResponse({
-      algorithm: 'MD5',
-      username: emulator.credentials.publicKey,
-      realm: 'MMS Public API',
-      password: emulator.credentials.privateKey,
-      method: 'GET',
-      uri,
-      nonce,
-      nc,
-      cnonce,
-      qop: 'auth'
-    })
+    const response = digestGetResponse(emulator, { uri, nonce, nc, cnonce })
     return (
       `Digest username="${emulator.credentials.publicKey}", realm="MMS Public API", ` +
       `nonce="${nonce}", uri="${uri}", cnonce="${cnonce}", nc=${nc}, qop=auth, ` +
@@ -327,12 +307,7 @@ describe('Digest nonce reuse', () => {
     const emulator = await startEmulator({ digestNonceReuse: 'refuse' })
     try {
       for (let i = 0; i < 2; i++) {
-        const response = await curl([
-          '--digest',
-          '--user',
-          digestUser(emulator),
-          '-H',
-          ACCEPT_V2,
+        const response = await curlDigest(emulator, [
           '-H',
           'Content-Type: application/json',
           '-d',

@@ -5,7 +5,7 @@ import {
   startEmulator,
   type Emulator
 } from '../../emulator/index.js'
-import { ACCEPT_V2, curl, digestUser, run } from './helpers.js'
+import { ACCEPT_V2, curl, curlDigest, digestGetResponse, digestUser, run } from './helpers.js'
 import { RFC7616_EXAMPLE } from '../support/rfc7616.js'
 
 describe('RFC 7616 §3.9.1 vectors', () => {
@@ -222,17 +222,11 @@ describe('curl --digest against the emulator (MD5)', () => {
     const wrongHash = await curl(['-H', `Authorization: ${next}`, '-H', ACCEPT_V2, users])
     expect(wrongHash.headers['www-authenticate']).toContain('stale=false')
     const p = parseDigestHeader(sent)!
-    const response = computeDigestResponse({
-      algorithm: 'MD5',
-      username: emulator.credentials.publicKey,
-      realm: 'MMS Public API',
-      password: emulator.credentials.privateKey,
-      method: 'GET',
+    const response = digestGetResponse(emulator, {
       uri: p.uri!,
       nonce: p.nonce!,
       nc: '00000002',
-      cnonce: p.cnonce!,
-      qop: 'auth'
+      cnonce: p.cnonce!
     })
     const expired = next.replace(/response="[0-9a-f]+"/, `response="${response}"`)
     const stale = await curl(['-H', `Authorization: ${expired}`, '-H', ACCEPT_V2, users])
@@ -250,12 +244,7 @@ describe('curl --digest against Atlas for Government mode (SHA-256)', () => {
   afterAll(() => emulator.close())
 
   it('challenges with algorithm=SHA-256 and accepts curl’s SHA-256 response', async () => {
-    const response = await curl([
-      '--digest',
-      '--user',
-      digestUser(emulator),
-      '-H',
-      ACCEPT_V2,
+    const response = await curlDigest(emulator, [
       `${emulator.url}/api/atlas/v2/groups/${emulator.groupId}/userSecurity`
     ])
     expect(response.statuses).toEqual([401, 200])

@@ -5,7 +5,8 @@ import {
   ACCEPT_V2,
   atlasFetch,
   curl,
-  digestUser,
+  curlDigest,
+  curlBearer,
   fetchToken,
   run,
   tempDir,
@@ -89,12 +90,7 @@ describe('status', () => {
       kind: 'status',
       status: 500
     })
-    const response = await curl([
-      '--digest',
-      '--user',
-      digestUser(emulator),
-      '-H',
-      ACCEPT_V2,
+    const response = await curlDigest(emulator, [
       `${emulator.url}/api/atlas/v2/groups/${emulator.groupId}/userSecurity`
     ])
     expect(response.statuses).toEqual([401, 500])
@@ -152,13 +148,7 @@ describe('transport faults', () => {
 
   it('html: a proxy error page', async () => {
     emulator.fault({ path: certsPath, kind: 'html' })
-    const response = await curl([
-      '-H',
-      `Authorization: Bearer ${token}`,
-      '-H',
-      ACCEPT_V2,
-      `${emulator.url}${certsPath}`
-    ])
+    const response = await curlBearer(token, [`${emulator.url}${certsPath}`])
     expect(response.status).toBe(502)
     expect(response.headers['content-type']).toBe('text/html')
     expect(response.body).toContain('<h1>502 Bad Gateway</h1>')
@@ -170,27 +160,14 @@ describe('transport faults', () => {
       kind: 'redirect',
       location: 'https://login.example.invalid/sso'
     })
-    const response = await curl([
-      '-H',
-      `Authorization: Bearer ${token}`,
-      '-H',
-      ACCEPT_V2,
-      `${emulator.url}${certsPath}`
-    ])
+    const response = await curlBearer(token, [`${emulator.url}${certsPath}`])
     expect(response.status).toBe(302)
     expect(response.headers.location).toBe('https://login.example.invalid/sso')
   })
 
   it('stale-nonce: curl --digest retries with the fresh nonce', async () => {
     emulator.fault({ path: certsPath, kind: 'stale-nonce' })
-    const response = await curl([
-      '--digest',
-      '--user',
-      digestUser(emulator),
-      '-H',
-      ACCEPT_V2,
-      `${emulator.url}${certsPath}`
-    ])
+    const response = await curlDigest(emulator, [`${emulator.url}${certsPath}`])
     expect(emulator.requests.map(r => [r.status, r.fault])).toEqual([
       [401, undefined],
       [401, 'stale-nonce'],

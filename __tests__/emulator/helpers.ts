@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Emulator } from '../../emulator/index.js'
+import { computeDigestResponse, type Emulator } from '../../emulator/index.js'
 
 export const ACCEPT_V2 = 'Accept: application/vnd.atlas.2023-01-01+json'
 
@@ -39,6 +39,16 @@ export async function curl(args: string[]): Promise<CurlResponse> {
   return parseCurlOutput(result.stdout)
 }
 
+/** curl as the emulator's API key (Digest), asking for API v2, with the given arguments. */
+export function curlDigest(emulator: Emulator, args: string[]): Promise<CurlResponse> {
+  return curl(['--digest', '--user', digestUser(emulator), '-H', ACCEPT_V2, ...args])
+}
+
+/** curl with a bearer token, asking for API v2, with the given arguments. */
+export function curlBearer(token: string, args: string[]): Promise<CurlResponse> {
+  return curl(['-H', `Authorization: Bearer ${token}`, '-H', ACCEPT_V2, ...args])
+}
+
 export function parseCurlOutput(output: string): CurlResponse {
   const statuses: number[] = []
   let rest = output
@@ -66,6 +76,22 @@ export function parseCurlOutput(output: string): CurlResponse {
     rest = rest.slice(next.index)
   }
   return { status: statuses[statuses.length - 1] ?? 0, headers, body: rest, statuses }
+}
+
+/** The MD5 Digest response (qop=auth) of a GET by the emulator's API key. */
+export function digestGetResponse(
+  emulator: Emulator,
+  fields: { uri: string; nonce: string; nc: string; cnonce: string }
+): string {
+  return computeDigestResponse({
+    algorithm: 'MD5',
+    username: emulator.credentials.publicKey,
+    realm: 'MMS Public API',
+    password: emulator.credentials.privateKey,
+    method: 'GET',
+    qop: 'auth',
+    ...fields
+  })
 }
 
 export function digestUser(emulator: Emulator): string {

@@ -7,6 +7,7 @@ import {
   ACCEPT_V2,
   atlasFetch,
   curl,
+  curlDigest,
   curlToken,
   digestUser,
   fetchToken,
@@ -179,14 +180,7 @@ describe('userSecurity', () => {
     })
     expect(emulator.restarts(emulator.groupId)).toBe(before + 1)
     expect(emulator.customerX509(emulator.groupId)).toBe(pem)
-    const read = await curl([
-      '--digest',
-      '--user',
-      digestUser(emulator),
-      '-H',
-      ACCEPT_V2,
-      `${emulator.url}${path()}`
-    ])
+    const read = await curlDigest(emulator, [`${emulator.url}${path()}`])
     expect(JSON.parse(read.body)).toMatchObject({
       customerX509: { cas: pem, links: [{ rel: 'self' }] },
       links: [{ rel: 'self' }]

@@ -3,15 +3,9 @@
  * in state, is reused there while it has a minute left, and the post step revokes the job's tokens.
  */
 import { expect } from '@jest/globals'
-import {
-  atlasRequests,
-  FakeClock,
-  startAtlasForFile,
-  type InProcessAtlas
-} from '../support/inprocess.js'
+import { atlasRequests, FakeClock, atlasForFile } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const oauth = (path: string) => atlasRequests(atlas.emulator).filter(r => r.path === path)
 const revokedTokens = () =>

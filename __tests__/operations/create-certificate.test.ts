@@ -6,21 +6,13 @@ import {
   atlasRequests,
   CREDENTIAL_KINDS,
   filesIn,
+  atlasForFile,
   startAtlas,
-  unmaskedBeforeUse,
-  type InProcessAtlas
+  unmaskedBeforeUse
 } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
+const atlas = atlasForFile()
 const tempDir = (prefix: string) => atlas.tempDir(prefix)
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
-beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
-})
 
 const MEDIA_TYPE = 'application/vnd.atlas.2023-01-01+json'
 
@@ -245,11 +237,9 @@ describe('create-certificate failures', () => {
   })
 
   it('wrong client secret: the token endpoint error with the credentials hint', async () => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', {
-        username: 'ci-user',
-        'client-secret': 'mdb_sa_sk_wrong'
-      })
+    const main = await atlas.main('service-account', {
+      username: 'ci-user',
+      'client-secret': 'mdb_sa_sk_wrong'
     })
     expect(main.errors).toEqual([
       {
@@ -298,9 +288,7 @@ describe('create-certificate failures', () => {
       retryAfter: '0',
       times: Infinity
     })
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', { username: 'ci-user', 'max-retries': '2' })
-    })
+    const main = await atlas.main('service-account', { username: 'ci-user', 'max-retries': '2' })
     expect(main.errors).toEqual([
       {
         level: 'error',
@@ -319,9 +307,7 @@ describe('create-certificate failures', () => {
       errorCode: 'UNEXPECTED_ERROR',
       times: Infinity
     })
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { username: 'ci-user', 'max-retries': '1' })
-    })
+    const main = await atlas.main('api-key', { username: 'ci-user', 'max-retries': '1' })
     expect(main.errors).toEqual([
       {
         level: 'error',

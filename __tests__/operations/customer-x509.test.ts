@@ -1,21 +1,10 @@
 import { expect } from '@jest/globals'
 import { X509Certificate } from 'node:crypto'
-import {
-  atlasRequests,
-  CREDENTIAL_KINDS,
-  startAtlas,
-  type InProcessAtlas as Atlas
-} from '../support/inprocess.js'
+import { atlasRequests, CREDENTIAL_KINDS, atlasForFile } from '../support/inprocess.js'
 import { expiredCa, intermediateCa, leafCertificate, rootCa, writeTemp } from '../support/pki.js'
 
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas()
-})
-afterAll(() => atlas.close())
+const atlas = atlasForFile()
 beforeEach(() => {
-  atlas.emulator.clearRequests()
-  atlas.emulator.clearFaults()
   atlas.emulator.setCustomerX509(atlas.emulator.groupId, null)
 })
 

@@ -101,11 +101,9 @@ describe.each(CREDENTIAL_KINDS)('disable-customer-x509 with %s credentials', kin
 })
 
 it('a project the credentials cannot see: GROUP_NOT_FOUND with its hint', async () => {
-  const main = await atlas.step('main', {
-    inputs: atlas.inputs('api-key', {
-      operation: 'disable-customer-x509',
-      'group-id': 'bbbbbbbbbbbbbbbbbbbbbbbb'
-    })
+  const main = await atlas.main('api-key', {
+    operation: 'disable-customer-x509',
+    'group-id': 'bbbbbbbbbbbbbbbbbbbbbbbb'
   })
   expect(main.errors).toEqual([
     {

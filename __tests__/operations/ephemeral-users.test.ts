@@ -6,12 +6,10 @@ import {
   FakeClock,
   filesIn,
   sessionState,
-  startAtlasForFile,
-  type InProcessAtlas as Atlas
+  atlasForFile
 } from '../support/inprocess.js'
 
-let atlas: Atlas
-startAtlasForFile(started => (atlas = started), { maxPageSize: 4 })
+const atlas = atlasForFile({ maxPageSize: 4 })
 
 /** What the runner sets for a job `test` of run 4242, attempt 2, in octo-org/app. */
 const RUN_ENV = {
@@ -21,6 +19,17 @@ const RUN_ENV = {
   GITHUB_JOB: 'test'
 }
 const GITHUB_RUN = 'octo-org/app/4242/2/test'
+
+/** A create-ephemeral-user job with a service account and no retries, in this file's run. */
+const singleTryEphemeralJob = () =>
+  atlas.job({
+    inputs: atlas.inputs('service-account', {
+      operation: 'create-ephemeral-user',
+      roles: 'read@app',
+      'max-retries': '0'
+    }),
+    env: RUN_ENV
+  })
 // src/github-run.ts reads the run from @actions/github's context, which reads process.env and not
 // the injected `env`; until it does, the run is also set where that context looks (this test file's
 // process.env, which jest gives each test file apart).
@@ -150,14 +159,7 @@ describe('ephemeral user failures', () => {
       times: Infinity
     })
     const before = emulator.users(emulator.groupId).length
-    const { main, post, runnerTemp } = await atlas.job({
-      inputs: atlas.inputs('service-account', {
-        operation: 'create-ephemeral-user',
-        roles: 'read@app',
-        'max-retries': '0'
-      }),
-      env: RUN_ENV
-    })
+    const { main, post, runnerTemp } = await singleTryEphemeralJob()
     expect(main.exitCode).toBe(1)
     expect(main.errors).toEqual([
       expect.objectContaining({ title: 'Atlas UNEXPECTED_ERROR (HTTP 500)' })
@@ -406,14 +408,7 @@ describe('ephemeral user failures', () => {
     const { emulator } = atlas
     emulator.fault({ method: 'POST', path: /\/databaseUsers$/, kind: 'lose-answer' })
     const before = emulator.users(emulator.groupId).length
-    const { main, post } = await atlas.job({
-      inputs: atlas.inputs('service-account', {
-        operation: 'create-ephemeral-user',
-        roles: 'read@app',
-        'max-retries': '0'
-      }),
-      env: RUN_ENV
-    })
+    const { main, post } = await singleTryEphemeralJob()
     expect(main.exitCode).toBe(1)
     expect(main.errors).toEqual([expect.objectContaining({ title: 'Atlas API unreachable' })])
     expect(JSON.parse(main.state['ephemeral-user']!)).toMatchObject({ confirmed: false })
@@ -464,11 +459,9 @@ describe('delete-user', () => {
       databaseName: '$external',
       x509Type: 'CUSTOMER'
     })
-    const first = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', {
-        operation: 'delete-user',
-        username: 'CN=old user,O=Org'
-      })
+    const first = await atlas.main('service-account', {
+      operation: 'delete-user',
+      username: 'CN=old user,O=Org'
     })
     expect(first.exitCode).toBe(0)
     expect(first.outputs.deleted).toBe('true')

@@ -11,15 +11,13 @@ import {
   atlasRequests,
   FakeClock,
   keyLines,
-  startAtlasForFile,
+  atlasForFile,
   visible,
-  type InProcessAtlas,
   type StepOptions
 } from '../support/inprocess.js'
 import { selfSigned } from '../support/pki.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 /** The main step with an API key and no retries; RUNNER_TEMP is also the working folder. */
 async function mainStep(inputs: Record<string, string>, options: StepOptions = {}) {

@@ -4,14 +4,12 @@
  */
 import {
   singleTryStep,
-  startAtlasForFile,
-  type InProcessAtlas,
+  atlasForFile,
   type StepOptions,
   type StepResult
 } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
   singleTryStep(atlas, inputs, options)

@@ -3,17 +3,10 @@
  * dates, and repeated roles or scopes are refused before any request.
  */
 import { expect } from '@jest/globals'
-import {
-  singleTryStep,
-  startAtlasForFile,
-  visible,
-  type InProcessAtlas,
-  type StepOptions
-} from '../support/inprocess.js'
+import { singleTryStep, atlasForFile, visible, type StepOptions } from '../support/inprocess.js'
 import { PARALLEL_DELETES } from '../../src/operations/prune-ephemeral-users.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
   singleTryStep(atlas, inputs, options)

@@ -6,16 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, jest } from '@jest/globals'
 import { coreIO, logLine, summaryText } from '../../src/io.js'
-import {
-  singleTryStep,
-  startAtlasForFile,
-  visible,
-  type InProcessAtlas,
-  type StepOptions
-} from '../support/inprocess.js'
+import { singleTryStep, atlasForFile, visible, type StepOptions } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const mainStep = (inputs: Record<string, string>, options: StepOptions = {}) =>
   singleTryStep(atlas, inputs, options)

@@ -2,18 +2,20 @@ import { expect } from '@jest/globals'
 import {
   atlasRequests,
   CREDENTIAL_KINDS,
+  CERTIFICATE_ENTRY_FIELDS,
+  atlasForFile,
   startAtlas,
+  type CredentialKind,
   type InProcessAtlas as Atlas
 } from '../support/inprocess.js'
 
-let atlas: Atlas
-beforeAll(async () => {
-  atlas = await startAtlas({ maxPageSize: 3 })
-})
-afterAll(() => atlas.close())
-beforeEach(() => atlas.emulator.clearRequests())
+const atlas = atlasForFile({ maxPageSize: 3 })
 
 const DAY = 86_400_000
+
+/** A list-certificates main step with `kind` credentials and these inputs. */
+const listCertificates = (kind: CredentialKind, inputs: Record<string, string>) =>
+  atlas.step('main', { inputs: atlas.inputs(kind, { operation: 'list-certificates', ...inputs }) })
 
 describe('list-certificates', () => {
   it('reads every page, keeps int64 ids exact, sorts by expiry, and warns before expiry', async () => {
@@ -37,12 +39,7 @@ describe('list-certificates', () => {
         subject: 'CN=inventory-user'
       })
     }
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', {
-        operation: 'list-certificates',
-        username: 'inventory-user'
-      })
-    })
+    const main = await listCertificates('api-key', { username: 'inventory-user' })
     expect(main.exitCode).toBe(0)
     const certificates = JSON.parse(main.outputs.certificates!) as Array<{
       username: string
@@ -60,14 +57,7 @@ describe('list-certificates', () => {
       '9007199254740993',
       '2039020905786260979'
     ])
-    expect(Object.keys(certificates[0]!)).toEqual([
-      'username',
-      'id',
-      'subject',
-      'createdAt',
-      'notAfter',
-      'groupId'
-    ])
+    expect(Object.keys(certificates[0]!)).toEqual(CERTIFICATE_ENTRY_FIELDS)
     expect(certificates.every(c => c.username === 'inventory-user')).toBe(true)
     expect(certificates.every(c => c.groupId === atlas.emulator.groupId)).toBe(true)
     expect(main.outputs.count).toBe('6')
@@ -84,20 +74,14 @@ describe('list-certificates', () => {
     expect(pages).toHaveLength(2)
     expect(pages[0]!.path).toMatch(/itemsPerPage=500&pageNum=1/)
 
-    const wider = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', {
-        operation: 'list-certificates',
-        username: 'inventory-user',
-        'expiry-warning-days': '100'
-      })
+    const wider = await listCertificates('service-account', {
+      username: 'inventory-user',
+      'expiry-warning-days': '100'
     })
     expect(wider.warnings).toEqual([])
-    const widest = await atlas.step('main', {
-      inputs: atlas.inputs('service-account', {
-        operation: 'list-certificates',
-        username: 'inventory-user',
-        'expiry-warning-days': '500'
-      })
+    const widest = await listCertificates('service-account', {
+      username: 'inventory-user',
+      'expiry-warning-days': '500'
     })
     expect(widest.warnings).toEqual([
       expect.objectContaining({
@@ -110,9 +94,7 @@ describe('list-certificates', () => {
   it.each(CREDENTIAL_KINDS)(
     'one page takes 2 requests with %s credentials; no certificates is fine',
     async kind => {
-      const main = await atlas.step('main', {
-        inputs: atlas.inputs(kind, { operation: 'list-certificates', username: 'release-bot' })
-      })
+      const main = await listCertificates(kind, { username: 'release-bot' })
       expect(main.exitCode).toBe(0)
       expect(main.outputs).toMatchObject({
         certificates: '[]',
@@ -125,22 +107,14 @@ describe('list-certificates', () => {
   )
 
   it('an unknown user: USERNAME_NOT_FOUND with its hint', async () => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'nobody' })
-    })
+    const main = await listCertificates('api-key', { username: 'nobody' })
     expect(main.errors).toEqual([
       expect.objectContaining({ title: 'Atlas USERNAME_NOT_FOUND (HTTP 404)' })
     ])
   })
 
   it('expiry-warning-days must be a whole number', async () => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', {
-        operation: 'list-certificates',
-        username: 'x',
-        'expiry-warning-days': 'soon'
-      })
-    })
+    const main = await listCertificates('api-key', { username: 'x', 'expiry-warning-days': 'soon' })
     expect(main.errors).toEqual([
       expect.objectContaining({ title: 'Invalid input: expiry-warning-days' })
     ])
@@ -151,13 +125,7 @@ describe('list-certificates', () => {
 describe('list-certificates without username: users with no certificate left', () => {
   // A project of its own: the main project's users gain certificates in other tests.
   const listOther = (extra: Record<string, string> = {}) =>
-    atlas.step('main', {
-      inputs: atlas.inputs('api-key', {
-        operation: 'list-certificates',
-        'group-id': atlas.emulator.otherGroupId,
-        ...extra
-      })
-    })
+    listCertificates('api-key', { 'group-id': atlas.emulator.otherGroupId, ...extra })
   const addUserWithCertificate = (username: string, daysLeft: number) => {
     const { emulator } = atlas
     emulator.addUser(emulator.otherGroupId, { username })
@@ -222,9 +190,7 @@ describe('list-certificates without username: users with no certificate left', (
   })
 
   it('with username: no users-without-certificate output', async () => {
-    const main = await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { operation: 'list-certificates', username: 'release-bot' })
-    })
+    const main = await listCertificates('api-key', { username: 'release-bot' })
     expect(main.errors).toEqual([])
     expect(main.outputs['users-without-certificate']).toBeUndefined()
   })

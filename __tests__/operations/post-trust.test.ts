@@ -11,15 +11,14 @@ import { OPERATION_NAMES } from '../../src/operations/registry.js'
 import { nodeFileSystem, type FileSystem } from '../../src/certificate/file.js'
 import {
   atlasRequests,
-  relabelAsAnotherStep,
   sessionState,
   startAtlas,
-  startAtlasForFile,
+  atlasForFile,
   type InProcessAtlas
 } from '../support/inprocess.js'
+import { postTrustScenarios } from '../scenarios/post-trust.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 /** Another server on loopback: where a later step would like the post step to go. */
 let elsewhere: InProcessAtlas
@@ -37,6 +36,8 @@ const RUN_ENV = {
 }
 // The run's identity is read from @actions/github's context, which reads process.env.
 Object.assign(process.env, RUN_ENV)
+
+postTrustScenarios(atlas, RUN_ENV)
 
 const POST_STEP_KEYS = [
   'atlas-origin',
@@ -184,24 +185,6 @@ describe('a later step changes the environment', () => {
 })
 
 describe('a later step injects STATE_* lines', () => {
-  it('STATE_ephemeral-user after create-certificate deletes nothing', async () => {
-    const { emulator } = atlas
-    emulator.addUser(emulator.groupId, { username: 'prod-app-user', databaseName: '$external' })
-    const { post } = await atlas.job({
-      inputs: atlas.inputs('service-account', { username: 'ci-user' }),
-      laterEnv: {
-        'STATE_ephemeral-user': JSON.stringify({
-          groupId: emulator.groupId,
-          username: 'prod-app-user',
-          confirmed: true
-        })
-      }
-    })
-    expect(post.exitCode).toBe(0)
-    expect(emulator.getUser(emulator.groupId, '$external', 'prod-app-user')).toBeDefined()
-    expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toEqual([])
-  })
-
   it('STATE_certificate-file (either shape) after list-certificates removes nothing', async () => {
     const victim = join(atlas.tempDir('victim-'), 'keep.pem')
     writeFileSync(victim, 'not the action’s')
@@ -231,32 +214,6 @@ describe('a later step injects STATE_* lines', () => {
 })
 
 describe('the ephemeral user is read and its labels checked before every delete', () => {
-  it('a confirmed user whose labels are not this step’s is left, with a warning', async () => {
-    const { emulator } = atlas
-    const inputs = atlas.inputs('api-key', {
-      operation: 'create-ephemeral-user',
-      roles: 'read@app'
-    })
-    const main = await atlas.step('main', { inputs, env: RUN_ENV })
-    expect(JSON.parse(main.state['ephemeral-user']!)).toMatchObject({ confirmed: true })
-    const username = main.outputs.username!
-    relabelAsAnotherStep(emulator, username)
-    emulator.clearRequests()
-    const post = await atlas.step('post', { inputs, env: RUN_ENV, state: main.state })
-    expect(post.exitCode).toBe(0)
-    expect(post.warnings).toEqual([
-      expect.objectContaining({
-        title: 'Ephemeral user not deleted',
-        message: expect.stringMatching(/not created by this step.*left untouched/)
-      })
-    ])
-    expect(emulator.getUser(emulator.groupId, '$external', username)).toBeDefined()
-    expect(atlasRequests(emulator).filter(r => r.method === 'DELETE')).toEqual([])
-    await atlas.step('main', {
-      inputs: atlas.inputs('api-key', { operation: 'delete-user', username })
-    })
-  })
-
   it('a confirmed user already gone: one look, no delete', async () => {
     const inputs = atlas.inputs('api-key', {
       operation: 'create-ephemeral-user',

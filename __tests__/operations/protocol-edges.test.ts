@@ -7,10 +7,9 @@ import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { createProxy } from 'proxy'
-import { atlasRequests, startAtlasForFile, type InProcessAtlas } from '../support/inprocess.js'
+import { atlasRequests, atlasForFile } from '../support/inprocess.js'
 
-let atlas: InProcessAtlas
-startAtlasForFile(started => (atlas = started))
+const atlas = atlasForFile()
 
 const listen = (server: Server | ReturnType<typeof createTcpServer>) =>
   new Promise<number>(done =>
@@ -49,7 +48,8 @@ it('a proxy that refuses the tunnel (407) is its own error, not retried, not a t
     expect(main.errors[0]!.message).not.toMatch(/budget/)
     expect(connects).toBe(1)
     expect(main.clock.sleeps).toEqual([])
-    expect(Date.now() - started).toBeLessThan(5000)
+    // Not retried until the 30 s budget runs out.
+    expect(Date.now() - started).toBeLessThan(10_000)
   } finally {
     await new Promise(done => proxy.close(done))
   }
@@ -72,7 +72,7 @@ it('an http origin through HTTP_PROXY: one CONNECT tunnel carries the step', asy
   }
 })
 
-it('a TLS handshake that never completes ends within the budget plus a second', async () => {
+it('a TLS handshake that never completes ends at the budget, not at a connect timeout of its own', async () => {
   const sockets = new Set<Socket>()
   const silent = createTcpServer(socket => sockets.add(socket))
   const port = await listen(silent)
@@ -94,7 +94,9 @@ it('a TLS handshake that never completes ends within the budget plus a second', 
       }
     ])
     expect(elapsed).toBeGreaterThanOrEqual(900)
-    expect(elapsed).toBeLessThan(2000)
+    // Loose for a busy machine: tells the 1 s budget from undici's 10 s connect timeout or a hang
+    // (the exact end is unit/budget.test.ts's, on the fake clock).
+    expect(elapsed).toBeLessThan(8000)
   } finally {
     for (const socket of sockets) socket.destroy()
     await new Promise(done => silent.close(done))

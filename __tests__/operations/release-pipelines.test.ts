@@ -4,30 +4,32 @@
  * GITHUB_REPOSITORY missing, rotation into a GitHub secret (the key read before minting, renewal
  * due when the secret does not hold the latest certificate, GitHub's failures retried and bounded
  * by timeout-seconds, what can go wrong after minting, hostile settings and server text), and
- * list-certificates over the whole project. The same pipelines
- * through dist/ are in __tests__/dist/release-pipelines.test.ts.
+ * list-certificates over the whole project. The scenarios both tiers run are in
+ * ../scenarios/release-pipelines.ts (run here and by __tests__/dist/release-pipelines.test.ts).
  */
 import { expect, jest } from '@jest/globals'
-import { existsSync, readFileSync } from 'node:fs'
 import { userExpiringIn as expiringUser } from '../support/emulator-fixtures.js'
-import type { GitHubEmulator } from '../../emulator/github.js'
+import { githubForFile } from '../support/harness.js'
 import { octokitSecretStore } from '../../src/github/secret-store.js'
 import {
+  atlasForFile,
   atlasRequests,
+  CERTIFICATE_ENTRY_FIELDS,
   filesIn,
   githubEnvOf,
-  startAtlasAndGitHubForFile,
   visible,
-  type InProcessAtlas as Atlas,
   type StepOptions
 } from '../support/inprocess.js'
+import {
+  issueWithSecret as issueWithSecretOf,
+  mintedFor,
+  releasePipelineScenarios
+} from '../scenarios/release-pipelines.js'
 
-let atlas: Atlas
-let github: GitHubEmulator
-startAtlasAndGitHubForFile((a, g) => {
-  atlas = a
-  github = g
-})
+const atlas = atlasForFile()
+const github = githubForFile()
+
+releasePipelineScenarios(atlas, github)
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -78,24 +80,7 @@ describe('create-certificate with renew-within-days', () => {
   )
 })
 
-/** The main step, the PEM it wrote, then the post step. */
-async function issueWithSecret(extra: Record<string, string>) {
-  const runnerTemp = atlas.tempDir('runner-temp-')
-  const options = {
-    inputs: atlas.inputs('service-account', {
-      username: 'release-bot',
-      'github-secret': 'ATLAS_CERT',
-      ...extra
-    }),
-    env: githubEnv(),
-    runnerTemp
-  }
-  const main = await atlas.step('main', options)
-  const file = main.outputs['certificate-file']
-  const pem = file && existsSync(file) ? readFileSync(file, 'utf8') : undefined
-  const post = await atlas.step('post', { ...options, state: main.state })
-  return { main, post, pem, runnerTemp }
-}
+const issueWithSecret = (extra: Record<string, string>) => issueWithSecretOf(atlas, github, extra)
 
 describe('create-certificate with github-secret', () => {
   it('an invalid token (401): refused before minting, 0 certificates, and the error says what to grant', async () => {
@@ -203,8 +188,7 @@ describe('create-certificate with github-secret', () => {
   })
 })
 
-const minted = (username: string) =>
-  atlas.emulator.issuedCertificates(atlas.emulator.groupId, username).filter(c => c.serialNumber)
+const minted = (username: string) => mintedFor(atlas, username)
 const certificatePosts = () =>
   atlasRequests(atlas.emulator).filter(r => r.method === 'POST' && r.path.includes('/certs'))
 
@@ -558,14 +542,7 @@ describe('list-certificates without username', () => {
       id: string
       notAfter: string
     }>
-    expect(Object.keys(certificates[0]!)).toEqual([
-      'username',
-      'id',
-      'subject',
-      'createdAt',
-      'notAfter',
-      'groupId'
-    ])
+    expect(Object.keys(certificates[0]!)).toEqual(CERTIFICATE_ENTRY_FIELDS)
     expect(new Set(certificates.map(c => c.username)).size).toBeLessThanOrEqual(managed.length)
     expect(certificates.map(c => c.username)).not.toContain('watch-customer')
     expect(certificates.filter(c => c.username.startsWith('watch-')).map(c => c.username)).toEqual([

@@ -1,86 +1,47 @@
-/** The emulator plus the step runner, with the leak scan applied to every step a test runs. */
-import { rmSync } from 'node:fs'
-import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
-import { recordContract } from './openapi-contract.js'
+/** The emulator plus the dist/ step runner, with the leak scan applied to every step a test runs. */
+import type { EmulatorOptions } from '../../emulator/index.js'
 import {
   findLeaks,
-  postStepOptions,
   runStep,
-  type LaterEnv,
-  tempDir,
   type StepOptions,
-  type StepResult
+  type StepResult as SpawnedStepResult
 } from '../../scripts/lib/step.js'
+import { runnerForFile, startRunner, type Observed, type StepRunner } from './harness.js'
 
-export {
-  atlasRequests,
-  CREDENTIAL_KINDS,
-  filesIn,
-  relabelAsAnotherStep,
-  sessionState,
-  type CredentialKind
-} from './emulator-fixtures.js'
+export * from './emulator-fixtures.js'
+export { githubEnvOf, githubForFile } from './harness.js'
 
-export interface Atlas {
-  emulator: Emulator
-  /** Inputs naming the emulator, its project and one kind of credential. */
-  inputs(kind: CredentialKind, extra?: Record<string, string>): Record<string, string>
-  /** Runs a step and fails the test if any secret the emulator handed out or knows leaked. */
-  step(
-    entry: 'main' | 'post',
-    options?: StepOptions,
-    scan?: { certificateOutputAllowed?: boolean }
-  ): Promise<StepResult>
-  /**
-   * A main step, then its post step as the runner runs it: the same inputs and env, plus what
-   * later steps appended to $GITHUB_ENV (`laterEnv`), and the state the main step saved.
-   */
-  job(
-    options: StepOptions & { laterEnv?: LaterEnv },
-    scan?: { certificateOutputAllowed?: boolean }
-  ): Promise<{ main: StepResult; post: StepResult; runnerTemp: string }>
-  secrets(): string[]
-  close(): Promise<void>
+/** A spawned step's result (stdout, stderr, files, durationMs) with what the harness observed. */
+export interface StepResult extends SpawnedStepResult, Observed {}
+
+/** The dist/ StepRunner: the bundle on Node 24 against the emulator, leak-scanned. */
+export type Atlas = StepRunner<StepResult, StepOptions>
+
+/** Everything a spawned step made visible, but for its ::add-mask:: lines. */
+function visibleOf(result: SpawnedStepResult): string {
+  const stdout = result.stdout
+    .split('\n')
+    .filter(line => !line.startsWith('::add-mask::'))
+    .join('\n')
+  return [stdout, result.stderr, ...Object.values(result.files)].join('\n')
 }
 
-export async function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
-  // Client keys from a pool of two: a fresh RSA key for each of the suite's hundreds of
-  // certificates would be a third of its CPU time. A test that needs fresh keys passes 0.
-  const emulator = await startEmulator({ clientKeyPool: 2, ...options })
-  // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
-  const contract = recordContract(emulator)
-  // Runner temp folders job() made: kept for the test to inspect until close().
-  const madeRunnerTemps: string[] = []
-  const secrets = () => emulatorSecrets(emulator)
-  const atlas: Atlas = {
-    emulator,
-    secrets,
-    inputs: (kind, extra = {}) => emulatorInputs(emulator, kind, extra),
-    async step(entry, options = {}, scan = {}) {
-      const result = await runStep(entry, options)
-      const leaks = findLeaks(result, secrets(), scan)
-      if (leaks.length > 0)
-        throw new Error(`Secret leaked by the ${entry} step: ${leaks.join('; ')}`)
-      return result
+export function startAtlas(options?: EmulatorOptions): Promise<Atlas> {
+  return startRunner(
+    {
+      tier: 'dist',
+      run: (entry, stepOptions) => runStep(entry, stepOptions),
+      visible: visibleOf,
+      findLeaks
     },
-    async job(options, scan) {
-      let runnerTemp = options.runnerTemp
-      if (runnerTemp === undefined) madeRunnerTemps.push((runnerTemp = tempDir('runner-temp-')))
-      const { laterEnv = {}, ...stepOptions } = options
-      const main = await atlas.step('main', { ...stepOptions, runnerTemp }, scan)
-      const post = await atlas.step(
-        'post',
-        postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv),
-        scan
-      )
-      return { main, post, runnerTemp }
-    },
-    async close() {
-      for (const folder of madeRunnerTemps) rmSync(folder, { recursive: true, force: true })
-      await emulator.close()
-      contract.assertClean()
-    }
-  }
-  return atlas
+    options
+  )
+}
+
+/**
+ * One emulator for a test file, as a handle usable at the file's top level: started before its
+ * tests, emptied of requests and faults before each, closed (with its contract check) after them.
+ */
+export function atlasForFile(options?: EmulatorOptions): Atlas {
+  return runnerForFile(startAtlas, options)
 }

@@ -53,6 +53,16 @@ export function userExpiringIn(emulator: Emulator, username: string, days: numbe
   return notAfter.toISOString()
 }
 
+/** The fields of each entry of the `certificates` output of list-certificates, in order. */
+export const CERTIFICATE_ENTRY_FIELDS = [
+  'username',
+  'id',
+  'subject',
+  'createdAt',
+  'notAfter',
+  'groupId'
+]
+
 /** Files left in a folder (RUNNER_TEMP after a job must be empty of certificates). */
 export function filesIn(folder: string): string[] {
   return readdirSync(folder)

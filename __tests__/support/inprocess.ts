@@ -3,34 +3,37 @@
  * emulator, with a recording ActionIO, a fake clock and inputs/env injected. Every step is scanned
  * for secrets in everything the IO saw, as `findLeaks` does for the spawned bundle.
  */
-import type { GitHubSecretStoreFactory } from '../../src/github/secret-store.js'
-import { startGitHubEmulator, type GitHubEmulator } from '../../emulator/github.js'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { emulatorInputs, emulatorSecrets, type CredentialKind } from './emulator-fixtures.js'
+import type { GitHubEmulator } from '../../emulator/github.js'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
-import { recordContract } from './openapi-contract.js'
+import type { EmulatorOptions } from '../../emulator/index.js'
 import { runPost } from '../../src/cleanup.js'
-import type { FileSystem } from '../../src/certificate/file.js'
 import type { ActionIO } from '../../src/io.js'
 import { run } from '../../src/main.js'
 import type { RunDependencies } from '../../src/runtime.js'
+import { ACCESS_TOKEN_STATE, isAccessTokenRecord } from '../../scripts/lib/step.js'
 import {
-  ACCESS_TOKEN_STATE,
-  isAccessTokenRecord,
-  postStepOptions,
-  type LaterEnv
-} from '../../scripts/lib/step.js'
+  DIST_ONLY,
+  refuseOptions,
+  type Annotation,
+  type StepOptions as CommonStepOptions,
+  type StepResult as CommonStepResult
+} from '../../scripts/lib/step-types.js'
+import {
+  githubForFile,
+  runnerForFile,
+  startedForFile,
+  startRunner,
+  type Observed,
+  type StepRunner,
+  type TierRunner
+} from './harness.js'
 
-export {
-  atlasRequests,
-  CREDENTIAL_KINDS,
-  filesIn,
-  relabelAsAnotherStep,
-  sessionState,
-  type CredentialKind
-} from './emulator-fixtures.js'
+export { githubEnvOf } from './harness.js'
+export type { Annotation, JobResult, LaterEnv, LeakScan } from '../../scripts/lib/step-types.js'
+
+export * from './emulator-fixtures.js'
 
 /** Structurally the `Clock` the action uses (declared here: its module may move). */
 export interface Clock {
@@ -58,12 +61,6 @@ export class FakeClock implements Clock {
     this.offsetMs += ms
     return Promise.resolve()
   }
-}
-
-export interface Annotation {
-  level: 'error' | 'warning' | 'notice'
-  title?: string
-  message: string
 }
 
 /** Everything the action did to the runner, in order. */
@@ -122,30 +119,21 @@ export class RecordingIO implements ActionIO {
   }
 }
 
-export interface StepResult {
+/**
+ * The common step result (`log`: every printed line, debug, info and annotations, in order;
+ * `summary`: the tables as `### heading` then `name | value` rows), with what only this tier sees.
+ */
+export interface StepResult extends CommonStepResult, Observed {
   /** 1 when the step called `fail`, else 0 (as the runner sees the exit code). */
   exitCode: number
-  outputs: Record<string, string>
-  /** The last value saved for each name. */
-  state: Record<string, string>
-  /** Values registered with setSecret, in order. */
-  masks: string[]
   debug: string[]
   info: string[]
-  /** Every printed line (debug, info, annotations), in order: what stdout would show. */
-  log: string
-  /** The summary tables as text (`### heading` then `name | value` rows). */
-  summary: string
   summaries: Array<{ heading: string; rows: string[][] }>
-  annotations: Annotation[]
-  errors: Annotation[]
-  warnings: Annotation[]
-  notices: Annotation[]
   events: IOEvent[]
   clock: FakeClock
 }
 
-function resultOf(io: RecordingIO, clock: FakeClock): StepResult {
+function resultOf(io: RecordingIO, clock: FakeClock): Omit<StepResult, 'requests' | 'visible'> {
   const outputs: Record<string, string> = {}
   const state: Record<string, string> = {}
   const masks: string[] = []
@@ -321,129 +309,67 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
-export interface StepOptions {
-  inputs?: Record<string, string>
-  env?: Record<string, string>
-  /** State for the post step (what the main step saved). */
-  state?: Record<string, string>
-  runnerTemp?: string
-  cwd?: string
+/** The common step options; the clock, when given, is a FakeClock (the result hands it back). */
+export interface StepOptions extends CommonStepOptions {
   clock?: FakeClock
-  /** The file system the action uses (default: the real one), e.g. one that refuses writes. */
-  fs?: FileSystem
-  /**
-   * An IO that also gets every call, e.g. coreIO to see what the runner would print; the step is
-   * still recorded and leak-scanned. getState is served from `state`.
-   */
-  alsoTo?: ActionIO
-  /** The GitHub secret store (default: Octokit), e.g. one that fails in a scripted way. */
-  githubSecretStore?: GitHubSecretStoreFactory
 }
 
-export interface InProcessAtlas {
-  emulator: Emulator
-  inputs(kind: CredentialKind, extra?: Record<string, string>): Record<string, string>
-  /** Runs one step in-process; fails the test if a secret leaked. */
-  step(
-    entry: 'main' | 'post',
-    options?: StepOptions,
-    scan?: { certificateOutputAllowed?: boolean }
-  ): Promise<StepResult>
-  /**
-   * A main step, then its post step as the runner runs it: the same inputs and env, plus what
-   * later steps appended to $GITHUB_ENV (`laterEnv`), and the state the main step saved.
-   */
-  job(
-    options: StepOptions & { laterEnv?: LaterEnv },
-    scan?: { certificateOutputAllowed?: boolean }
-  ): Promise<{ main: StepResult; post: StepResult; runnerTemp: string }>
-  /** A folder removed by close(). */
-  tempDir(prefix: string): string
-  secrets(): string[]
-  close(): Promise<void>
-}
+/** The in-process StepRunner: run()/runPost() against the emulator, leak-scanned. */
+export type InProcessAtlas = StepRunner<StepResult, StepOptions>
 
-export async function startAtlas(options?: EmulatorOptions): Promise<InProcessAtlas> {
-  // Client keys from a pool of two: a fresh RSA key for each of the suite's hundreds of
-  // certificates would be a third of its CPU time. A test that needs fresh keys passes 0.
-  const emulator = await startEmulator({ clientKeyPool: 2, ...options })
-  // Every exchange of the action with the emulator keeps the official contract (ATLAS_OPENAPI).
-  const contract = recordContract(emulator)
-  const owned: string[] = []
-  const ownDir = (prefix: string) => {
-    const dir = tempDir(prefix)
-    owned.push(dir)
-    return dir
-  }
-  const work = ownDir('inprocess-work-')
-  const secrets = () => emulatorSecrets(emulator)
-  const atlas: InProcessAtlas = {
-    emulator,
-    secrets,
-    tempDir: ownDir,
-    inputs: (kind, extra = {}) => emulatorInputs(emulator, kind, extra),
-    async step(entry, options = {}, scan = {}) {
-      const inputs = options.inputs ?? {}
-      const clock = options.clock ?? new FakeClock()
-      const io = new RecordingIO(options.state)
-      const deps: Partial<RunDependencies> = {
-        ...(options.fs ? { fs: options.fs } : {}),
-        ...(options.githubSecretStore ? { githubSecretStore: options.githubSecretStore } : {}),
-        // Like core.getInput: '' when unset, surrounding whitespace trimmed.
-        readInput: name => (inputs[name] ?? '').trim(),
-        env: {
-          RUNNER_TEMP: options.runnerTemp ?? ownDir('inprocess-runner-temp-'),
-          ...options.env
-        },
-        io: options.alsoTo ? teeIO(io, options.alsoTo) : io,
-        clock,
-        cwd: options.cwd ?? work
-      }
-      await (entry === 'main' ? run(deps) : runPost(deps))
-      const result = resultOf(io, clock)
-      const leaks = findLeaks(result, secrets(), scan)
-      if (leaks.length > 0)
-        throw new Error(`Secret leaked by the ${entry} step: ${leaks.join('; ')}`)
-      return result
-    },
-    async job(options, scan) {
-      const runnerTemp = options.runnerTemp ?? ownDir('inprocess-runner-temp-')
-      const { laterEnv = {}, ...stepOptions } = options
-      const main = await atlas.step('main', { ...stepOptions, runnerTemp }, scan)
-      const post = await atlas.step(
-        'post',
-        postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv),
-        scan
-      )
-      return { main, post, runnerTemp }
-    },
-    async close() {
-      await emulator.close()
-      for (const dir of owned) rmSync(dir, { recursive: true, force: true })
-      contract.assertClean()
+const inProcessTier: TierRunner<StepOptions, Omit<StepResult, keyof Observed>> = {
+  tier: 'in-process',
+  async run(entry, options, { ownDir, workDir }) {
+    refuseOptions('in-process', options, DIST_ONLY)
+    const inputs = options.inputs ?? {}
+    const clock = options.clock ?? new FakeClock()
+    const io = new RecordingIO(options.state)
+    const deps: Partial<RunDependencies> = {
+      ...(options.fs ? { fs: options.fs } : {}),
+      ...(options.githubSecretStore ? { githubSecretStore: options.githubSecretStore } : {}),
+      // Like core.getInput: '' when unset, surrounding whitespace trimmed.
+      readInput: name => (inputs[name] ?? '').trim(),
+      env: { RUNNER_TEMP: options.runnerTemp ?? ownDir('runner-temp-'), ...options.env },
+      io: options.alsoTo ? teeIO(io, options.alsoTo) : io,
+      clock,
+      cwd: options.cwd ?? workDir
     }
-  }
-  return atlas
+    await (entry === 'main' ? run(deps) : runPost(deps))
+    return resultOf(io, clock)
+  },
+  visible: result => visible(result),
+  findLeaks: (result, secrets, scan) => findLeaks(result, secrets, scan)
+}
+
+export function startAtlas(options?: EmulatorOptions): Promise<InProcessAtlas> {
+  return startRunner(inProcessTier, options)
 }
 
 /**
- * One emulator for a test file: started before its tests, emptied of requests and faults before
- * each, closed (with its contract check) after them. `assign` hands it to the file's variable.
+ * One emulator for a test file, as a handle usable at the file's top level: started before its
+ * tests, emptied of requests and faults before each, closed (with its contract check) after them.
  */
+export function atlasForFile(options?: EmulatorOptions): InProcessAtlas {
+  return runnerForFile(startAtlas, options)
+}
+
+/** As atlasForFile, handing the started harness to `assign` (the file's variable). */
 export function startAtlasForFile(
   assign: (atlas: InProcessAtlas) => void,
   options?: EmulatorOptions
 ): void {
-  let atlas: InProcessAtlas | undefined
-  beforeAll(async () => {
-    atlas = await startAtlas(options)
-    assign(atlas)
-  })
-  afterAll(() => atlas?.close())
-  beforeEach(() => {
-    atlas?.emulator.clearRequests()
-    atlas?.emulator.clearFaults()
-  })
+  startedForFile(
+    async () => {
+      const atlas = await startAtlas(options)
+      assign(atlas)
+      return atlas
+    },
+    atlas => atlas.close(),
+    atlas => {
+      atlas.emulator.clearRequests()
+      atlas.emulator.clearFaults()
+    }
+  )
 }
 
 /**
@@ -453,26 +379,10 @@ export function startAtlasForFile(
 export function startAtlasAndGitHubForFile(
   assign: (atlas: InProcessAtlas, github: GitHubEmulator) => void
 ): void {
-  let atlas: InProcessAtlas | undefined
-  let github: GitHubEmulator | undefined
-  beforeAll(async () => {
-    ;[atlas, github] = await Promise.all([startAtlas(), startGitHubEmulator()])
-    assign(atlas, github)
-  })
-  afterAll(() => Promise.all([atlas?.close(), github?.close()]))
-  beforeEach(() => {
-    atlas?.emulator.clearRequests()
-    atlas?.emulator.clearFaults()
-    github?.clearRequests()
-    github?.clearFaults()
-  })
+  const atlas = atlasForFile()
+  const github = githubForFile()
+  beforeAll(() => assign(atlas, github))
 }
-
-/** The runner's environment that points `github-secret` at the GitHub emulator. */
-export const githubEnvOf = (github: GitHubEmulator) => ({
-  GITHUB_API_URL: github.url,
-  GITHUB_REPOSITORY: github.repository
-})
 
 /**
  * A main step with an API key, no retries and a repository in the environment: one answer from

@@ -1,6 +1,6 @@
 /**
- * Contract check of recorded exchanges against the official Atlas Admin API OpenAPI subset (the
- * file named by ATLAS_OPENAPI; absent: every check is skipped, see contract.test.ts).
+ * Contract check of recorded exchanges against the official Atlas Admin API OpenAPI subset
+ * (contract/atlas-openapi-x509.json, see the README beside it; ATLAS_OPENAPI names another file).
  *
  * For each request the action sent: the path template and method exist; the Accept header names
  * a version the operation serves that is not past its sunset; query and path parameters are
@@ -16,6 +16,7 @@
  * direction and the int32/int64/double formats are translated below, explicitly.
  */
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import Ajv2019Module, { type ValidateFunction } from 'ajv/dist/2019.js'
 import addFormatsModule from 'ajv-formats'
 import type { Emulator, RecordedRequest } from '../../emulator/index.js'
@@ -38,11 +39,15 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'
 const OPENAPI_ONLY = ['nullable', 'discriminator', 'example', 'examples', 'externalDocs', 'xml']
 
 export const CONTRACT_ENV = 'ATLAS_OPENAPI'
+/** The subset committed with the tests: the check runs in every clone. */
+export const COMMITTED_SPEC = fileURLToPath(
+  new URL('../contract/atlas-openapi-x509.json', import.meta.url)
+)
 
-/** The spec file to validate against, or undefined when the environment names none. */
-export function contractPath(): string | undefined {
+/** The spec file to validate against: the one ATLAS_OPENAPI names, else the committed subset. */
+export function contractPath(): string {
   const path = process.env[CONTRACT_ENV]
-  return path && path.trim() !== '' ? path : undefined
+  return path && path.trim() !== '' ? path : COMMITTED_SPEC
 }
 
 interface Operation {
@@ -502,6 +507,19 @@ function specialCases(name: string, schema: JsonObject): JsonObject {
   return schema
 }
 
+/**
+ * A spec pattern as a `u`-flag RegExp accepts it: the access-list patterns escape `:` and `-`
+ * (`\:`, `\-`), identity escapes that only non-unicode RegExps allow; they mean the character.
+ */
+function unicodePattern(pattern: string): string {
+  try {
+    new RegExp(pattern, 'u')
+    return pattern
+  } catch {
+    return pattern.replace(/\\([:-])/g, '$1')
+  }
+}
+
 function translate(schema: Json, direction: Direction, closed: boolean): Json {
   if (Array.isArray(schema)) return schema.map(item => translate(item, direction, false))
   if (!isObject(schema)) return schema
@@ -525,6 +543,8 @@ function translate(schema: Json, direction: Direction, closed: boolean): Json {
       // overlapping alternatives (an M10 electableSpecs is valid AWS, Azure and GCP hardware; the
       // region enums share names), so a real answer matches more than one and oneOf would refuse it.
       out.anyOf = value.map(part => translate(part, direction, false))
+    } else if (key === 'pattern' && typeof value === 'string') {
+      out.pattern = unicodePattern(value)
     } else if (typeof value === 'object' && value !== null) {
       out[key] = translate(value, direction, key === 'items' || key === 'additionalProperties')
     } else {
@@ -552,20 +572,18 @@ function translate(schema: Json, direction: Direction, closed: boolean): Json {
 
 /**
  * Collects the contract problems of every exchange an emulator records from now on (the
- * harnesses' close() calls assertClean). Without ATLAS_OPENAPI it records nothing.
+ * harnesses' close() calls assertClean).
  */
 export class ContractRecorder {
   private readonly problems: string[] = []
   private readonly stop: () => void
   private checked = 0
 
-  constructor(emulator: Emulator, contract: OpenApiContract | undefined) {
-    this.stop = contract
-      ? emulator.onExchange(record => {
-          this.checked += 1
-          this.problems.push(...contract.check(record))
-        })
-      : () => {}
+  constructor(emulator: Emulator, contract: OpenApiContract) {
+    this.stop = emulator.onExchange(record => {
+      this.checked += 1
+      this.problems.push(...contract.check(record))
+    })
   }
 
   /** Throws with every violation seen (the afterAll that closes the harness fails the file). */
@@ -575,23 +593,20 @@ export class ContractRecorder {
     const unique = [...new Set(this.problems)]
     throw new Error(
       `Atlas API contract violated in ${unique.length} of ${this.checked} checked exchanges ` +
-        `(OpenAPI subset from ${CONTRACT_ENV}):\n- ${unique.join('\n- ')}`
+        `(OpenAPI subset ${contractPath()}):\n- ${unique.join('\n- ')}`
     )
   }
 }
 
-let shared: OpenApiContract | undefined | null = null
+let shared: OpenApiContract | undefined
 
-/** The contract named by ATLAS_OPENAPI, loaded once per test file; undefined when unset. */
-export function loadContract(): OpenApiContract | undefined {
-  if (shared === null) {
-    const path = contractPath()
-    shared = path ? new OpenApiContract(path) : undefined
-  }
+/** The contract (see contractPath), loaded once per test file. */
+export function loadContract(): OpenApiContract {
+  shared ??= new OpenApiContract(contractPath())
   return shared
 }
 
-/** Records an emulator's traffic for the contract check (a no-op without ATLAS_OPENAPI). */
+/** Records an emulator's traffic for the contract check. */
 export function recordContract(emulator: Emulator): ContractRecorder {
   return new ContractRecorder(emulator, loadContract())
 }

@@ -49,7 +49,10 @@ const CONTRACT_INPUTS = [
   'issuer-certificate',
   'issuer-key',
   'key-type',
-  'subject-suffix'
+  'subject-suffix',
+  'access-list',
+  'runner-ip-url',
+  'verify-login'
 ]
 const CONTRACT_OUTPUTS = [
   'skipped-projects',
@@ -75,7 +78,9 @@ const CONTRACT_OUTPUTS = [
   'ca-expires-at',
   'issued',
   'x509-type',
-  'renewal-reason'
+  'renewal-reason',
+  'access-list-entries',
+  'connection-strings'
 ]
 
 describe('action.yml', () => {

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { createProxy } from 'proxy'
@@ -51,9 +52,15 @@ describe('Budget.within', () => {
 async function silentListener() {
   const sockets = new Set<Socket>()
   const closed: Socket[] = []
+  let accepted: () => void
+  const closeWaiters: Array<() => void> = []
   const server = createTcpServer(socket => {
     sockets.add(socket)
-    socket.on('close', () => closed.push(socket))
+    accepted()
+    socket.on('close', () => {
+      closed.push(socket)
+      for (const wake of closeWaiters.splice(0)) wake()
+    })
     socket.resume() // reads what the client sends, so that it sees the client go
   })
   await new Promise<void>(done => server.listen(0, '127.0.0.1', done))
@@ -63,6 +70,12 @@ async function silentListener() {
     url: `https://127.0.0.1:${port}/`,
     sockets,
     closed,
+    /** Resolves when the first connection arrives. */
+    accepted: new Promise<void>(done => (accepted = done)),
+    /** Resolves once `socket` has closed (the test's own timeout bounds the wait). */
+    closing: async (socket: Socket) => {
+      while (!closed.includes(socket)) await new Promise<void>(done => closeWaiters.push(done))
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise(done => server.close(done))
@@ -71,25 +84,34 @@ async function silentListener() {
 }
 
 describe('createDispatcher: connecting within the budget', () => {
-  // Below and above a second: undici's own timer ended these at about 1.0 and 1.5 s.
-  it.concurrent.each([600, 1100])(
+  // On jest's fake clock, which no busy machine can stretch: the attempt must end at what is left
+  // of the budget to the millisecond. undici's own timer ended these at about 1.0 and 1.5 s. The
+  // network (connecting, the server seeing the client go) stays real.
+  it.each([600, 1100])(
     'ends a handshake that never completes after what is left (%i ms), not before, and drops the socket',
     async remaining => {
       const server = await silentListener()
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] })
       const dispatcher = createDispatcher({}, { connections: 1, remainingMs: () => remaining })
       try {
-        const started = performance.now()
-        const error = await request(server.url, { dispatcher }).then(
-          () => undefined,
-          (failure: unknown) => failure as { code?: string }
-        )
-        const elapsed = performance.now() - started
-        expect(error?.code).toBe('UND_ERR_CONNECT_TIMEOUT')
-        expect(elapsed).toBeGreaterThanOrEqual(remaining - 5)
-        expect(elapsed).toBeLessThan(remaining + 250)
-        await new Promise(done => setTimeout(done, 50))
-        expect(server.closed).toHaveLength(1)
+        let ended = false
+        const outcome = request(server.url, { dispatcher })
+          .then(
+            () => undefined,
+            (failure: unknown) => failure as { code?: string }
+          )
+          .finally(() => (ended = true))
+        await server.accepted
+        await jest.advanceTimersByTimeAsync(remaining - 1)
+        await settleRealEvents()
+        expect(ended).toBe(false)
+        await jest.advanceTimersByTimeAsync(1)
+        await settleRealEvents()
+        expect(ended).toBe(true)
+        expect((await outcome)?.code).toBe('UND_ERR_CONNECT_TIMEOUT')
+        await server.closing([...server.sockets][0]!)
       } finally {
+        jest.useRealTimers()
         await dispatcher.destroy()
         await server.close()
       }
@@ -126,9 +148,9 @@ describe('createDispatcher: through a proxy, within the budget', () => {
       const error = await failureOf('https://127.0.0.1:9/', dispatcher)
       expect(error?.code).toBe('UND_ERR_CONNECT_TIMEOUT')
       expect(performance.now() - started).toBeLessThan(10_000)
-      await new Promise(done => setTimeout(done, 50))
-      // The connection that carried the CONNECT is closed at once (undici may open another, idle).
+      // The connection that carried the CONNECT is closed (undici may open another, idle).
       const [tunnelAttempt] = proxy.sockets
+      await proxy.closing(tunnelAttempt!)
       expect(proxy.closed).toContain(tunnelAttempt)
     } finally {
       await dispatcher.destroy()
@@ -149,8 +171,8 @@ describe('createDispatcher: through a proxy, within the budget', () => {
       expect(error?.code).toBe('UND_ERR_CONNECT_TIMEOUT')
       expect(performance.now() - started).toBeLessThan(10_000)
       expect(proxy.targets).toEqual([`127.0.0.1:${origin.port}`])
-      await new Promise(done => setTimeout(done, 100))
       // The proxy closes its side of the tunnel once the action's side is gone.
+      await origin.closing([...origin.sockets][0]!)
       expect(origin.closed).toHaveLength(1)
     } finally {
       await dispatcher.destroy()
@@ -175,3 +197,8 @@ describe('createDispatcher: through a proxy, within the budget', () => {
     }
   })
 })
+
+/** Lets I/O callbacks already due run (setImmediate is left real above). */
+async function settleRealEvents() {
+  for (let turn = 0; turn < 10; turn += 1) await new Promise(done => setImmediate(done))
+}

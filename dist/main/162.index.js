@@ -2,7 +2,7 @@ export const id = 162;
 export const ids = [162];
 export const modules = {
 
-/***/ 4162:
+/***/ 64162:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -10,15 +10,15 @@ export const modules = {
 /* harmony export */   loadIssuer: () => (/* binding */ loadIssuer)
 /* harmony export */ });
 /* unused harmony exports rfc2253, generateClientKey */
-/* harmony import */ var reflect_metadata__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(477);
+/* harmony import */ var reflect_metadata__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(80477);
 /* harmony import */ var reflect_metadata__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(reflect_metadata__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(77598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7975);
+/* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(57975);
 /* harmony import */ var node_util__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(node_util__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var _peculiar_x509__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8927);
-/* harmony import */ var _distinguished_name_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6359);
-/* harmony import */ var _pem_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(9049);
+/* harmony import */ var _distinguished_name_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(86359);
+/* harmony import */ var _pem_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(39049);
 /**
  * Signing client certificates on the runner with the project's own CA (self-managed X.509).
  * Loaded lazily (a chunk of its own): only a step given `issuer-certificate` loads the X.509

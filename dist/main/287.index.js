@@ -2,7 +2,7 @@ export const id = 287;
 export const ids = [287];
 export const modules = {
 
-/***/ 2287:
+/***/ 42287:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
@@ -12,9 +12,9 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   seal: () => (/* binding */ seal),
 /* harmony export */   sealForGitHub: () => (/* binding */ sealForGitHub)
 /* harmony export */ });
-/* harmony import */ var blakejs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9874);
+/* harmony import */ var blakejs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(99874);
 /* harmony import */ var blakejs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(blakejs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var tweetnacl__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(668);
+/* harmony import */ var tweetnacl__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(80668);
 /* harmony import */ var tweetnacl__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__webpack_require__.n(tweetnacl__WEBPACK_IMPORTED_MODULE_1__);
 /**
  * libsodium's sealed box (`crypto_box_seal`), which GitHub requires for Actions secrets: an

@@ -2,14 +2,14 @@ export const id = 97;
 export const ids = [97];
 export const modules = {
 
-/***/ 4931:
+/***/ 94931:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 // Blake2B in pure Javascript
 // Adapted from the reference implementation in RFC7693
 // Ported to Javascript by DC - https://github.com/dcposch
 
-const util = __webpack_require__(7164)
+const util = __webpack_require__(57164)
 
 // 64-bit unsigned addition
 // Sets v[a,a+1] += v[b,b+1]
@@ -374,14 +374,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9580:
+/***/ 59580:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 // BLAKE2s hash function in pure Javascript
 // Adapted from the reference implementation in RFC7693
 // Ported to Javascript by DC - https://github.com/dcposch
 
-const util = __webpack_require__(7164)
+const util = __webpack_require__(57164)
 
 // Little-endian byte access.
 // Expects a Uint8Array and an index
@@ -734,11 +734,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9874:
+/***/ 99874:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
-const b2b = __webpack_require__(4931)
-const b2s = __webpack_require__(9580)
+const b2b = __webpack_require__(94931)
+const b2s = __webpack_require__(59580)
 
 module.exports = {
   blake2b: b2b.blake2b,
@@ -756,7 +756,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7164:
+/***/ 57164:
 /***/ ((module) => {
 
 const ERROR_MSG_INPUT = 'Input must be an string, Buffer or Uint8Array'
@@ -847,7 +847,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 668:
+/***/ 80668:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 (function(nacl) {
@@ -3229,7 +3229,7 @@ nacl.setPRNG = function(fn) {
     });
   } else if (true) {
     // Node.js.
-    crypto = __webpack_require__(6982);
+    crypto = __webpack_require__(76982);
     if (crypto && crypto.randomBytes) {
       nacl.setPRNG(function(x, n) {
         var i, v = crypto.randomBytes(n);

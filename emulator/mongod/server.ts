@@ -15,6 +15,8 @@ export interface X509Directory {
   trustedCas(): string[]
   /** The user name a verified certificate logs in as now, or null to refuse. */
   login(cert: X509Certificate): string | null
+  /** Whether the project's IP access list lets a client at this address connect now. */
+  admits(address: string): boolean
 }
 
 const authFailed = {
@@ -59,6 +61,11 @@ export class MongodListener {
     )
     // Runs before the TLS wrap, so every handshake checks against the CAs of that moment.
     this.server.prependListener('connection', (socket: Socket) => {
+      // As Atlas's firewall: an address off the project's access list gets no TLS handshake.
+      if (!directory.admits(socket.remoteAddress ?? '')) {
+        socket.destroy()
+        return
+      }
       this.sockets.add(socket)
       socket.once('close', () => this.sockets.delete(socket))
       this.refreshTrustedCas()
@@ -131,6 +138,14 @@ export class MongodListener {
       case 'ping':
       case 'endsessions':
         return { ok: 1 }
+      case 'connectionstatus':
+        return {
+          authInfo: {
+            authenticatedUsers: connection.user ? [{ user: connection.user, db: '$external' }] : [],
+            authenticatedUserRoles: []
+          },
+          ok: 1
+        }
       default:
         return {
           ok: 0,

@@ -9,10 +9,15 @@ export const CLUSTER_VERSIONS = ['2023-01-01', '2023-02-01', CLUSTER_VERSION]
 export const FLEX_VERSION = '2024-11-13'
 const MONGODB_VERSION = '8.0.4'
 
+/**
+ * Atlas gives `standardSrv` and `standard`. A cluster with a local MongoDB endpoint gets only
+ * `standard`, pointing at it: the emulator serves no DNS, so an SRV name could not resolve.
+ */
 function connectionStrings(cluster: ClusterState): Record<string, string> {
+  if (cluster.mongod) return { standard: cluster.mongod.uri }
   const host = `${cluster.name.toLowerCase()}.emulator.mongodb.net`
   return {
-    standard: cluster.mongod?.uri ?? `mongodb://${host}:27017/?tls=true`,
+    standard: `mongodb://${host}:27017/?tls=true`,
     standardSrv: `mongodb+srv://${host}`
   }
 }
@@ -132,4 +137,39 @@ export function getClusterStatus(ctx: RouteContext): Reply {
       links: [{ href: groupApiUrl(ctx, `/clusters/${name}/status`), rel: 'self' }]
     }
   }
+}
+
+function clusterNotFound(ctx: RouteContext, name: string): ApiFailure {
+  return new ApiFailure(
+    404,
+    'CLUSTER_NOT_FOUND',
+    `No cluster named ${name} exists in group ${ctx.project.groupId}.`,
+    [name, ctx.project.groupId]
+  )
+}
+
+/**
+ * GET …/clusters/{clusterName} (2024-08-05): a dedicated cluster. A Flex cluster is not found here
+ * (the route declares no 400); it is read from …/flexClusters/{name}.
+ */
+export function getCluster(ctx: RouteContext): Reply {
+  const name = ctx.params.clusterName ?? ''
+  const cluster = ctx.project.getCluster(name)
+  if (!cluster || cluster.flex) throw clusterNotFound(ctx, name)
+  if (ctx.version !== CLUSTER_VERSION)
+    throw new ApiFailure(
+      406,
+      'INVALID_VERSION_DATE',
+      `The emulator serves this resource in version ${CLUSTER_VERSION} only.`,
+      [ctx.version ?? '']
+    )
+  return { status: 200, json: clusterView(ctx, cluster) }
+}
+
+/** GET …/flexClusters/{name} (2024-11-13). */
+export function getFlexCluster(ctx: RouteContext): Reply {
+  const name = ctx.params.name ?? ''
+  const cluster = ctx.project.getCluster(name)
+  if (!cluster || !cluster.flex) throw clusterNotFound(ctx, name)
+  return { status: 200, json: flexView(ctx, cluster) }
 }

@@ -35,6 +35,7 @@ export interface ServerResources {
       | 'applyDelayMs'
       | 'refuseManagedCertsWithCustomerCa'
       | 'rateLimitCapacity'
+      | 'accessListActivationMs'
     >
   >
   /** Remembers a secret handed to a client (see Emulator.servedSecrets). */

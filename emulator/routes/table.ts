@@ -2,10 +2,19 @@ import { createCertificate, listCertificates } from './certs.js'
 import {
   CLUSTER_VERSIONS,
   FLEX_VERSION,
+  getCluster,
   getClusterStatus,
+  getFlexCluster,
   listClusters,
   listFlexClusters
 } from './clusters.js'
+import {
+  addAccessListEntries,
+  deleteAccessListEntry,
+  getAccessListEntry,
+  getAccessListStatus,
+  listAccessList
+} from './accessList.js'
 import type { Handler } from './context.js'
 import { createUser, deleteUser, getUser, listUsers, updateUser } from './databaseUsers.js'
 import { getProjectLimit } from './projects.js'
@@ -33,9 +42,25 @@ export const v2Routes: Route[] = [
   { pattern: ['userSecurity'], methods: { GET: getUserSecurity, PATCH: updateUserSecurity } },
   { pattern: ['userSecurity', 'customerX509'], methods: { DELETE: disableCustomerX509 } },
   { pattern: ['clusters'], methods: { GET: listClusters }, versions: CLUSTER_VERSIONS },
+  {
+    pattern: ['clusters', ':clusterName'],
+    methods: { GET: getCluster },
+    versions: CLUSTER_VERSIONS
+  },
   { pattern: ['clusters', ':clusterName', 'status'], methods: { GET: getClusterStatus } },
   { pattern: ['flexClusters'], methods: { GET: listFlexClusters }, versions: [FLEX_VERSION] },
-  { pattern: ['limits', ':limitName'], methods: { GET: getProjectLimit } }
+  { pattern: ['limits', ':limitName'], methods: { GET: getProjectLimit } },
+  {
+    pattern: ['flexClusters', ':name'],
+    methods: { GET: getFlexCluster },
+    versions: [FLEX_VERSION]
+  },
+  { pattern: ['accessList'], methods: { GET: listAccessList, POST: addAccessListEntries } },
+  {
+    pattern: ['accessList', ':entryValue'],
+    methods: { GET: getAccessListEntry, DELETE: deleteAccessListEntry }
+  },
+  { pattern: ['accessList', ':entryValue', 'status'], methods: { GET: getAccessListStatus } }
 ]
 
 /** Legacy v1.0: only the certs route, so the seed document's curl command runs verbatim. */

@@ -16,12 +16,17 @@ export function bundleSizes(root: string): BundleFile[] {
     entryFile(root, 'dist/post/index.js', 'every post step')
   ]
   // Any other .js in dist/main is a chunk ncc split off a dynamic import(): Octokit, the sealing
-  // library and the code that uses them, which only a step with github-secret loads; or the X.509
-  // library and the signing code, which only a step with issuer-certificate loads.
+  // library and the code that uses them, which only a step with github-secret loads; the X.509
+  // library and the signing code, which only a step with issuer-certificate loads; or the MongoDB
+  // driver, which only a step with verify-login loads.
   for (const name of readdirSync(join(root, 'dist/main')).sort()) {
     if (name === 'index.js' || !name.endsWith('.js')) continue
     const code = readFileSync(join(root, 'dist/main', name), 'utf8')
-    const input = /tsyringe|IssuerError/.test(code) ? 'issuer-certificate' : 'github-secret'
+    const input = code.includes('MongoClient')
+      ? 'verify-login: true'
+      : /tsyringe|IssuerError/.test(code)
+        ? 'issuer-certificate'
+        : 'github-secret'
     files.push(
       entryFile(root, `dist/main/${name}`, `lazily, only by a main step with \`${input}\``)
     )

@@ -8,6 +8,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  IN_PROCESS_ONLY,
+  refuseOptions,
+  type Annotation,
+  type JobResult,
+  type LaterEnv,
+  type StepEntry,
+  type StepOptions,
+  type StepResult as CommonStepResult
+} from './step-types.js'
+
+export type { Annotation, JobResult, LaterEnv, StepOptions } from './step-types.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const DIST = {
@@ -38,47 +50,14 @@ export function runnerNode(): string {
   return (runnerNodePath = path)
 }
 
-export interface Annotation {
-  level: 'error' | 'warning' | 'notice'
-  title?: string
-  message: string
-}
-
-export interface StepResult {
-  exitCode: number | null
+/** A spawned step: the common result (`log` is its stdout, masks unescaped) and the raw process. */
+export interface StepResult extends CommonStepResult {
   stdout: string
   stderr: string
-  outputs: Record<string, string>
-  state: Record<string, string>
-  summary: string
-  annotations: Annotation[]
-  errors: Annotation[]
-  warnings: Annotation[]
-  notices: Annotation[]
-  /** Values registered with ::add-mask:: (unescaped). */
-  masks: string[]
   durationMs: number
   /** The raw files the step wrote, for the leak scan. */
   files: { output: string; state: string; summary: string }
 }
-
-export interface StepOptions {
-  inputs?: Record<string, string>
-  env?: Record<string, string>
-  /** The post step's STATE_* values: what its main step saved (see postStepState). */
-  state?: Record<string, string>
-  runnerTemp?: string
-  cwd?: string
-  timeoutMs?: number
-  /** Leave GITHUB_STEP_SUMMARY unset. */
-  noSummary?: boolean
-}
-
-/**
- * Lines a later step of the job appended to $GITHUB_ENV: the post step's environment carries them
- * all, a `STATE_<name>` one included, unless the main step saved `<name>`.
- */
-export type LaterEnv = Record<string, string>
 
 /**
  * The state a post step sees, as the runner builds it: `STATE_*` lines of $GITHUB_ENV first, then
@@ -103,6 +82,24 @@ export function postStepOptions<
     env: { ...options.env, ...laterEnv },
     state: postStepState(mainState, laterEnv)
   }
+}
+
+/**
+ * A main step, then its post step as the runner runs it: the same inputs, env and runner temp,
+ * plus what later steps appended to $GITHUB_ENV, and the state the main step saved.
+ */
+export async function runJob<Result extends CommonStepResult>(
+  step: (entry: StepEntry, options: StepOptions) => Promise<Result>,
+  options: StepOptions & { laterEnv?: LaterEnv },
+  runnerTemp: string
+): Promise<JobResult<Result>> {
+  const { laterEnv = {}, ...stepOptions } = options
+  const main = await step('main', { ...stepOptions, runnerTemp })
+  const post = await step(
+    'post',
+    postStepOptions({ ...stepOptions, runnerTemp }, main.state, laterEnv)
+  )
+  return { main, post, runnerTemp }
 }
 
 /** Parses the `name<<delimiter` blocks that @actions/core appends to GITHUB_OUTPUT / GITHUB_STATE. */
@@ -159,6 +156,7 @@ export async function runStep(
   entry: 'main' | 'post',
   options: StepOptions = {}
 ): Promise<StepResult> {
+  refuseOptions('dist', options, IN_PROCESS_ONLY)
   const node = runnerNode()
   const work = tempDir('step-')
   const files = {
@@ -184,7 +182,7 @@ export async function runStep(
   for (const [name, value] of Object.entries(options.state ?? {})) env[`STATE_${name}`] = value
 
   const started = Date.now()
-  const child = spawn(node, [DIST[entry]], {
+  const child = spawn(node, [options.script ?? DIST[entry]], {
     env,
     cwd: options.cwd ?? work,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -210,6 +208,7 @@ export async function runStep(
     exitCode,
     stdout,
     stderr,
+    log: stdout,
     outputs: parseFileCommands(raw.output),
     state: parseFileCommands(raw.state),
     summary: raw.summary,

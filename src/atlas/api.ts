@@ -59,6 +59,24 @@ export interface ProjectLimit {
 
 /** The limit on database users per project (100 unless raised). */
 export const DATABASE_USERS_LIMIT = 'atlas.project.security.databaseAccess.users'
+/** A cluster as the lists show it: its name and the public connection strings Atlas gives. */
+export interface ClusterEndpoint {
+  name: string
+  /** `connectionStrings.standardSrv` (mongodb+srv://), when Atlas gives one. */
+  standardSrv?: string
+  /** `connectionStrings.standard` (mongodb://), when Atlas gives one. */
+  standard?: string
+}
+
+/** One entry of the project's IP access list: an IP address or a CIDR block. */
+export interface AccessListEntry {
+  /** The address or block as Atlas lists it. */
+  value: string
+  comment?: string
+}
+
+/** `NetworkPermissionEntryStatus.STATUS`: whether an entry applies on every cloud provider yet. */
+export type AccessListStatus = 'PENDING' | 'ACTIVE' | 'FAILED'
 
 /** `UserSecurity` (only what this action reads). */
 export interface UserSecurity {
@@ -88,6 +106,25 @@ export interface AtlasApi {
   disableCustomerX509(groupId: string): Promise<void>
   /** Names of the project's dedicated clusters, every page (Flex clusters are listed apart). */
   listClusterNames(groupId: string): Promise<string[]>
+  /** The project's dedicated clusters with their connection strings, every page. */
+  listClusters(groupId: string): Promise<ClusterEndpoint[]>
+  /** The project's Flex clusters with their connection strings; none on Atlas for Government. */
+  listFlexClusters(groupId: string): Promise<ClusterEndpoint[]>
+  /** One cluster, dedicated or Flex, with its connection strings; undefined when there is none. */
+  getCluster(groupId: string, clusterName: string): Promise<ClusterEndpoint | undefined>
+  /** The access-list entry (IP address or CIDR block), or undefined when it is not listed. */
+  getAccessListEntry(groupId: string, entry: string): Promise<AccessListEntry | undefined>
+  /** Adds one temporary entry: Atlas deletes it after `deleteAfterDate` (at most a week ahead). */
+  addAccessListEntry(
+    groupId: string,
+    entry: string,
+    comment: string,
+    deleteAfterDate: string
+  ): Promise<void>
+  /** Whether the entry applies on every cloud provider serving the project's clusters yet. */
+  getAccessListStatus(groupId: string, entry: string): Promise<AccessListStatus>
+  /** Deletes the entry: true when deleted, false when it was already gone. */
+  deleteAccessListEntry(groupId: string, entry: string): Promise<boolean>
   /** Names of the project's Flex clusters, every page; none on Atlas for Government, which has none. */
   listFlexClusterNames(groupId: string): Promise<string[]>
   /**
@@ -246,8 +283,38 @@ function readClusterName(value: unknown): string {
   return value.name
 }
 
+const optionalUri = (value: unknown) =>
+  typeof value === 'string' && /^mongodb(\+srv)?:\/\//.test(value) && value.length <= 4096
+    ? value
+    : undefined
+
+/** A cluster with its public connection strings (`standardSrv`, `standard`), where given. */
+function readClusterEndpoint(value: unknown): ClusterEndpoint {
+  const name = readClusterName(value)
+  const strings =
+    isRecord(value) && isRecord(value.connectionStrings) ? value.connectionStrings : {}
+  const standardSrv = optionalUri(strings.standardSrv)
+  const standard = optionalUri(strings.standard)
+  return {
+    name,
+    ...(standardSrv ? { standardSrv } : {}),
+    ...(standard ? { standard } : {})
+  }
+}
+
+/** An IP address or CIDR block as Atlas's path wants it: the slash percent-encoded. */
+const entryPath = (groupId: string, entry: string, suffix = '') =>
+  atlasPath`/groups/${groupId}/accessList/${entry}` + suffix
+
 const isCode = (error: unknown, status: number, code: string) =>
   error instanceof AtlasApiError && error.status === status && error.errorCode === code
+
+/**
+ * Atlas saying the address or block is not on the list; a 404 for a wrong path or project
+ * (RESOURCE_NOT_FOUND, GROUP_NOT_FOUND) says nothing about the entry.
+ */
+const isEntryNotFound = (error: unknown) =>
+  isCode(error, 404, 'ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND')
 
 export class HttpAtlasApi implements AtlasApi {
   constructor(private readonly client: AtlasClient) {}
@@ -386,24 +453,114 @@ export class HttpAtlasApi implements AtlasApi {
   }
 
   async listClusterNames(groupId: string): Promise<string[]> {
+    return (await this.listClusters(groupId)).map(cluster => cluster.name)
+  }
+
+  async listFlexClusterNames(groupId: string): Promise<string[]> {
+    return (await this.listFlexClusters(groupId)).map(cluster => cluster.name)
+  }
+
+  listClusters(groupId: string): Promise<ClusterEndpoint[]> {
     return this.listAll(
       atlasPath`/groups/${groupId}/clusters`,
-      readClusterName,
-      name => name,
+      readClusterEndpoint,
+      cluster => cluster.name,
       JSON.parse,
       { version: CLUSTERS_VERSION }
     )
   }
 
-  async listFlexClusterNames(groupId: string): Promise<string[]> {
+  async listFlexClusters(groupId: string): Promise<ClusterEndpoint[]> {
     if (isAtlasForGovernment(this.client.baseUrl)) return []
     return this.listAll(
       atlasPath`/groups/${groupId}/flexClusters`,
-      readClusterName,
-      name => name,
+      readClusterEndpoint,
+      cluster => cluster.name,
       JSON.parse,
       { version: FLEX_CLUSTERS_VERSION }
     )
+  }
+
+  async getCluster(groupId: string, clusterName: string): Promise<ClusterEndpoint | undefined> {
+    try {
+      return readClusterEndpoint(
+        await this.json<unknown>('GET', atlasPath`/groups/${groupId}/clusters/${clusterName}`, {
+          version: CLUSTERS_VERSION
+        })
+      )
+    } catch (error) {
+      // A Flex cluster is not served by the cluster API: read it from its own.
+      const notDedicated =
+        isCode(error, 404, 'CLUSTER_NOT_FOUND') ||
+        isCode(error, 400, 'CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API')
+      if (!notDedicated || isAtlasForGovernment(this.client.baseUrl)) {
+        if (notDedicated) return undefined
+        throw error
+      }
+    }
+    try {
+      return readClusterEndpoint(
+        await this.json<unknown>('GET', atlasPath`/groups/${groupId}/flexClusters/${clusterName}`, {
+          version: FLEX_CLUSTERS_VERSION
+        })
+      )
+    } catch (error) {
+      if (isCode(error, 404, 'CLUSTER_NOT_FOUND')) return undefined
+      throw error
+    }
+  }
+
+  async getAccessListEntry(groupId: string, entry: string): Promise<AccessListEntry | undefined> {
+    let answer: unknown
+    try {
+      answer = await this.json<unknown>('GET', entryPath(groupId, entry))
+    } catch (error) {
+      if (isEntryNotFound(error)) return undefined
+      throw error
+    }
+    if (!isRecord(answer))
+      throw new AtlasProtocolError(
+        'Atlas answered GET …/accessList/{entry} with something that is not an access-list entry.'
+      )
+    const value =
+      typeof answer.cidrBlock === 'string'
+        ? answer.cidrBlock
+        : typeof answer.ipAddress === 'string'
+          ? answer.ipAddress
+          : entry
+    return { value, ...(typeof answer.comment === 'string' ? { comment: answer.comment } : {}) }
+  }
+
+  async addAccessListEntry(
+    groupId: string,
+    entry: string,
+    comment: string,
+    deleteAfterDate: string
+  ): Promise<void> {
+    const address = entry.includes('/') ? { cidrBlock: entry } : { ipAddress: entry }
+    // Atlas takes the entries as an array; it refuses concurrent POSTs to one list, so one at a time.
+    await this.call('POST', atlasPath`/groups/${groupId}/accessList`, {
+      body: [{ ...address, comment, deleteAfterDate }]
+    })
+  }
+
+  async getAccessListStatus(groupId: string, entry: string): Promise<AccessListStatus> {
+    const answer = await this.json<unknown>('GET', entryPath(groupId, entry, '/status'))
+    const status = isRecord(answer) ? answer.STATUS : undefined
+    if (status === 'ACTIVE' || status === 'FAILED' || status === 'PENDING') return status
+    throw new AtlasProtocolError(
+      'Atlas answered GET …/accessList/{entry}/status without a STATUS of PENDING, ACTIVE or FAILED.'
+    )
+  }
+
+  async deleteAccessListEntry(groupId: string, entry: string): Promise<boolean> {
+    try {
+      await this.call('DELETE', entryPath(groupId, entry))
+      return true
+    } catch (error) {
+      if (isEntryNotFound(error)) return false
+      throw error
+    }
   }
 
   async getClusterChangeStatus(

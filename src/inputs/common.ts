@@ -106,7 +106,8 @@ function parseGroupId(value: string, orgWide = false): string {
   return value
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
+/** Hosts that plain http:// may address: the traffic never leaves the machine. */
+export const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
 
 function parseBaseUrl(value: string): string {
   const accepted =

@@ -23,6 +23,9 @@ export const DEFAULTS = {
   'ephemeral-ttl-hours': 24,
   'wait-until-ready': true,
   'ready-timeout-seconds': 300,
+  'verify-login': false,
+  /** Where `access-list: runner` asks for the runner's public address: plain text, AWS-operated. */
+  'runner-ip-url': 'https://checkip.amazonaws.com',
   'dry-run': false,
   'prune-limit': 100,
   'expiry-warning-days': 30,

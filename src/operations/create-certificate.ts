@@ -23,7 +23,13 @@ import {
   type CertificateOptions
 } from './certificate-delivery.js'
 import { TitledError } from '../errors.js'
+import { resolveEntries } from './access-list.js'
 import type { Operation, OperationContext } from './operation.js'
+import {
+  parseCertificateReach,
+  reachWithCertificate,
+  type CertificateReach
+} from './reachability.js'
 import { decideRenewal, type RenewalDecision, type RenewalReason } from './renewal.js'
 import { customerCertificateSource } from './self-managed.js'
 
@@ -34,6 +40,8 @@ interface CreateCertificateConfig extends CertificateOptions {
   githubSecret: GitHubSecretOptions | undefined
   /** Sign on the runner with this CA, for a CUSTOMER user; undefined: Atlas issues (MANAGED). */
   issuer: IssuerOptions | undefined
+  /** access-list and verify-login. */
+  reach: CertificateReach
 }
 
 const HEADING = 'Atlas X.509 certificate'
@@ -47,16 +55,20 @@ export const createCertificate: Operation<CreateCertificateConfig> = {
   parse: read => {
     const username = parseUsername(read)
     const renewWithinDays = parseRenewWithinDays(read)
+    const options = parseCertificateOptions(read, 3)
     return {
       username,
-      ...parseCertificateOptions(read, 3),
+      ...options,
       renewWithinDays,
       githubSecret: parseGitHubSecret(read),
-      issuer: parseCertificateIssuer(read, username, renewWithinDays)
+      issuer: parseCertificateIssuer(read, username, renewWithinDays),
+      reach: parseCertificateReach(read, options.connectionString)
     }
   },
   async run(config, ctx) {
     const path = await prepareCertificatePath(config, ctx)
+    // The runner's address is asked for before anything is issued.
+    const entries = await resolveEntries(config.reach.accessList, ctx)
     const target = config.githubSecret ? secretTarget(config.githubSecret, ctx.env) : undefined
     const source = config.issuer
       ? await customerCertificateSource(config.issuer, config.username, config.months, ctx)
@@ -89,10 +101,24 @@ export const createCertificate: Operation<CreateCertificateConfig> = {
       const where = source ? 'was signed on the runner' : 'exists in Atlas'
       await storeSecret(secret, key, { issued, where, path }, config.cleanup, ctx)
     }
+    // After the secret: the certificate is stored before the wait for the access list and the login.
+    const reachRows = await reachWithCertificate(
+      config.reach,
+      entries,
+      {
+        connectionString: config.connectionString,
+        path,
+        // MongoDB names a CUSTOMER user by its DN (the username), a MANAGED one CN=<username>.
+        subject: source ? config.username : issued.subject,
+        cleanup: config.cleanup
+      },
+      ctx
+    )
     await ctx.summary(HEADING, [
       ['Issued', renewal ? `yes: renewal was due (${reason})` : 'yes'],
       ...rows,
-      ...(secret ? [secretRow(secret.destination, 'written')] : [])
+      ...(secret ? [secretRow(secret.destination, 'written')] : []),
+      ...reachRows
     ])
   }
 }

@@ -9,10 +9,13 @@ import {
   splitList,
   type InputReader
 } from '../inputs/inputs.js'
+import { connectionStringFor } from '../certificate/connection-string.js'
+import type { IssuedCertificate } from '../certificate/pem.js'
 import { TitledError } from '../errors.js'
 import { runIdentity, runLabel, type RunIdentity } from '../run-identity.js'
+import { addEntries, resolveEntries, waitUntilActive, wantsAccessList } from './access-list.js'
 import {
-  issueAndDeliver,
+  deliverCertificate,
   parseCertificateOptions,
   prepareCertificatePath,
   type CertificateOptions
@@ -22,6 +25,14 @@ import { parseEphemeralIssuer, type IssuerOptions } from '../inputs/issuer.js'
 import { PARALLEL_POLLS, waitUntilReady, seconds } from './ephemeral-readiness.js'
 import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
 import { STATE, type Operation, type OperationContext } from './operation.js'
+import {
+  connectionStrings,
+  parseReachOptions,
+  reachedClusters,
+  setConnectionOutputs,
+  verifyLogins,
+  type ReachOptions
+} from './reachability.js'
 import {
   customerName,
   ephemeralNotAfter,
@@ -42,6 +53,8 @@ export interface EphemeralUserConfig {
   issuer: IssuerOptions | undefined
   /** The CUSTOMER user's name after its CN (RFC 2253 parts). */
   subjectSuffix: NameAttribute[]
+  /** The access-list entries, the connection strings and the login check. */
+  reach: ReachOptions
 }
 
 /** What the post step needs to delete the user, kept in state (no secret in it). */
@@ -177,7 +190,8 @@ function parseEphemeralUser(read: InputReader): EphemeralUserConfig {
       3600
     ),
     certificate: parseCertificateOptions(read, 1),
-    ...parseEphemeralIssuer(read)
+    ...parseEphemeralIssuer(read),
+    reach: parseReachOptions(read)
   }
 }
 
@@ -362,40 +376,82 @@ export function fateOfUser(cleanup: boolean, username: string, expiresAt: string
 }
 
 /**
- * Waits until the user can log in on its clusters (`ready-seconds`); says how that went, or, if it
- * did not, what becomes of the user, which exists and holds a certificate.
+ * After the certificate: the temporary access-list entries, the wait until every cluster applies
+ * the user and the entries are active, the connection strings from Atlas and, when asked, a proven
+ * login. A failure says what becomes of the user, which exists and holds a certificate.
  */
-async function awaitReadiness(
+async function makeReady(
   config: EphemeralUserConfig,
   user: PlannedUser,
+  made: { issued: IssuedCertificate; path: string; entries: string[] },
   ctx: OperationContext
-): Promise<string> {
-  const ready = await waitUntilReady(config.scopes, config.readyTimeoutSeconds, ctx).catch(
-    (error: unknown) => {
-      if (!(error instanceof TitledError)) throw error
-      // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
-      throw new TitledError(
-        error.title,
-        `${error.annotation} ${fateOfUser(config.certificate.cleanup, user.username, user.expiresAt)}`
-      )
+): Promise<{ readiness: string; rows: Array<[string, string]> }> {
+  const { io } = ctx
+  const { reach, certificate, readyTimeoutSeconds: timeoutSeconds } = config
+  const deadline = ctx.clock.now() + timeoutSeconds * 1000
+  const rows: Array<[string, string]> = []
+  let readiness = 'not waited for (wait-until-ready: false)'
+  try {
+    const added = await addEntries(made.entries, config.ttlHours, certificate.cleanup, ctx)
+    if (wantsAccessList(reach.accessList)) {
+      io.setOutput('access-list-entries', JSON.stringify(added))
+      rows.push([
+        'Access list',
+        added.length > 0
+          ? `added ${added.join(', ')}${certificate.cleanup ? ' (deleted by the post step)' : ''}`
+          : 'every entry was already listed'
+      ])
     }
-  )
-  ctx.io.setOutput('ready-seconds', seconds(ready.waitedMs))
-  return ready.clusters.length === 0
-    ? 'no cluster in the project'
-    : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`
+    let listed
+    if (config.waitUntilReady) {
+      const ready = await waitUntilReady(config.scopes, timeoutSeconds, ctx)
+      listed = ready.listed
+      await waitUntilActive(added, deadline, timeoutSeconds, ctx)
+      io.setOutput('ready-seconds', seconds(ready.waitedMs))
+      readiness =
+        ready.clusters.length === 0
+          ? 'no cluster in the project'
+          : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`
+    }
+    // Atlas's connection strings are read for a step that makes the user ready to connect (or
+    // checks it can), never only for the output: wait-until-ready false sends nothing more.
+    const given = certificate.connectionString
+    const fromAtlas = !given && (config.waitUntilReady || reach.verifyLogin)
+    const uris = given
+      ? new Map([['the connection-string input', connectionStringFor(given, made.path)]])
+      : fromAtlas
+        ? connectionStrings(await reachedClusters(config.scopes, listed, ctx), made.path, ctx)
+        : new Map<string, string>()
+    if (fromAtlas) setConnectionOutputs(uris, ctx)
+    if (reach.verifyLogin) {
+      // MongoDB names a CUSTOMER user by its DN (the username), a MANAGED one CN=<username>.
+      const expectedUser = user.x509Type === 'CUSTOMER' ? user.username : made.issued.subject
+      const lines = await verifyLogins(uris, expectedUser, deadline, timeoutSeconds, ctx)
+      rows.push(['Login verified', lines.join('; ')])
+    }
+  } catch (error) {
+    if (!(error instanceof TitledError)) throw error
+    // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
+    throw new TitledError(
+      error.title,
+      `${error.annotation} ${fateOfUser(certificate.cleanup, user.username, user.expiresAt)}`
+    )
+  }
+  return { readiness, rows }
 }
 
 /** The summary rows after the certificate's: what the user may do, where, and until when. */
 export function ephemeralUserRows(
   access: Pick<EphemeralUserConfig, 'roles' | 'scopes'>,
   readiness: string,
-  expiry: { expiresAt: string; cleanup: boolean }
+  expiry: { expiresAt: string; cleanup: boolean },
+  reachRows: ReadonlyArray<[string, string]> = []
 ): Array<[string, string]> {
   return [
     ['Roles', access.roles.map(roleText).join(', ')],
     ['Scopes', access.scopes.length > 0 ? access.scopes.join(', ') : 'all clusters of the project'],
     ['Ready to log in', readiness],
+    ...reachRows,
     [
       'User expires',
       `${expiry.expiresAt} (${expiry.cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`
@@ -416,6 +472,8 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
     const run = runIdentity(ctx.env)
     const path = await prepareCertificatePath(config.certificate, ctx)
     const issuer = config.issuer && (await openTrustedIssuer(config.issuer, ctx))
+    // The runner's address is asked for before anything is created: no answer, nothing made.
+    const entries = await resolveEntries(config.reach.accessList, ctx)
     const user = planUser(config, run, ctx.clock.now())
     await createOwnedUser(config, user, run, ctx)
     ctx.io.info(
@@ -424,16 +482,22 @@ export const createEphemeralUser: Operation<EphemeralUserConfig> = {
 
     const notAfter = ephemeralNotAfter(ctx.clock.now(), config.ttlHours)
     const source = issuer && locallySigned(issuer, user.subject, config.issuer!.keyType, notAfter)
-    const rows = await issueAndDeliver(user.username, config.certificate, path, ctx, source)
-    const readiness = config.waitUntilReady
-      ? await awaitReadiness(config, user, ctx)
-      : 'not waited for (wait-until-ready: false)'
+    const { rows, issued } = await deliverCertificate(
+      user.username,
+      config.certificate,
+      path,
+      ctx,
+      source
+    )
+    const ready = await makeReady(config, user, { issued, path, entries }, ctx)
     await ctx.summary('Atlas ephemeral X.509 user', [
       ...rows,
-      ...ephemeralUserRows(config, readiness, {
-        expiresAt: user.expiresAt,
-        cleanup: config.certificate.cleanup
-      })
+      ...ephemeralUserRows(
+        config,
+        ready.readiness,
+        { expiresAt: user.expiresAt, cleanup: config.certificate.cleanup },
+        ready.rows
+      )
     ])
   }
 }

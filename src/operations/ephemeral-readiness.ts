@@ -1,3 +1,4 @@
+import type { ClusterEndpoint } from '../atlas/api.js'
 import { AtlasUnreachableError } from '../atlas/errors.js'
 import { mapLimited, RequestLimiter } from '../atlas/limiter.js'
 import { TitledError } from '../errors.js'
@@ -48,6 +49,8 @@ export interface ReadyResult {
   /** The clusters waited for (empty: the project has none). */
   clusters: string[]
   waitedMs: number
+  /** Without scopes: the project's clusters as listed, with their connection strings. */
+  listed?: ClusterEndpoint[]
 }
 
 /** Seconds as the `ready-seconds` output and messages show them: at most one decimal. */
@@ -95,13 +98,14 @@ async function pollUntilApplied(
   const elapsed = () => clock.now() - started
   const timedOut = (pending: string[]) => new NotReadyError(pending, elapsed(), timeoutSeconds)
 
-  const clusters =
+  const listed =
     scopes.length > 0
-      ? scopes
-      : [...(await api.listClusterNames(groupId)), ...(await api.listFlexClusterNames(groupId))]
+      ? undefined
+      : [...(await api.listClusters(groupId)), ...(await api.listFlexClusters(groupId))]
+  const clusters = listed ? listed.map(cluster => cluster.name) : scopes
   if (clusters.length === 0) {
     io.info(`Project ${groupId} has no clusters: nothing to wait for.`)
-    return { clusters, waitedMs: 0 }
+    return { clusters, waitedMs: 0, listed }
   }
   io.info(
     `Waiting until ${list(clusters)} ${clusters.length === 1 ? 'has' : 'have'} applied the user (up to ${timeoutSeconds} s).`
@@ -148,5 +152,5 @@ async function pollUntilApplied(
   io.info(
     `The user can log in on ${list(clusters)}: every cluster reports APPLIED after ${seconds(waitedMs)} s.`
   )
-  return { clusters, waitedMs }
+  return { clusters, waitedMs, listed }
 }

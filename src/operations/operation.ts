@@ -1,4 +1,5 @@
 import type { AtlasApi } from '../atlas/api.js'
+import type { HttpResponse } from '../atlas/http.js'
 import type { FileSystem } from '../certificate/file.js'
 import type { Clock } from '../clock.js'
 import type { GitHubConnection, GitHubSecretStoreFactory } from '../github/secret-store.js'
@@ -26,6 +27,8 @@ export interface OperationContext {
    * with (Operation, Project), then the operation's own `rows`.
    */
   summary(heading: string, rows: SummaryRows): Promise<void>
+  /** One GET of a URL outside Atlas (`runner-ip-url`), within the step's budget, no credentials. */
+  getPlainText?(url: string): Promise<HttpResponse>
 }
 
 /** Rows of a step summary table: a name and its value. */
@@ -62,5 +65,7 @@ export const STATE = {
   certificateFile: 'certificate-file',
   ephemeralUser: 'ephemeral-user',
   /** The service account's access token, masked, for the post step to reuse and revoke. */
-  accessToken: 'atlas-access-token'
+  accessToken: 'atlas-access-token',
+  /** `[{entry, comment}]`: access-list entries this step added (or was adding), for the post step. */
+  accessListEntries: 'access-list-entries'
 } as const
