@@ -8,7 +8,7 @@ import { reportFailure } from './report.js'
 import {
   defaultDependencies,
   maskSecretInputs,
-  withOperationContext,
+  withStepContext,
   type RunDependencies
 } from './runtime.js'
 
@@ -42,7 +42,7 @@ export async function run(overrides: Partial<RunDependencies> = {}): Promise<voi
     )
     const config = operation.parse(deps.readInput)
     recordSession(common, deps.io)
-    await withOperationContext(common, deps, ctx => operation.run(config, ctx), {
+    await withStepContext(common, deps, ctx => operation.run(config, ctx), {
       operation: operation.summaryName?.(config) ?? operation.name,
       parallelRequests: operation.parallelRequests,
       accessToken: { handOver: true }

@@ -1,4 +1,4 @@
 /** Post entry (action.yml `runs.post`): cleanup of what the main step created. */
-import { run } from './cleanup.js'
+import { run } from './post-step.js'
 
 await run()

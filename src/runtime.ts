@@ -15,7 +15,7 @@ import { secretCredentialValues } from './inputs/credentials.js'
 import type { Environment, InputReader } from './inputs/inputs.js'
 import { issuerKeyMasks } from './inputs/issuer-key.js'
 import { coreIO, type ActionIO } from './io.js'
-import { STATE, type OperationContext, type SummaryRows } from './operations/operation.js'
+import { STATE, type StepContext, type SummaryRows } from './operations/operation.js'
 
 export const USER_AGENT = 'atlas-x509-action/1.0.0'
 
@@ -71,10 +71,10 @@ export interface SessionOptions {
  * Runs work with an operation context: one Atlas client for the step, its dispatcher closed
  * afterwards so idle keep-alive connections do not hold the step open.
  */
-export async function withOperationContext<T>(
+export async function withStepContext<T>(
   config: CommonConfig,
   deps: RunDependencies,
-  work: (ctx: OperationContext) => Promise<T>,
+  work: (ctx: StepContext) => Promise<T>,
   session: SessionOptions = { accessToken: { handOver: true } }
 ): Promise<T> {
   const parallelRequests = session.parallelRequests ?? 1

@@ -9,7 +9,7 @@ import {
   type CustomerX509Write
 } from '../../src/operations/customer-x509-write.js'
 import { parseCertificates } from '../../src/customer-ca.js'
-import type { OperationContext } from '../../src/operations/operation.js'
+import type { StepContext } from '../../src/operations/operation.js'
 import { rootCa } from '../support/pki.js'
 
 const GROUP = '5f0000000000000000000001'
@@ -64,7 +64,7 @@ describe('sendOnceConfirmed', () => {
         }
       },
       io: { info: (message: string) => seen.info.push(message) }
-    } as unknown as OperationContext
+    } as unknown as StepContext
     return { ctx, seen }
   }
   const lost = () => Promise.reject(new OutcomeUnknownError('PATCH … answered HTTP 503.'))

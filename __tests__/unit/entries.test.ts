@@ -1,6 +1,6 @@
 /**
  * The entry points `@github/local-action` loads: it imports `src/main.ts` (and the post entry,
- * `src/cleanup.ts`) and calls their exported `run()`. Importing them must not run the action;
+ * `src/post-step.ts`) and calls their exported `run()`. Importing them must not run the action;
  * only `src/index.ts` and `src/post.ts`, the files ncc bundles for the runner, call `run()`.
  */
 import { jest } from '@jest/globals'
@@ -22,7 +22,7 @@ jest.unstable_mockModule('@actions/core', () => recordingCore)
 
 describe.each([
   ['src/main.ts', '../../src/main.js'],
-  ['src/cleanup.ts', '../../src/cleanup.js']
+  ['src/post-step.ts', '../../src/post-step.js']
 ])('%s', (_file, specifier) => {
   it('exports a function run and does nothing when imported', async () => {
     // Workflow commands (::error::, ::set-output::) go to stdout; stderr carries Node's own
@@ -60,9 +60,9 @@ describe('the bundled entries', () => {
     }
   })
 
-  it('src/post.ts imports run from ./cleanup.js and calls it', () => {
+  it('src/post.ts imports run from ./post-step.js and calls it', () => {
     const source = readFileSync('src/post.ts', 'utf8')
-    expect(source).toContain(`import { run } from './cleanup.js'`)
+    expect(source).toContain(`import { run } from './post-step.js'`)
     expect(source).toMatch(/^await run\(\)$/m)
   })
 

@@ -14,7 +14,7 @@ const LAYERS: ReadonlyArray<{ name: string; modules: RegExp }> = [
   { name: 'inputs', modules: /^inputs\// },
   { name: 'operations', modules: /^(operations\/|customer-ca$)/ },
   { name: 'step', modules: /^(runtime|report)$/ },
-  { name: 'entries', modules: /^(main|cleanup|index|post)$/ }
+  { name: 'entries', modules: /^(main|post-step|index|post)$/ }
 ]
 
 function sourceFiles(dir: string): string[] {

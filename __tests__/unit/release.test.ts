@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { InputError } from '../../src/inputs/inputs.js'
-import { parseGitHubSecret, parseRenewWithinDays } from '../../src/inputs/release.js'
+import { parseGitHubSecret, parseRenewWithinDays } from '../../src/inputs/rotation.js'
 import { decideRenewal } from '../../src/operations/renewal.js'
 import {
   certificateStatus,

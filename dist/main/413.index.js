@@ -2,5865 +2,5770 @@ export const id = 413;
 export const ids = [413];
 export const modules = {
 
-/***/ 89659:
-/***/ (function(__unused_webpack_module, exports, __webpack_require__) {
+/***/ 86359:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    var desc = Object.getOwnPropertyDescriptor(m, k);
-    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
-      desc = { enumerable: true, get: function() { return m[k]; } };
-    }
-    Object.defineProperty(o, k2, desc);
-}) : (function(o, m, k, k2) {
-    if (k2 === undefined) k2 = k;
-    o[k2] = m[k];
-}));
-var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
-    Object.defineProperty(o, "default", { enumerable: true, value: v });
-}) : function(o, v) {
-    o["default"] = v;
-});
-var __importStar = (this && this.__importStar) || (function () {
-    var ownKeys = function(o) {
-        ownKeys = Object.getOwnPropertyNames || function (o) {
-            var ar = [];
-            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
-            return ar;
-        };
-        return ownKeys(o);
-    };
-    return function (mod) {
-        if (mod && mod.__esModule) return mod;
-        var result = {};
-        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
-        __setModuleDefault(result, mod);
-        return result;
-    };
-})();
-var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
-exports.getProxyUrl = getProxyUrl;
-exports.isHttps = isHttps;
-const http = __importStar(__webpack_require__(58611));
-const https = __importStar(__webpack_require__(65692));
-const pm = __importStar(__webpack_require__(83335));
-const tunnel = __importStar(__webpack_require__(20770));
-const undici_1 = __webpack_require__(46752);
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (exports.HttpCodes = HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (exports.Headers = Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (exports.MediaTypes = MediaTypes = {}));
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   D$: () => (/* binding */ formatDistinguishedName),
+/* harmony export */   Qi: () => (/* binding */ ACCEPTED_NAME),
+/* harmony export */   XU: () => (/* binding */ parseDistinguishedName),
+/* harmony export */   zN: () => (/* binding */ ATTRIBUTE_OIDS)
+/* harmony export */ });
 /**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ * Distinguished names as Atlas names CUSTOMER X.509 users: RFC 2253 text, most specific part
+ * first (`CN=ci-7,OU=ci,O=Acme`), exactly as mongod prints a certificate's subject. Pure.
  */
-function getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
+/**
+ * The attribute types accepted, with their OIDs: the RFC 2253 keywords that OpenSSL (and so
+ * mongod) prints under the same name. STREET is left out: OpenSSL prints it as `street`.
+ */
+const ATTRIBUTE_OIDS = {
+    CN: '2.5.4.3',
+    L: '2.5.4.7',
+    ST: '2.5.4.8',
+    O: '2.5.4.10',
+    OU: '2.5.4.11',
+    C: '2.5.4.6',
+    DC: '0.9.2342.19200300.100.1.25',
+    UID: '0.9.2342.19200300.100.1.1'
+};
+/**
+ * Characters a value may hold: printable ASCII without those RFC 2253 escapes (`,+"\<>;=#`).
+ * A value that needs escaping could be printed differently by mongod than written here, and
+ * the user's name would then never match its certificate; `/` and `%` cannot be in a user's
+ * name in an Atlas path.
+ */
+const VALUE = /^[A-Za-z0-9 '().:?@_&!*$^{}[\]|~-]+$/;
+/** X.520 upper bounds (RFC 5280 Appendix A). */
+const MAX_LENGTH = {
+    CN: 64,
+    L: 128,
+    ST: 128,
+    O: 64,
+    OU: 64,
+    C: 2
+};
+const ACCEPTED_NAME = 'RFC 2253 text, most specific part first, e.g. `OU=ci,O=Acme,C=GB`: attributes CN, OU, O, L, ST, C, DC or UID, each `TYPE=value` separated by commas, values of printable ASCII without `, + " \\ < > ; = # / %` and without leading or trailing spaces.';
+/** Parses RFC 2253 text; throws an Error saying what is wrong (the caller names the input). */
+function parseDistinguishedName(text) {
+    if (text.trim() === '')
+        throw new Error('The name is empty.');
+    return text.split(',').map(part => {
+        if (part.includes('+'))
+            throw new Error(`"${part}" is a multi-valued part (with +), which is not supported.`);
+        const at = part.indexOf('=');
+        if (at < 0)
+            throw new Error(`"${part}" is not TYPE=value.`);
+        const type = part.slice(0, at).trim().toUpperCase();
+        const value = part.slice(at + 1);
+        if (!(type in ATTRIBUTE_OIDS))
+            throw new Error(`"${part.slice(0, at).trim()}" is not an accepted attribute type.`);
+        if (value === '' || value !== value.trim() || !VALUE.test(value))
+            throw new Error(`The value of "${part.trim()}" is empty or holds a character not accepted.`);
+        const max = MAX_LENGTH[type];
+        if (max !== undefined && value.length > max)
+            throw new Error(`The value of ${type} is longer than ${max} characters.`);
+        if (type === 'C' && !/^[A-Z]{2}$/.test(value))
+            throw new Error(`C=${value} is not a two-letter country code (upper case).`);
+        return { type: type, value };
+    });
 }
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
+/** The name as RFC 2253 text: types upper case, no spaces around `=` and `,`. */
+function formatDistinguishedName(name) {
+    return name.map(({ type, value }) => `${type}=${value}`).join(',');
 }
-exports.HttpClientError = HttpClientError;
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-exports.HttpClientResponse = HttpClientResponse;
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-exports.HttpClient = HttpClient;
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
+
 
 /***/ }),
 
-/***/ 83335:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ 39049:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   CG: () => (/* binding */ distinguishedName),
+/* harmony export */   PS: () => (/* binding */ addMonths),
+/* harmony export */   Pw: () => (/* binding */ readCertificateResponse),
+/* harmony export */   RT: () => (/* binding */ isPrivateKeyLabel),
+/* harmony export */   dK: () => (/* binding */ blockText),
+/* harmony export */   ll: () => (/* binding */ checkAgainstRequest),
+/* harmony export */   oW: () => (/* binding */ parsePem)
+/* harmony export */ });
+/* unused harmony exports CertificateResponseError, MAX_CERTIFICATE_RESPONSE_BYTES, MIN_MASKED_LINE */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(83916);
 
 
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.getProxyUrl = getProxyUrl;
-exports.checkBypass = checkBypass;
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
+/** The certificate response failed its check; the message never contains any of the body. */
+class CertificateResponseError extends _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .TitledError */ .D {
+    constructor(message) {
+        super('Unusable certificate response', message);
+        this.name = 'CertificateResponseError';
     }
 }
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
+const BEGIN = /^-----BEGIN ([A-Z0-9 ]+)-----$/;
+const END = /^-----END ([A-Z0-9 ]+)-----$/;
+/** Reads PEM text line by line: armour lines must stand alone on their line. */
+function parsePem(text) {
+    const blocks = [];
+    let strayText = false;
+    let open;
+    for (const raw of text.split('\n')) {
+        const line = raw.replace(/\r/g, '').trim();
+        const begin = BEGIN.exec(line);
+        const end = END.exec(line);
+        if (begin) {
+            if (open)
+                strayText = true;
+            open = { label: begin[1], lines: [], complete: false };
+            blocks.push(open);
+        }
+        else if (end) {
+            if (open && end[1] === open.label)
+                open.complete = true;
+            else
+                strayText = true;
+            open = undefined;
+        }
+        else if (open) {
+            if (line)
+                open.lines.push(line);
+        }
+        else if (line) {
+            strayText = true;
+        }
     }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
+    return { blocks, strayText };
+}
+function isPrivateKeyLabel(label) {
+    return label.endsWith('PRIVATE KEY');
+}
+/** A block as PEM text with `\n` line ends. */
+function blockText(block) {
+    return `-----BEGIN ${block.label}-----\n${block.lines.join('\n')}\n-----END ${block.label}-----\n`;
+}
+/** Atlas sends raw PEM text; accept a JSON-quoted string too, as a client that read it as JSON would. */
+function unquote(body) {
+    const trimmed = body.trim();
+    if (trimmed.startsWith('"')) {
+        try {
+            const value = JSON.parse(trimmed);
+            if (typeof value === 'string')
+                return value;
+        }
+        catch {
+            // not JSON: checked as PEM, and refused there
+        }
+    }
+    return body;
+}
+/** A certificate and its key are a few KB: a larger answer is refused unread. */
+const MAX_CERTIFICATE_RESPONSE_BYTES = 64 * 1024;
+/**
+ * No shorter string from a server's answer is ever registered as a mask: the runner would blank it
+ * wherever it appears in the rest of the log. A key line that short cannot be masked, so a key
+ * with one is refused.
+ */
+const MIN_MASKED_LINE = 8;
+const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
+const PRIVATE_KEY_BEGIN = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----/g;
+const isMaskable = (value) => value.length >= MIN_MASKED_LINE;
+/** A private-key block the check can accept: complete, and every line base64 and maskable. */
+function isMaskableKeyBlock(block) {
+    return (block.complete &&
+        block.lines.length > 0 &&
+        block.lines.every(line => BASE64_LINE.test(line) && isMaskable(line)));
+}
+function parsesAsKey(block) {
+    try {
+        (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)(blockText(block));
         return true;
     }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
+    catch {
         return false;
     }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
+}
+/**
+ * Key blocks wherever a private-key BEGIN marker appears, on its own line or not: the
+ * whitespace-separated pieces up to the next armour (or the end of the body). This covers bodies
+ * the strict parse refuses (armour joined to other text).
+ */
+function looseKeyBlocks(text) {
+    const found = [];
+    for (const match of text.matchAll(PRIVATE_KEY_BEGIN)) {
+        const from = match.index + match[0].length;
+        const next = text.indexOf('-----', from);
+        const material = text.slice(from, next === -1 ? undefined : next);
+        const lines = material.split(/\s+/).filter(Boolean);
+        if (lines.every(line => BASE64_LINE.test(line)))
+            found.push({ label: match[1], lines, complete: true });
     }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
+    return found;
+}
+/**
+ * Whether the runner may mask `value` whole: it masks each line of a multi-line mask too, so
+ * every line must be empty or maskable.
+ */
+function maskableWhole(value) {
+    return value.split(/\r\n|\r|\n/).every(line => line === '' || isMaskable(line));
+}
+function readCertificateResponse(body) {
+    const size = Buffer.byteLength(body, 'utf8');
+    if (size > MAX_CERTIFICATE_RESPONSE_BYTES) {
+        // Nothing of it is parsed or registered: a body this size is not a certificate and a key.
+        return {
+            masks: [],
+            check: () => {
+                throw new CertificateResponseError(`Atlas's certificate response is ${size} bytes, more than the ${MAX_CERTIFICATE_RESPONSE_BYTES / 1024} KiB a certificate and key can take; refused unread. Nothing was written.`);
+            }
+        };
     }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
+    const text = unquote(body);
+    const parsed = parsePem(text);
+    const masks = new Set();
+    // Only lines of what is really a key: text in key armour that is not one is no secret, and its
+    // lines could be any words of the log.
+    const keyBlocks = [
+        ...parsed.blocks.filter(block => isPrivateKeyLabel(block.label)),
+        ...looseKeyBlocks(text.replace(/\r/g, '\n'))
+    ];
+    for (const block of keyBlocks) {
+        if (block.complete && parsesAsKey(block))
+            for (const line of block.lines)
+                if (isMaskable(line))
+                    masks.add(line);
     }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    let verdict;
+    try {
+        verdict = { issued: checkIssued(parsed) };
     }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
+    catch (error) {
+        verdict = { error };
+    }
+    // The whole body only when it is a certificate and its key: any other body is no secret. The
+    // PEM as written (the `certificate` output) too, where blanks or line ends made it differ.
+    if ('issued' in verdict) {
+        for (const value of [body.trim(), text.trim(), verdict.issued.pem.trim()])
+            if (maskableWhole(value))
+                masks.add(value);
+    }
+    return {
+        masks: [...masks],
+        check: () => {
+            if ('error' in verdict)
+                throw verdict.error;
+            return verdict.issued;
         }
-    }
-    return false;
+    };
 }
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+function checkIssued(parsed) {
+    // A block cut short is no block: it counts as stray text.
+    const complete = parsed.blocks.filter(b => b.complete);
+    const certs = complete.filter(b => b.label === 'CERTIFICATE');
+    const keys = complete.filter(b => isPrivateKeyLabel(b.label));
+    const others = complete.length - certs.length - keys.length;
+    const incomplete = complete.length < parsed.blocks.length;
+    if (certs.length !== 1 || keys.length !== 1 || others > 0 || parsed.strayText || incomplete) {
+        throw new CertificateResponseError(`Atlas's certificate response is not one certificate and one private key (found ${certs.length} certificate block(s), ${keys.length} key block(s), ${others} other block(s)${parsed.strayText || incomplete ? ' and stray text' : ''}). Nothing was written.`);
+    }
+    if (!certs[0].lines.every(line => BASE64_LINE.test(line)) || !isMaskableKeyBlock(keys[0])) {
+        throw new CertificateResponseError(`Atlas's certificate response has lines inside its PEM blocks that are not base64 (or a key line shorter than ${MIN_MASKED_LINE} characters, which could not be masked). Nothing was written.`);
+    }
+    const certPem = blockText(certs[0]);
+    const keyPem = blockText(keys[0]);
+    let certificate;
+    try {
+        certificate = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certPem);
+    }
+    catch {
+        throw new CertificateResponseError("Atlas's certificate block does not parse as an X.509 certificate. Nothing was written.");
+    }
+    let matches;
+    try {
+        matches = certificate.checkPrivateKey((0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)(keyPem));
+    }
+    catch {
+        throw new CertificateResponseError("Atlas's private-key block does not parse as a private key. Nothing was written.");
+    }
+    if (!matches) {
+        throw new CertificateResponseError("The private key in Atlas's response does not match its certificate. Nothing was written.");
+    }
+    const validFrom = Date.parse(certificate.validFrom);
+    const validTo = Date.parse(certificate.validTo);
+    if (!Number.isFinite(validFrom) || !Number.isFinite(validTo)) {
+        throw new CertificateResponseError("Atlas's certificate has a validity period Node cannot read. Nothing was written.");
+    }
+    return {
+        pem: certPem + keyPem,
+        subject: distinguishedName(certificate.subject),
+        commonName: soleCommonName(certificate),
+        serialNumber: certificate.serialNumber.toUpperCase(),
+        fingerprintSha256: certificate.fingerprint256,
+        validFrom: new Date(validFrom).toISOString(),
+        expiresAt: new Date(validTo).toISOString()
+    };
 }
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
+/** The CN of a subject that is exactly one CN attribute (unescaped), else undefined. */
+function soleCommonName(certificate) {
+    const subject = certificate.toLegacyObject().subject ?? {};
+    const names = Object.keys(subject);
+    return names.length === 1 && typeof subject.CN === 'string' ? subject.CN : undefined;
 }
-//# sourceMappingURL=proxy.js.map
+const DAY_MS = 86_400_000;
+/** Clock skew allowed between the runner and Atlas for a notBefore in the future. */
+const MAX_NOT_BEFORE_SKEW_MS = 3600_000;
+/** How far the expiry may be from now + months before it is worth a warning. */
+const EXPIRY_TOLERANCE_MS = 3 * DAY_MS;
+/** `now` plus whole calendar months, as Atlas counts monthsUntilExpiration. */
+function addMonths(now, months) {
+    const date = new Date(now);
+    date.setUTCMonth(date.getUTCMonth() + months);
+    return date.getTime();
+}
+/**
+ * Checks an issued certificate against what was asked: refuses (CertificateResponseError) one
+ * for another user, already expired or not valid for a long while yet; returns a warning when its
+ * expiry is more than a few days off now + months.
+ */
+function checkAgainstRequest(issued, request) {
+    const { username, months, now } = request;
+    if (issued.commonName !== username) {
+        throw new CertificateResponseError(`Atlas returned a certificate for the subject ${JSON.stringify(issued.subject.slice(0, 200))}, not CN=${username} as asked. It cannot authenticate ${username}; nothing was written.`);
+    }
+    const expiresAt = Date.parse(issued.expiresAt);
+    if (expiresAt <= now) {
+        throw new CertificateResponseError(`Atlas returned a certificate that expired at ${issued.expiresAt}, before now (${new Date(now).toISOString()}). Nothing was written: check the runner's clock, then run again.`);
+    }
+    if (Date.parse(issued.validFrom) > now + MAX_NOT_BEFORE_SKEW_MS) {
+        throw new CertificateResponseError(`Atlas returned a certificate that is not valid before ${issued.validFrom}, more than an hour from now (${new Date(now).toISOString()}). Nothing was written: check the runner's clock, then run again.`);
+    }
+    const expected = addMonths(now, months);
+    if (Math.abs(expiresAt - expected) > EXPIRY_TOLERANCE_MS) {
+        const days = Math.round((expiresAt - expected) / DAY_MS);
+        return `The certificate for ${username} expires at ${issued.expiresAt}, ${Math.abs(days)} day(s) ${days < 0 ? 'earlier' : 'later'} than the ${months} month(s) asked for (${new Date(expected).toISOString()}).`;
+    }
+    return undefined;
+}
+/** Node prints a DN one attribute per line; outputs use the one-line `CN=a,OU=b` form. */
+function distinguishedName(multiline) {
+    return multiline.split('\n').filter(Boolean).join(',');
+}
+
 
 /***/ }),
 
-/***/ 92413:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+/***/ 83916:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-// ESM COMPAT FLAG
-__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ TitledError),
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
+/**
+ * The base of every failure the action reports on purpose. A leaf: each error knows its own
+ * annotation, so the report names no module that throws.
+ */
+/** A failure that names itself: `title` is the annotation's title, `annotation` its text. */
+class TitledError extends Error {
+    title;
+    constructor(title, message, options) {
+        super(message, options);
+        this.title = title;
+        this.name = 'TitledError';
+    }
+    /** The annotation's text: what happened and what to do. */
+    get annotation() {
+        return this.message;
+    }
+}
+/** A bad input, named, with what is accepted: reported before any request is sent. */
+class InputError extends TitledError {
+    input;
+    constructor(input, message) {
+        super(`Invalid input: ${input}`, message);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+
+
+/***/ }),
+
+/***/ 13413:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  context: () => (/* binding */ github_context),
-  getOctokit: () => (/* binding */ getOctokit)
+  run: () => (/* binding */ run)
 });
 
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __webpack_require__(79896);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __webpack_require__(70857);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __webpack_require__(83916);
+;// CONCATENATED MODULE: ./src/inputs/inputs.ts
+/**
+ * Reading inputs: the reader type, the error every bad input becomes, and the parsers that more
+ * than one operation uses. Pure: nothing here performs I/O.
+ */
 
 
-class Context {
-    /**
-     * Hydrate the context from the environment
-     */
-    constructor() {
-        var _a, _b, _c;
-        this.payload = {};
-        if (process.env.GITHUB_EVENT_PATH) {
-            if ((0,external_fs_.existsSync)(process.env.GITHUB_EVENT_PATH)) {
-                this.payload = JSON.parse((0,external_fs_.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
-            }
-            else {
-                const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
-            }
-        }
-        this.eventName = process.env.GITHUB_EVENT_NAME;
-        this.sha = process.env.GITHUB_SHA;
-        this.ref = process.env.GITHUB_REF;
-        this.workflow = process.env.GITHUB_WORKFLOW;
-        this.action = process.env.GITHUB_ACTION;
-        this.actor = process.env.GITHUB_ACTOR;
-        this.job = process.env.GITHUB_JOB;
-        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
-        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
-        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
-        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
-        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
-        this.graphqlUrl =
-            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+/**
+ * Every input default that does not depend on the operation, in one place (action.yml states the
+ * same ones; a test compares them).
+ */
+const DEFAULTS = {
+    operation: 'create-certificate',
+    'base-url': 'https://cloud.mongodb.com',
+    'timeout-seconds': 60,
+    'max-retries': 4,
+    'output-certificate': false,
+    cleanup: true,
+    'ephemeral-ttl-hours': 24,
+    'wait-until-ready': true,
+    'ready-timeout-seconds': 300,
+    'verify-login': false,
+    /** Where `access-list: runner` asks for the runner's public address: plain text, AWS-operated. */
+    'runner-ip-url': 'https://checkip.amazonaws.com',
+    'dry-run': false,
+    'prune-limit': 100,
+    'expiry-warning-days': 30,
+    'key-type': 'ec-p256'
+};
+function parseInteger(read, name, fallback, min, max) {
+    const raw = read(name);
+    if (raw === '')
+        return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new errors/* InputError */.d(name, `"${raw}" is not accepted: expected a whole number from ${min} to ${max}.`);
     }
-    get issue() {
-        const payload = this.payload;
-        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    return Number(raw);
+}
+/** YAML 1.2 core-schema booleans, as `core.getBooleanInput` accepts them. */
+function parseBoolean(read, name, fallback) {
+    const raw = read(name);
+    if (raw === '')
+        return fallback;
+    if (['true', 'True', 'TRUE'].includes(raw))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(raw))
+        return false;
+    throw new errors/* InputError */.d(name, `"${raw}" is not a boolean: use true or false.`);
+}
+const isControlCharacter = (c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f;
+/** The `username` input: a database user in `$external`. */
+function parseUsername(read) {
+    const username = read('username');
+    if (!username)
+        throw new errors/* InputError */.d('username', 'Required: the name of the database user in `$external`.');
+    if (username.length > 1024 || [...username].some(isControlCharacter)) {
+        throw new errors/* InputError */.d('username', 'Expected at most 1024 printable characters.');
     }
-    get repo() {
-        if (process.env.GITHUB_REPOSITORY) {
-            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
-            return { owner, repo };
+    const rewritten = pathSegmentProblem(username);
+    if (rewritten)
+        throw new errors/* InputError */.d('username', `"${username}" ${rewritten}`);
+    return username;
+}
+/**
+ * Why a value cannot be one path segment of an Atlas URL, or undefined when it can. Percent-
+ * encoding keeps `/` and `?` inside the segment, but URL parsers and servers still rewrite some
+ * segments after it: `.` and `..` (also as `%2E`) are resolved as relative paths, `%2F` and `%5C`
+ * are decoded to separators by some proxies, and `%` itself invites a second decoding. A name
+ * that could be rewritten would address another resource.
+ */
+function pathSegmentProblem(value) {
+    if (value === '.' || value === '..')
+        return 'cannot be used: URL normalisation resolves it as a relative path segment.';
+    if (/[/\\%]/.test(value))
+        return 'cannot be used: names with `/`, `\\` or `%` can be rewritten to another path by URL normalisation or a proxy that decodes the path.';
+    return undefined;
+}
+/** A path input (`certificate-file`, `ca-file`): printable characters only, or '' when unset. */
+function parseFileInput(read, name) {
+    const value = read(name);
+    if ([...value].some(isControlCharacter))
+        throw new errors/* InputError */.d(name, 'The path contains a control character (a line break?); give a plain file path.');
+    return value;
+}
+function parseExpiryWarningDays(read) {
+    return parseInteger(read, 'expiry-warning-days', DEFAULTS['expiry-warning-days'], 0, 3650);
+}
+/** Splits a list input on commas and newlines, dropping empty entries. */
+function splitList(value) {
+    return value
+        .split(/[,\n]/)
+        .map(entry => entry.trim())
+        .filter(entry => entry !== '');
+}
+
+;// CONCATENATED MODULE: ./src/inputs/credentials.ts
+
+/**
+ * The one table of credential inputs and their environment fallbacks: parsing and masking both
+ * read it, so a secret added here is masked too.
+ */
+const CREDENTIALS = {
+    'service-account': [
+        { input: 'client-id', env: 'MONGODB_ATLAS_CLIENT_ID', secret: false },
+        { input: 'client-secret', env: 'MONGODB_ATLAS_CLIENT_SECRET', secret: true }
+    ],
+    'api-key': [
+        { input: 'public-key', env: 'MONGODB_ATLAS_PUBLIC_API_KEY', secret: false },
+        { input: 'private-key', env: 'MONGODB_ATLAS_PRIVATE_API_KEY', secret: true }
+    ]
+};
+const KINDS = Object.keys(CREDENTIALS);
+/** Every secret credential value given, as input or environment variable: to mask before anything runs. */
+function secretCredentialValues(read, env) {
+    return KINDS.flatMap(kind => CREDENTIALS[kind])
+        .filter(part => part.secret)
+        .flatMap(part => [read(part.input), env[part.env]?.trim() ?? ''])
+        .filter(value => value !== '');
+}
+const CREDENTIALS_ACCEPTED = 'Give exactly one pair: `client-id` + `client-secret` (service account) or `public-key` + `private-key` (API key), as inputs or as the environment variables MONGODB_ATLAS_CLIENT_ID + MONGODB_ATLAS_CLIENT_SECRET or MONGODB_ATLAS_PUBLIC_API_KEY + MONGODB_ATLAS_PRIVATE_API_KEY.';
+/**
+ * Exactly one complete pair. A pair given whole as inputs wins over the environment; otherwise
+ * each input falls back to its environment variable.
+ */
+function parseCredentials(read, env) {
+    const complete = (values) => values.every(v => v !== '');
+    const inputs = (kind) => CREDENTIALS[kind].map(part => read(part.input));
+    const resolved = (kind) => CREDENTIALS[kind].map(part => read(part.input) || env[part.env]?.trim() || '');
+    const halfError = (kind, values) => {
+        const missing = CREDENTIALS[kind]
+            .filter((_, i) => values[i] === '')
+            .map(part => `\`${part.input}\` (or ${part.env})`);
+        return new errors/* InputError */.d('credentials', `Half a credential pair: ${missing.join(' and ')} is missing. ${CREDENTIALS_ACCEPTED}`);
+    };
+    const wholeInputs = KINDS.filter(kind => complete(inputs(kind)));
+    if (wholeInputs.length === 2) {
+        throw new errors/* InputError */.d('credentials', `Both a service account and an API key were given as inputs. ${CREDENTIALS_ACCEPTED}`);
+    }
+    let chosen;
+    if (wholeInputs.length === 1) {
+        const kind = wholeInputs[0];
+        const other = KINDS.find(k => k !== kind);
+        if (inputs(other).some(v => v !== ''))
+            throw halfError(other, inputs(other));
+        chosen = { kind, values: inputs(kind) };
+    }
+    else {
+        const pairs = KINDS.map(kind => ({ kind, values: resolved(kind) }));
+        const whole = pairs.filter(p => complete(p.values));
+        const half = pairs.find(p => !complete(p.values) &&
+            (whole.length === 0 || inputs(p.kind).some(v => v !== '')) &&
+            p.values.some(v => v !== ''));
+        if (half)
+            throw halfError(half.kind, half.values);
+        if (whole.length === 0)
+            throw new errors/* InputError */.d('credentials', `No Atlas credentials were found. ${CREDENTIALS_ACCEPTED}`);
+        if (whole.length === 2) {
+            throw new errors/* InputError */.d('credentials', `Both a service account and an API key were found. ${CREDENTIALS_ACCEPTED}`);
         }
-        if (this.payload.repository) {
-            return {
-                owner: this.payload.repository.owner.login,
-                repo: this.payload.repository.name
-            };
-        }
-        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+        chosen = whole[0];
+    }
+    const [id, secret] = chosen.values;
+    return chosen.kind === 'service-account'
+        ? { kind: 'service-account', clientId: id, clientSecret: secret }
+        : { kind: 'api-key', publicKey: id, privateKey: secret };
+}
+function credentialIdentity(credentials) {
+    return credentials.kind === 'service-account'
+        ? { kind: credentials.kind, id: credentials.clientId }
+        : { kind: credentials.kind, id: credentials.publicKey };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/common.ts
+
+
+/**
+ * The inputs every operation shares. `orgWide`: the operation, as configured, may cover every
+ * project of an organisation (`org-id`) instead of one.
+ */
+function parseCommonConfig(read, env, orgWide = false) {
+    return {
+        ...parseScope(read, env, orgWide),
+        credentials: parseCredentials(read, env),
+        baseUrl: parseBaseUrl(read('base-url') || env.MONGODB_ATLAS_BASE_URL?.trim() || DEFAULTS['base-url']),
+        ...parseRequestLimits(read)
+    };
+}
+/** How long and how often requests may go: inputs only (the post step reads these too). */
+function parseRequestLimits(read) {
+    return {
+        timeoutSeconds: parseInteger(read, 'timeout-seconds', DEFAULTS['timeout-seconds'], 1, 3600),
+        maxRetries: parseInteger(read, 'max-retries', DEFAULTS['max-retries'], 0, 10)
+    };
+}
+const ORG_WIDE_OPERATIONS = 'org-id is accepted by list-certificates without username and by prune-ephemeral-users; every other operation, and list-certificates with username, takes group-id';
+/**
+ * The project (`group-id`, else MONGODB_ATLAS_PROJECT_ID) or, where the operation allows it, the
+ * organisation (`org-id`, else MONGODB_ATLAS_ORG_ID): exactly one. An input wins over the other's
+ * environment variable; the two inputs, or the two variables alone, are ambiguous.
+ */
+function parseScope(read, env, orgWide) {
+    const groupInput = read('group-id');
+    const orgInput = read('org-id');
+    if (orgInput && !orgWide)
+        throw new errors/* InputError */.d('org-id', `Not accepted here: ${ORG_WIDE_OPERATIONS}.`);
+    if (groupInput && orgInput) {
+        throw new errors/* InputError */.d('org-id', 'group-id and org-id are both given: give group-id for one project or org-id for every project of the organisation, not both.');
+    }
+    const groupEnv = env.MONGODB_ATLAS_PROJECT_ID?.trim() ?? '';
+    const orgEnv = orgWide ? (env.MONGODB_ATLAS_ORG_ID?.trim() ?? '') : '';
+    if (orgInput || (!groupInput && orgEnv && !groupEnv))
+        return { groupId: '', orgId: parseOrgId(orgInput || orgEnv) };
+    if (!groupInput && groupEnv && orgEnv) {
+        throw new errors/* InputError */.d('org-id', 'MONGODB_ATLAS_PROJECT_ID and MONGODB_ATLAS_ORG_ID are both set and neither group-id nor org-id is given: give one of the two inputs to say whether the step covers the project or the organisation.');
+    }
+    return { groupId: parseGroupId(groupInput || groupEnv, orgWide) };
+}
+function parseOrgId(value) {
+    if (!/^[a-f0-9]{24}$/.test(value)) {
+        throw new errors/* InputError */.d('org-id', `"${value}" is not an organisation id: expected 24 lower-case hex digits (^[a-f0-9]{24}$), as shown in the Atlas organisation settings.`);
+    }
+    return value;
+}
+function parseGroupId(value, orgWide = false) {
+    if (!value) {
+        throw new errors/* InputError */.d('group-id', `Required: the 24-hex-digit Atlas project id, as the \`group-id\` input or the MONGODB_ATLAS_PROJECT_ID environment variable${orgWide ? '; or, for every project of an organisation, its id as the `org-id` input or the MONGODB_ATLAS_ORG_ID environment variable' : ''}.`);
+    }
+    if (!/^[a-f0-9]{24}$/.test(value)) {
+        throw new errors/* InputError */.d('group-id', `"${value}" is not a project id: expected 24 lower-case hex digits (^[a-f0-9]{24}$).`);
+    }
+    return value;
+}
+/** Hosts that plain http:// may address: the traffic never leaves the machine. */
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+function parseBaseUrl(value) {
+    const accepted = 'Accepted: an https:// origin such as https://cloud.mongodb.com or https://cloud.mongodbgov.com (http:// only for loopback hosts).';
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new errors/* InputError */.d('base-url', `"${value}" is not a URL. ${accepted}`);
+    }
+    if (url.username || url.password)
+        throw new errors/* InputError */.d('base-url', `The URL must not carry credentials. ${accepted}`);
+    if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+        throw new errors/* InputError */.d('base-url', `"${value}" has a path, query or fragment; give the origin only. ${accepted}`);
+    }
+    if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
+        throw new errors/* InputError */.d('base-url', `Plain http:// is refused for ${url.hostname}: credentials would cross the network unencrypted. ${accepted}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new errors/* InputError */.d('base-url', `Scheme ${url.protocol} is not supported. ${accepted}`);
+    }
+    return url.origin;
+}
+
+;// CONCATENATED MODULE: ./src/operations/operation.ts
+/**
+ * State saved by the main step for the post step: every key, empty, as the main step's first act
+ * (the runner then overwrites any `STATE_*` line a later step appended to $GITHUB_ENV), and the
+ * only thing the post step acts on.
+ */
+const STATE = {
+    /** The Atlas origin the main step used: the post step sends requests there and nowhere else. */
+    atlasOrigin: 'atlas-origin',
+    project: 'group-id',
+    /** The credential's kind and non-secret identifier (`{kind, id}`), never its secret. */
+    credential: 'credential',
+    /** `{path, dev, ino}` of the file the main step created. */
+    certificateFile: 'certificate-file',
+    ephemeralUser: 'ephemeral-user',
+    /** The service account's access token, masked, for the post step to reuse and revoke. */
+    accessToken: 'atlas-access-token',
+    /** `[{entry, comment}]`: access-list entries this step added (or was adding), for the post step. */
+    accessListEntries: 'access-list-entries'
+};
+
+;// CONCATENATED MODULE: ./src/github/errors.ts
+/** Errors of the GitHub secret store (kept apart so the post step bundles no GitHub code). */
+
+/** GitHub answered an error (or could not be reached) for one of its requests. */
+class GitHubRequestError extends Error {
+    request;
+    status;
+    constructor(
+    /** Reading the store's public key, reading the secret's metadata, or writing the secret. */
+    request, status, message) {
+        super(message);
+        this.request = request;
+        this.status = status;
+        this.name = 'GitHubRequestError';
     }
 }
-//# sourceMappingURL=context.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __webpack_require__(89659);
+/** The certificate was issued but the secret was not stored: one annotation says both. */
+class GitHubSecretNotStoredError extends errors/* TitledError */.D {
+    constructor(message, options) {
+        super('GitHub secret not stored', message, options);
+        this.name = 'GitHubSecretNotStoredError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/atlas/hints.ts
+const CREDENTIALS_HINT = 'Check the credentials: for a service account, `client-id`/`client-secret`; for an API key, `public-key`/`private-key`. They must belong to the organisation that owns the project.';
+const ACCESS_LIST_HINT = "Check that the API key or service account has the role this operation needs on the project (Project Owner for certificates and customer X.509; see the README's setup guide), and that its API access list admits the runner. GitHub-hosted runners change addresses on every job, so an entry per runner is not the fix: use a runner with a static egress IP (larger runners, self-hosted), or manage the access list from the workflow.";
+const TOKEN_LIMIT_HINT = "The service account has too many active access tokens (Atlas allows 100). This action revokes its own in the post step; other tools' tokens expire within an hour. Wait, revoke unused tokens, or give each pipeline its own service account.";
+const RATE_HINT = 'Atlas rate-limited the request and the retries ran out: raise `max-retries` or `timeout-seconds`, or run fewer jobs against this project at once.';
+/** What to do about an Atlas error code users meet. Short, specific, actionable. */
+const HINTS = {
+    USERNAME_NOT_FOUND: 'Create the database user first (databaseName `$external`, x509Type `MANAGED`), or check `username` and `group-id`.',
+    USER_NOT_MANAGED_X509: 'The user exists but is not an Atlas-managed X.509 user: Atlas issues certificates only for users with x509Type `MANAGED` in `$external`.',
+    CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: 'Set `months` to a whole number from 1 to 24.',
+    ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED: 'This user has reached the limit of Atlas-generated certificates. Issue certificates less often (reuse one per workflow), or use a new user, for example with `create-ephemeral-user`.',
+    RATE_LIMITED: RATE_HINT,
+    RATE_LIMITED_TOKEN_BUCKET: RATE_HINT,
+    GROUP_NOT_FOUND: 'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
+    INVALID_GROUP_ID: 'Check `group-id`: it is the 24-hex-digit project id shown in the Atlas project settings.',
+    NOT_IN_GROUP: 'The credentials have no access to this project: check `group-id`, or give the API key or service account a role on the project.',
+    USER_UNAUTHORIZED: `${CREDENTIALS_HINT} If they are right, give the API key or service account the Project Owner role on this project.`,
+    VERSION_GONE: 'Atlas retired API version 2023-01-01 that this action pins: update the action to a newer release.',
+    EXPIRED_X509_CA_CERTIFICATE: 'The CA certificate has expired: upload a CA that is still valid (check its notAfter with `openssl x509 -enddate`).',
+    USER_ALREADY_EXISTS: 'A database user with this name already exists: choose another `username` or delete the user first.',
+    GROUP_USERS_LIMIT_EXCEEDED: 'The project has reached its database-user limit: remove unused users, for example with `prune-ephemeral-users`.',
+    ATLAS_X509_USER_CANNOT_BE_TEMPORARY: 'X.509 users cannot have a deleteAfterDate; this action deletes ephemeral users in its post step instead.',
+    ATLAS_MANAGED_X509_NAME_INVALID: 'Use a plain user name (letters, digits, `-`, `_`) without `=` or `,`: Atlas makes the subject `CN=<username>` itself.',
+    CANNOT_GENERATE_CERT_IF_ADVANCED_X509: 'The project uses customer-managed (self-managed) X.509, and Atlas then refuses to issue managed certificates: give `issuer-certificate` and `issuer-key` (your CA, from secrets) to sign the certificate on the runner for a CUSTOMER user, or turn customer X.509 off with `disable-customer-x509` (that restarts every cluster).',
+    access_denied: TOKEN_LIMIT_HINT,
+    invalid_client: CREDENTIALS_HINT,
+    unauthorized_client: CREDENTIALS_HINT
+};
+/** The hint for an Atlas error: by code first, then by HTTP status class. */
+function hintFor(errorCode, status) {
+    // Own keys only: a code such as `constructor` must not find Object's.
+    if (Object.hasOwn(HINTS, errorCode))
+        return HINTS[errorCode];
+    if (status === 401)
+        return CREDENTIALS_HINT;
+    if (status === 403)
+        return ACCESS_LIST_HINT;
+    if (status === 429)
+        return RATE_HINT;
+    if (status >= 500)
+        return 'Atlas had a server error and the retries ran out: run the job again later, and check https://status.mongodb.com.';
+    return '';
+}
+
+;// CONCATENATED MODULE: ./src/atlas/errors.ts
+
+
+/** Atlas answered with an error (an `ApiError` body, or an OAuth error from the token endpoint). */
+class AtlasApiError extends errors/* TitledError */.D {
+    status;
+    errorCode;
+    detail;
+    retryAfterMs;
+    constructor(status, errorCode, detail, retryAfterMs) {
+        super(`Atlas ${errorCode} (HTTP ${status})`, `Atlas ${errorCode} (HTTP ${status}): ${detail}`);
+        this.status = status;
+        this.errorCode = errorCode;
+        this.detail = detail;
+        this.retryAfterMs = retryAfterMs;
+        this.name = 'AtlasApiError';
+    }
+    /** The detail, then what to do about this code or status. */
+    get annotation() {
+        const hint = hintFor(this.errorCode, this.status);
+        return hint ? `${this.detail} ${hint}` : this.detail;
+    }
+}
+/** No usable answer from Atlas: network failure, timeout, a body that is not Atlas's, a redirect. */
+class AtlasUnreachableError extends errors/* TitledError */.D {
+    constructor(message, options, title = 'Atlas API unreachable') {
+        super(title, message, options);
+        this.name = 'AtlasUnreachableError';
+    }
+}
+/** The request may or may not have taken effect, and was deliberately not sent again. */
+class OutcomeUnknownError extends AtlasUnreachableError {
+    constructor(message, options) {
+        super(message, options, 'Atlas outcome unknown');
+        this.name = 'OutcomeUnknownError';
+    }
+}
+/** The HTTPS proxy refused to open a tunnel to Atlas (its answer to CONNECT was not 200). */
+class ProxyRefusedError extends AtlasUnreachableError {
+    proxyStatus;
+    constructor(proxyStatus) {
+        super(`The proxy refused to open a tunnel to Atlas: it answered CONNECT with HTTP ${proxyStatus}${proxyStatus === 407 ? ' (Proxy Authentication Required: put the proxy credentials in HTTPS_PROXY as http://user:password@host:port)' : ''}. Check HTTPS_PROXY/HTTP_PROXY, and NO_PROXY if Atlas should be reached directly. Not retried.`);
+        this.proxyStatus = proxyStatus;
+        this.name = 'ProxyRefusedError';
+    }
+}
+/** Atlas answered, but not in a way this action can use (an unsupported Digest challenge, say). */
+class AtlasProtocolError extends errors/* TitledError */.D {
+    constructor(message) {
+        super('Unexpected answer from Atlas', message);
+        this.name = 'AtlasProtocolError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/atlas/http.ts
+/** One HTTP exchange with the Atlas origin, as the transport sends and answers it. Types only, and one reader. */
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+
+;// CONCATENATED MODULE: ./src/atlas/answers.ts
+/**
+ * Reading Atlas's answers that are not 2xx: which error each one is. Error bodies may be large or
+ * hostile, so only what looks like an Atlas or OAuth error document is read.
+ */
+
+
+const REASONS = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    406: 'Not Acceptable',
+    409: 'Conflict',
+    410: 'Gone',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout'
+};
+function isJsonContentType(contentType) {
+    return contentType !== undefined && /[/+]json\b/i.test(contentType);
+}
+/**
+ * Reads an error body. Returns undefined when the body is not an Atlas or OAuth error document
+ * (an HTML page from a proxy, say): such a body is never echoed, it may be large or hostile.
+ */
+function decodeApiError(status, contentType, body, retryAfterMs) {
+    if (!isJsonContentType(contentType) && !body.trimStart().startsWith('{'))
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(body);
+    }
+    catch {
+        return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const doc = parsed;
+    const text = (value) => typeof value === 'string' && value.length > 0 ? value.slice(0, 1000) : undefined;
+    // Codes become annotation titles and pick hints: only code-like strings are taken as codes.
+    const code = (value) => typeof value === 'string' && /^[A-Za-z0-9_.-]{1,100}$/.test(value);
+    // Atlas ApiError: {error: <int status>, errorCode, detail, reason}
+    if (code(doc.errorCode)) {
+        const detail = text(doc.detail) ?? text(doc.reason) ?? REASONS[status] ?? 'No detail given.';
+        return new AtlasApiError(status, doc.errorCode, detail, retryAfterMs);
+    }
+    // OAuth 2.0 token endpoint (RFC 6749 §5.2): {error: "invalid_client", error_description}
+    if (code(doc.error)) {
+        const detail = text(doc.error_description) ?? REASONS[status] ?? 'No detail given.';
+        return new AtlasApiError(status, doc.error, detail, retryAfterMs);
+    }
+    if (typeof doc.error === 'number' ||
+        typeof doc.error === 'string' ||
+        typeof doc.errorCode === 'string' ||
+        text(doc.detail) ||
+        text(doc.reason)) {
+        const detail = text(doc.detail) ?? text(doc.reason) ?? REASONS[status] ?? 'No detail given.';
+        return new AtlasApiError(status, `HTTP_${status}`, detail, retryAfterMs);
+    }
+    return undefined;
+}
+/** `USERNAME_NOT_FOUND (HTTP 404)`, or `HTTP 502` when the answer is not an Atlas error. */
+function describeAnswer(response) {
+    const decoded = decodeApiError(response.status, header(response.headers, 'content-type'), response.text);
+    return decoded ? `${decoded.errorCode} (HTTP ${response.status})` : `HTTP ${response.status}`;
+}
+/** The error for a final answer that is not 2xx. */
+function errorForAnswer(response, baseUrl) {
+    if (response.status >= 300 && response.status < 400) {
+        const location = header(response.headers, 'location');
+        let host = 'an unnamed location';
+        try {
+            if (location)
+                host = new URL(location, baseUrl).host;
+        }
+        catch {
+            host = 'an invalid location';
+        }
+        return new AtlasUnreachableError(`Atlas answered HTTP ${response.status}, a redirect to ${host}. Redirects are not followed, so credentials never leave the configured base-url: check base-url and any proxy.`);
+    }
+    const contentType = header(response.headers, 'content-type');
+    const decoded = decodeApiError(response.status, contentType, response.text);
+    if (decoded)
+        return decoded;
+    if (response.status === 401 && response.headers['www-authenticate']) {
+        return new AtlasApiError(401, 'UNAUTHORIZED', 'Atlas refused the credentials.');
+    }
+    const kind = contentType ? contentType.split(';')[0] : 'untyped';
+    return new AtlasUnreachableError(`HTTP ${response.status} with a ${kind} body that is not an Atlas answer (a proxy or load balancer in between?).`);
+}
+
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __webpack_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
+;// CONCATENATED MODULE: ./src/atlas/transport.ts
+
+
+
+/** Larger answers are refused: no endpoint used here legitimately returns more. */
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/** The step's time budget (`timeout-seconds`): every round trip and every wait fits in it. */
+class Budget {
+    timeoutSeconds;
+    clock;
+    limit;
+    constructor(timeoutSeconds, clock) {
+        this.timeoutSeconds = timeoutSeconds;
+        this.clock = clock;
+        this.limit = {
+            deadline: clock.now() + timeoutSeconds * 1000,
+            seconds: timeoutSeconds,
+            description: `the step's budget of ${timeoutSeconds} s (timeout-seconds)`
+        };
+    }
+    remainingMs() {
+        return this.limit.deadline - this.clock.now();
+    }
+    /** The limit in force, as messages name it. */
+    get description() {
+        return this.limit.description;
+    }
+    /**
+     * Runs `work` under a limit of its own (a wait with its own budget): until `deadlineMs`, earlier
+     * or later than the step's, every request, retry and pause of `work` must end. Afterwards the
+     * step's deadline holds again, moved to `deadlineMs` if that is later, as a wait that ran long
+     * leaves the step's last requests (the post step has a budget of its own).
+     */
+    async within(deadlineMs, seconds, input, work) {
+        const outer = this.limit;
+        // Whole milliseconds: undici refuses fractional timeouts.
+        const deadline = Math.ceil(deadlineMs);
+        this.limit = { deadline, seconds, description: `the wait's budget of ${seconds} s (${input})` };
+        try {
+            return await work();
+        }
+        finally {
+            this.limit = { ...outer, deadline: Math.max(outer.deadline, deadline) };
+        }
+    }
+    spent(what) {
+        return new AtlasUnreachableError(`${what}: no answer within ${this.limit.description}.`);
+    }
+}
+/** One HTTP round trip within the remaining budget; the body is read whole, up to a cap. */
+class Transport {
+    options;
+    /** HTTP round trips sent, challenges and retries included (reported in debug and the benchmark). */
+    requestCount = 0;
+    /** `RateLimit-Remaining` of the latest answer that carried one (Atlas may leave it out). */
+    rateLimitRemaining;
+    constructor(options) {
+        this.options = options;
+    }
+    get budget() {
+        return this.options.budget;
+    }
+    get baseUrl() {
+        return this.options.baseUrl;
+    }
+    async send(exchange) {
+        const { budget, clock } = this.options;
+        const remaining = budget.remainingMs();
+        if (remaining <= 0)
+            throw budget.spent(`${exchange.method} ${exchange.target}`);
+        const started = clock.now();
+        this.requestCount += 1;
+        const response = await (0,undici.request)(new URL(exchange.target, this.options.baseUrl), {
+            dispatcher: this.options.dispatcher,
+            method: exchange.method,
+            headers: { 'user-agent': this.options.userAgent, ...exchange.headers },
+            body: exchange.body,
+            // Every phase ends with the step's budget: the signal covers connecting, the timeouts name the phase.
+            signal: AbortSignal.timeout(remaining),
+            headersTimeout: remaining,
+            bodyTimeout: remaining
+        });
+        const chunks = [];
+        let size = 0;
+        for await (const chunk of response.body) {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES) {
+                response.body.destroy();
+                throw new AtlasUnreachableError(`${exchange.method} ${exchange.target} answered more than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB; refused.`);
+            }
+            chunks.push(chunk);
+        }
+        // undici frees the connection a tick after the body ends: a request sent sooner would find it
+        // busy and open another connection (a TCP and TLS handshake) when connections allow more.
+        await new Promise(resolve => setImmediate(resolve));
+        this.options.debug(`${exchange.method} ${exchange.target} → ${response.statusCode} (${clock.now() - started} ms)`);
+        const remainingHeader = header(response.headers, 'ratelimit-remaining');
+        if (remainingHeader !== undefined && /^\d+$/.test(remainingHeader.trim()))
+            this.rateLimitRemaining = Number(remainingHeader.trim());
+        return {
+            status: response.statusCode,
+            headers: response.headers,
+            text: Buffer.concat(chunks).toString('utf8')
+        };
+    }
+}
+/** Node and undici error codes of a failed round trip (the cause's code first). */
+function networkErrorCode(error) {
+    const err = error;
+    const code = err?.cause?.code ?? err?.code;
+    return typeof code === 'string' ? code : undefined;
+}
+/** Failures to connect: nothing of the request reached the server. */
+const CONNECT_FAILURES = new Set([
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'UND_ERR_CONNECT_TIMEOUT'
+]);
+/** Failures during or after sending: the server may have acted on the request. */
+const EXCHANGE_FAILURES = new Set([
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EPIPE',
+    'ECONNABORTED',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT'
+]);
+function isTlsFailure(code) {
+    return code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO/.test(code);
+}
+/** undici codes for a request the client itself got wrong: not a network failure. */
+const USAGE_ERRORS = new Set([
+    'UND_ERR_INVALID_ARG',
+    'UND_ERR_INVALID_RETURN_VALUE',
+    'UND_ERR_NOT_SUPPORTED',
+    'UND_ERR_ABORTED'
+]);
+/**
+ * What kind of network failure an error is, or undefined when it is not one (a bug, a protocol
+ * problem): only errors that carry a Node system error code or an undici error code qualify.
+ */
+function classifyNetworkError(error) {
+    const code = networkErrorCode(error);
+    if (!code || USAGE_ERRORS.has(code))
+        return undefined;
+    if (code === 'ENOTFOUND' || isTlsFailure(code))
+        return 'permanent';
+    if (CONNECT_FAILURES.has(code))
+        return 'connect';
+    if (EXCHANGE_FAILURES.has(code) || /^E[A-Z]+$/.test(code) || code.startsWith('UND_ERR_'))
+        return 'exchange';
+    return undefined;
+}
+function isTimeout(error) {
+    const name = error?.name;
+    return name === 'TimeoutError' || name === 'AbortError';
+}
+/** A short, secret-free description of a network failure. */
+function describeNetworkError(error) {
+    const err = error;
+    const code = networkErrorCode(error);
+    const known = {
+        ECONNREFUSED: 'connection refused',
+        ECONNRESET: 'connection reset',
+        ENOTFOUND: 'host not found',
+        EAI_AGAIN: 'DNS lookup failed',
+        ETIMEDOUT: 'connection timed out',
+        EPIPE: 'connection closed while sending',
+        EHOSTUNREACH: 'host unreachable',
+        ENETUNREACH: 'network unreachable',
+        UND_ERR_SOCKET: 'connection closed before an answer',
+        UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+        UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+        UND_ERR_BODY_TIMEOUT: 'response body stalled',
+        UND_ERR_CLOSED: 'connection closed'
+    };
+    if (code && known[code])
+        return known[code];
+    if (code && isTlsFailure(code)) {
+        return `TLS failure (${code}): the server's certificate is not trusted; if a proxy or private CA is in between, point NODE_EXTRA_CA_CERTS at its CA certificate`;
+    }
+    const message = err?.cause?.message ?? err?.message ?? String(error);
+    return `network error${code ? ` (${code})` : ''}: ${message.slice(0, 200)}`;
+}
+/** The proxy's answer to CONNECT when it refused the tunnel (undici words it in the message). */
+function proxyRefusal(error) {
+    const message = error?.message;
+    const match = typeof message === 'string' ? /Proxy response \((\d{3})\) !== 200/.exec(message) : null;
+    return match ? Number(match[1]) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/atlas/retry.ts
+
+
+
+
+const DEFAULT_BACKOFF = { baseDelayMs: 1000, maxDelayMs: 20_000 };
+/** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in [0, cap]. */
+function backoffDelayMs(retry, policy, random) {
+    const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+    return Math.floor(random() * cap);
+}
+/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function parseRetryAfter(value, nowMs) {
+    if (value === undefined)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+$/.test(text))
+        return Number(text) * 1000;
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - nowMs);
+}
+/** Statuses worth another try: rate limits and server-side failures (501 will not change). */
+function isRetryableStatus(status) {
+    return status === 429 || (status >= 500 && status !== 501 && status !== 505);
+}
+// Connecting, headers and body are each given what is left of the budget: their timeouts mean it is spent.
+const BUDGET_TIMEOUTS = new Set([
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT'
+]);
+const attempts = (n) => `after ${n} attempt${n === 1 ? '' : 's'}`;
+/**
+ * The one retry loop: runs an attempt, then retries as the policy allows, within max-retries and
+ * the step's budget, honouring Retry-After. Errors that are not network failures are rethrown at once.
+ */
+async function withRetries(label, policy, retrier, attempt) {
+    const { budget, clock, maxRetries } = retrier;
+    const maxAttempts = maxRetries + 1;
+    for (let attemptNumber = 1;; attemptNumber++) {
+        const held = retrier.pause.until - clock.now();
+        if (held > 0) {
+            if (held >= budget.remainingMs())
+                throw budget.spent(label);
+            await clock.sleep(held);
+        }
+        let response;
+        try {
+            response = await attempt();
+        }
+        catch (error) {
+            const refusedWith = proxyRefusal(error);
+            if (refusedWith !== undefined)
+                throw new ProxyRefusedError(refusedWith);
+            if (isTimeout(error) || BUDGET_TIMEOUTS.has(networkErrorCode(error) ?? ''))
+                throw budget.spent(label);
+            const failure = classifyNetworkError(error);
+            if (!failure)
+                throw error;
+            if (budget.remainingMs() <= 0)
+                throw budget.spent(label);
+            const reason = `${label}: ${describeNetworkError(error)} (${attempts(attemptNumber)})`;
+            if (failure === 'exchange' && policy === 'no-repeat') {
+                throw new OutcomeUnknownError(`${reason}. The request may have reached Atlas; it is not sent again, since a repeat would restart the clusters a second time.`);
+            }
+            if (attemptNumber >= maxAttempts || failure === 'permanent') {
+                throw new AtlasUnreachableError(`${reason}.`);
+            }
+            const wait = backoffDelayMs(attemptNumber - 1, retrier.backoff, retrier.random);
+            if (wait >= budget.remainingMs()) {
+                throw new AtlasUnreachableError(`${reason}; no time left for another try within ${budget.description}.`);
+            }
+            retrier.debug(`${reason}; retry ${attemptNumber} of ${maxRetries} in ${wait} ms`);
+            await clock.sleep(wait);
+            continue;
+        }
+        if (!isRetryableStatus(response.status))
+            return response;
+        if (policy === 'no-repeat' && response.status !== 429) {
+            const error = errorForAnswer(response, retrier.baseUrl);
+            throw new OutcomeUnknownError(`${label} answered ${describeAnswer(response)}: ${error instanceof AtlasApiError ? error.detail : error.message} The request may have taken effect; it is not sent again, since a repeat would restart the clusters a second time.`, { cause: error });
+        }
+        if (attemptNumber >= maxAttempts)
+            return response;
+        const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'), clock.now());
+        const wait = retryAfterMs ?? backoffDelayMs(attemptNumber - 1, retrier.backoff, retrier.random);
+        if (wait >= budget.remainingMs()) {
+            throw withBudgetNote(errorForAnswer(response, retrier.baseUrl), `Not retried: waiting ${Math.ceil(wait / 1000)} s${retryAfterMs === undefined ? '' : ' as Retry-After asks'} would pass ${budget.description}.`);
+        }
+        const message = `${label}: ${describeAnswer(response)}; retry ${attemptNumber} of ${maxRetries} in ${(wait / 1000).toFixed(1)} s${retryAfterMs === undefined ? '' : ' (Retry-After)'}`;
+        if (response.status === 429) {
+            // The notice's title names the service (Atlas or GitHub rate limit).
+            retrier.notice(message);
+            if (retryAfterMs !== undefined)
+                retrier.pause.until = Math.max(retrier.pause.until, clock.now() + wait);
+        }
+        else
+            retrier.debug(message);
+        await clock.sleep(wait);
+    }
+}
+function withBudgetNote(error, note) {
+    if (error instanceof AtlasApiError) {
+        return new AtlasApiError(error.status, error.errorCode, `${error.detail} ${note}`, error.retryAfterMs);
+    }
+    return new AtlasUnreachableError(`${error.message} ${note}`);
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
+var core = __webpack_require__(96421);
+;// CONCATENATED MODULE: ./src/io.ts
+
+const LINE_BREAK = /\r\n|[\r\n\u2028\u2029\u0085]/g;
+// C0 controls other than tab, and DEL: an ESC could hide or rewrite log text in a terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+const escapeControl = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** Control characters shown as `\u001b`, line breaks kept (annotation and debug data escape them). */
+function printable(text) {
+    return text.replace(CONTROL, escapeControl);
+}
+/**
+ * A plain log line that cannot be a workflow command. The runner reads each output line as a
+ * command when, after leading blanks, it starts with `::` (or holds a legacy `##[`), and
+ * `core.info` writes its text as is: so line breaks become a visible `\n`, a `##[` gets a space,
+ * and a line that would start with `::` gets a leading backslash.
+ */
+function logLine(text) {
+    const line = printable(text).replace(LINE_BREAK, '\\n').replace(/##\[/g, '# #[');
+    return /^\s*::/.test(line) ? `\\${line}` : line;
+}
+/**
+ * Text for a step-summary cell or heading: one line of plain text inside the HTML table, with
+ * every character that HTML or Markdown gives a meaning escaped, so no value from outside can
+ * end the table, start a block (a blank line, `#`, `*`, `[`) or add markup.
+ */
+function summaryText(text) {
+    return printable(text)
+        .replace(LINE_BREAK, ' ')
+        .replace(/[&<>"'|`*_[\]#\\~]/g, c => `&#${c.charCodeAt(0)};`);
+}
+function coreIO(env = process.env) {
+    const title = (value) => (value ? { title: logLine(value) } : {});
+    return {
+        setSecret: value => core/* setSecret */.Pq(value),
+        setOutput: (name, value) => core/* setOutput */.uH(name, value),
+        saveState: (name, value) => core/* saveState */.LZ(name, value),
+        getState: name => core/* getState */.Gu(name),
+        // Command data: @actions/core escapes line breaks (and `%`) there, so only controls remain.
+        debug: message => core/* debug */.Yz(printable(message)),
+        info: message => core/* info */.pq(logLine(message)),
+        notice: (message, name) => core/* notice */.lm(printable(message), title(name)),
+        warning: (message, name) => core/* warning */.$e(printable(message), title(name)),
+        fail: (message, name) => {
+            // core.error + exit code, not setFailed: setFailed would add a second annotation.
+            core/* error */.z3(printable(message), title(name));
+            process.exitCode = 1;
+        },
+        summary: async (heading, rows) => {
+            if (!env.GITHUB_STEP_SUMMARY) {
+                core/* debug */.Yz('GITHUB_STEP_SUMMARY is not set; no step summary written.');
+                return;
+            }
+            await core/* summary */.z
+                .addHeading(summaryText(heading), 3)
+                .addTable(rows.map(([name, value]) => [
+                { data: summaryText(name), header: true },
+                summaryText(value)
+            ]))
+                .write();
+        },
+        summaryTable: async (heading, header, rows) => {
+            if (!env.GITHUB_STEP_SUMMARY) {
+                core/* debug */.Yz('GITHUB_STEP_SUMMARY is not set; no step summary written.');
+                return;
+            }
+            await core/* summary */.z
+                .addHeading(summaryText(heading), 3)
+                .addTable([
+                header.map(name => ({ data: summaryText(name), header: true })),
+                ...rows.map(row => row.map(cell => summaryText(cell)))
+            ])
+                .write();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/github/secret-store.ts
+
+
+
+
+
+const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+/** Where the secret goes and which API serves it, from the inputs and the runner's environment. */
+function secretTarget(options, env) {
+    const repository = env.GITHUB_REPOSITORY?.trim() ?? '';
+    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(repository);
+    if (!match) {
+        throw new errors/* InputError */.d('github-secret', `GITHUB_REPOSITORY is ${repository ? `"${repository}"` : 'not set'}; the secret goes to the repository it names (owner/repo), which the runner sets.`);
+    }
+    const [owner, repo] = [match[1], match[2]];
+    if (![owner, repo].every(part => REPOSITORY_PART.test(part) && !/^\.{1,2}$/.test(part))) {
+        throw new errors/* InputError */.d('github-secret', `GITHUB_REPOSITORY "${repository}" is not an owner/repo name (letters, digits, ".", "-" and "_").`);
+    }
+    const baseUrl = (env.GITHUB_API_URL?.trim() || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
+    const problem = apiUrlProblem(baseUrl);
+    if (problem)
+        throw new errors/* InputError */.d('github-secret', `GITHUB_API_URL "${baseUrl}" ${problem}`);
+    return {
+        destination: {
+            owner,
+            repo,
+            environment: options.environment,
+            name: options.name
+        },
+        baseUrl
+    };
+}
+const REPOSITORY_PART = /^[A-Za-z0-9_.-]+$/;
+/**
+ * Why GITHUB_API_URL cannot carry the token, or undefined: the token goes only over https (plain
+ * http to this machine alone, for a local server) and never to a URL with credentials of its own.
+ */
+function apiUrlProblem(baseUrl) {
+    let url;
+    try {
+        url = new URL(baseUrl);
+    }
+    catch {
+        return 'is not a URL.';
+    }
+    if (url.username || url.password) {
+        return 'carries a user name or password: the token is the only credential sent; remove them.';
+    }
+    if (url.protocol === 'https:')
+        return undefined;
+    if (url.protocol === 'http:' && isLoopback(url.hostname))
+        return undefined;
+    return 'must be https (plain http only to localhost): the token would travel unencrypted.';
+}
+function isLoopback(hostname) {
+    return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+/** "repository owner/repo" or "environment prod of owner/repo". */
+function describeStore(destination) {
+    const repository = `${destination.owner}/${destination.repo}`;
+    return destination.environment
+        ? `environment "${destination.environment}" of ${repository}`
+        : `repository ${repository}`;
+}
+/** What a refused request needs, in the words of GitHub's token settings. */
+function permissionAdvice(error, destination) {
+    const permission = destination.environment
+        ? '"Environments: Read and write"'
+        : '"Secrets: Read and write"';
+    const token = `Give \`github-token\` a fine-grained personal access token or GitHub App token with the repository permission ${permission} on ${destination.owner}/${destination.repo} (a classic token needs the \`repo\` scope); the job's GITHUB_TOKEN cannot write secrets.`;
+    switch (error.status) {
+        case 401:
+            return `GitHub did not accept \`github-token\` (invalid, expired or revoked). ${token}`;
+        case 403:
+            return `The token may not write Actions secrets there. ${token}`;
+        case 404:
+            return `GitHub says the ${describeStore(destination)} does not exist, or the token cannot see it${destination.environment ? ' (create the environment first)' : ''}. ${token}`;
+        default:
+            return "Try again; if it persists, check GitHub's status and GITHUB_API_URL.";
+    }
+}
+/** Strict base64, as GitHub writes it: no whitespace, no URL alphabet. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** A failure of the transport below Octokit: no answer, the budget spent, or a redirect. */
+class NoAnswerError extends Error {
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+        this.name = 'NoAnswerError';
+    }
+}
+// GitHub's error messages are quoted in an annotation: a few hundred characters say enough.
+const MAX_MESSAGE = 300;
+/**
+ * The store over Octokit (from @actions/github), against `baseUrl` (GitHub Enterprise Server too).
+ * Octokit's fetch is the action's transport: each call within the step's budget, 5xx and network
+ * failures retried with backoff on the step's clock, redirects not followed, the body capped.
+ */
+const octokitSecretStore = async (connection) => {
+    const [{ getOctokit }, sealing] = await Promise.all([
+        __webpack_require__.e(/* import() */ 794).then(__webpack_require__.bind(__webpack_require__, 92413)),
+        Promise.all(/* import() */[__webpack_require__.e(97), __webpack_require__.e(287)]).then(__webpack_require__.bind(__webpack_require__, 42287))
+    ]);
+    const { baseUrl, budget, clock } = connection;
+    const transport = new Transport({
+        baseUrl,
+        dispatcher: connection.dispatcher,
+        budget,
+        clock,
+        userAgent: 'atlas-x509-action',
+        debug: connection.debug
     });
+    const retrier = {
+        maxRetries: connection.maxRetries,
+        budget,
+        clock,
+        random: connection.random ?? Math.random,
+        backoff: DEFAULT_BACKOFF,
+        debug: connection.debug,
+        notice: connection.notice,
+        baseUrl,
+        pause: { until: 0 }
+    };
+    const fetchWithin = async (url, init) => {
+        const method = init.method ?? 'GET';
+        const label = `GitHub ${method} ${new URL(url).pathname}`;
+        let response;
+        try {
+            response = await withRetries(label, 'retry-safe', retrier, () => transport.send({
+                method,
+                target: url,
+                headers: Object.fromEntries(new Headers(init.headers).entries()),
+                ...(typeof init.body === 'string' ? { body: init.body } : {})
+            }));
+        }
+        catch (error) {
+            throw new NoAnswerError(error instanceof Error ? error.message : String(error));
+        }
+        if (response.status >= 300 && response.status < 400) {
+            throw new NoAnswerError(`${label} answered HTTP ${response.status}, a redirect. Redirects are not followed, so the token never leaves GITHUB_API_URL: check GITHUB_API_URL and any proxy.`, response.status);
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+            for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value])
+                headers.append(name, each);
+        }
+        const empty = response.status === 204 || response.status === 205;
+        return new Response(empty ? null : response.text, { status: response.status, headers });
+    };
+    // Octokit logs server text (a Deprecation header's dates and links): only as escaped debug lines.
+    const log = {
+        debug: (message) => connection.debug(logLine(message)),
+        info: (message) => connection.debug(logLine(message)),
+        warn: (message) => connection.debug(logLine(message)),
+        error: (message) => connection.debug(logLine(message))
+    };
+    const octokit = getOctokit(connection.token, {
+        baseUrl,
+        log,
+        request: { fetch: fetchWithin, log, redirect: 'manual' }
+    });
+    const call = async (request, send) => {
+        try {
+            return await send();
+        }
+        catch (error) {
+            const cause = error.cause;
+            const noAnswer = error instanceof NoAnswerError ? error : cause instanceof NoAnswerError ? cause : undefined;
+            if (noAnswer)
+                throw new GitHubRequestError(request, noAnswer.status, noAnswer.message);
+            const status = error.status;
+            const message = error instanceof Error ? error.message : String(error);
+            throw new GitHubRequestError(request, typeof status === 'number' ? status : undefined, message.slice(0, MAX_MESSAGE));
+        }
+    };
+    const unexpected = (request, what) => new GitHubRequestError(request, undefined, `GitHub answered ${what}`);
+    return {
+        get requestCount() {
+            return transport.requestCount;
+        },
+        async publicKey({ owner, repo, environment }) {
+            const data = await call('public-key', async () => environment
+                ? (await octokit.rest.actions.getEnvironmentPublicKey({
+                    owner,
+                    repo,
+                    environment_name: environment
+                })).data
+                : (await octokit.rest.actions.getRepoPublicKey({ owner, repo })).data);
+            const { key, key_id: keyId } = (data ?? {});
+            if (typeof keyId !== 'string' || !/^[\x21-\x7e]{1,100}$/.test(keyId))
+                throw unexpected('public-key', 'a public key without a usable key_id.');
+            if (typeof key !== 'string' || !BASE64.test(key))
+                throw unexpected('public-key', 'a public key that is not base64.');
+            const problem = sealing.publicKeyProblem(new Uint8Array(Buffer.from(key, 'base64')));
+            if (problem)
+                throw unexpected('public-key', `a public key that ${problem}`);
+            return { keyId, key };
+        },
+        async secretState({ owner, repo, environment, name }) {
+            try {
+                const data = await call('secret-state', async () => environment
+                    ? (await octokit.rest.actions.getEnvironmentSecret({
+                        owner,
+                        repo,
+                        environment_name: environment,
+                        secret_name: name
+                    })).data
+                    : (await octokit.rest.actions.getRepoSecret({ owner, repo, secret_name: name })).data);
+                const updatedAt = data?.updated_at;
+                return { exists: true, updatedAt: typeof updatedAt === 'string' ? updatedAt : '' };
+            }
+            catch (error) {
+                if (error instanceof GitHubRequestError && error.status === 404)
+                    return { exists: false };
+                throw error;
+            }
+        },
+        async put({ owner, repo, environment, name }, value, key) {
+            const body = {
+                encrypted_value: sealing.sealForGitHub(value, key.key),
+                key_id: key.keyId
+            };
+            await call('secret', async () => {
+                if (environment) {
+                    await octokit.rest.actions.createOrUpdateEnvironmentSecret({
+                        owner,
+                        repo,
+                        environment_name: environment,
+                        secret_name: name,
+                        ...body
+                    });
+                }
+                else {
+                    await octokit.rest.actions.createOrUpdateRepoSecret({
+                        owner,
+                        repo,
+                        secret_name: name,
+                        ...body
+                    });
+                }
+            });
+        }
+    };
 };
 
+// EXTERNAL MODULE: ./src/certificate/distinguished-name.ts
+var distinguished_name = __webpack_require__(86359);
+;// CONCATENATED MODULE: ./src/inputs/issuer.ts
+/**
+ * The self-managed X.509 inputs: `issuer-certificate`, `issuer-key`, `key-type`, `subject-suffix`,
+ * and `username` as a CUSTOMER user's name. Pure: nothing here performs I/O.
+ */
 
-function getAuthString(token, options) {
-    if (!token && !options.auth) {
-        throw new Error('Parameter token or opts.auth is required');
+
+const KEY_TYPES = ['ec-p256', 'rsa-2048', 'rsa-4096'];
+/** `issuer-certificate`, `issuer-key` and `key-type`: undefined when no issuer is given. */
+function parseIssuer(read) {
+    const certificatePem = read('issuer-certificate');
+    const keyPem = read('issuer-key');
+    const keyTypeText = read('key-type');
+    if (!certificatePem && !keyPem) {
+        if (keyTypeText)
+            throw new errors/* InputError */.d('key-type', 'Given without `issuer-certificate` and `issuer-key`: the key type applies only to keys made on the runner for a certificate signed there.');
+        return undefined;
     }
-    else if (token && options.auth) {
-        throw new Error('Parameters token and opts.auth may not both be specified');
+    if (!certificatePem || !keyPem) {
+        const missing = certificatePem ? 'issuer-key' : 'issuer-certificate';
+        throw new errors/* InputError */.d(missing, "Self-managed X.509 needs both `issuer-certificate` (the signing CA, then its intermediates, PEM) and `issuer-key` (that CA's private key, PEM, from a secret).");
     }
-    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+    const keyType = (keyTypeText || DEFAULTS['key-type']);
+    if (!KEY_TYPES.includes(keyType))
+        throw new errors/* InputError */.d('key-type', `"${keyTypeText}" is not a key type: use ${KEY_TYPES.join(', ')}.`);
+    return { certificatePem, keyPem, keyType };
 }
-function getProxyAgent(destinationUrl) {
-    const hc = new lib.HttpClient();
-    return hc.getAgent(destinationUrl);
-}
-function getProxyAgentDispatcher(destinationUrl) {
-    const hc = new lib.HttpClient();
-    return hc.getAgentDispatcher(destinationUrl);
-}
-function getProxyFetch(destinationUrl) {
-    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
-        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
-    });
-    return proxyFetch;
-}
-function getApiBaseUrl() {
-    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
-}
-function getUserAgentWithOrchestrationId(baseUserAgent) {
-    var _a;
-    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
-    if (orchId) {
-        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-        const tag = `actions_orchestration_id/${sanitizedId}`;
-        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
-            return baseUserAgent;
-        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
-        return `${ua}${tag}`;
+/** `subject-suffix` (create-ephemeral-user): the name's parts after the CN, RFC 2253. */
+function parseSubjectSuffix(read, issuer) {
+    const text = read('subject-suffix');
+    if (!text)
+        return [];
+    if (!issuer)
+        throw new errors/* InputError */.d('subject-suffix', 'Given without `issuer-certificate` and `issuer-key`: a subject suffix names CUSTOMER users, whose certificates are signed on the runner.');
+    let suffix;
+    try {
+        suffix = (0,distinguished_name/* parseDistinguishedName */.XU)(text);
     }
-    return baseUserAgent;
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
-function getUserAgent() {
-  if (typeof navigator === "object" && "userAgent" in navigator) {
-    return navigator.userAgent;
-  }
-
-  if (typeof process === "object" && process.version !== undefined) {
-    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
-      process.arch
-    })`;
-  }
-
-  return "<environment undetectable>";
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
-// @ts-check
-
-function register(state, name, method, options) {
-  if (typeof method !== "function") {
-    throw new Error("method for before hook must be a function");
-  }
-
-  if (!options) {
-    options = {};
-  }
-
-  if (Array.isArray(name)) {
-    return name.reverse().reduce((callback, name) => {
-      return register.bind(null, state, name, callback, options);
-    }, method)();
-  }
-
-  return Promise.resolve().then(() => {
-    if (!state.registry[name]) {
-      return method(options);
+    catch (error) {
+        throw new errors/* InputError */.d('subject-suffix', `${error.message} Accepted: ${distinguished_name/* ACCEPTED_NAME */.Qi}`);
     }
-
-    return state.registry[name].reduce((method, registered) => {
-      return registered.hook.bind(null, method, options);
-    }, method)();
-  });
+    if (suffix.some(part => part.type === 'CN'))
+        throw new errors/* InputError */.d('subject-suffix', "The suffix holds a CN: the CN is the user's own part, made by the action (CN=<prefix>-<random>). Give the rest, e.g. `OU=ci,O=Acme`.");
+    return suffix;
 }
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
-// @ts-check
-
-function addHook(state, kind, name, hook) {
-  const orig = hook;
-  if (!state.registry[name]) {
-    state.registry[name] = [];
-  }
-
-  if (kind === "before") {
-    hook = (method, options) => {
-      return Promise.resolve()
-        .then(orig.bind(null, options))
-        .then(method.bind(null, options));
-    };
-  }
-
-  if (kind === "after") {
-    hook = (method, options) => {
-      let result;
-      return Promise.resolve()
-        .then(method.bind(null, options))
-        .then((result_) => {
-          result = result_;
-          return orig(result, options);
-        })
-        .then(() => {
-          return result;
-        });
-    };
-  }
-
-  if (kind === "error") {
-    hook = (method, options) => {
-      return Promise.resolve()
-        .then(method.bind(null, options))
-        .catch((error) => {
-          return orig(error, options);
-        });
-    };
-  }
-
-  state.registry[name].push({
-    hook: hook,
-    orig: orig,
-  });
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
-// @ts-check
-
-function removeHook(state, name, method) {
-  if (!state.registry[name]) {
-    return;
-  }
-
-  const index = state.registry[name]
-    .map((registered) => {
-      return registered.orig;
-    })
-    .indexOf(method);
-
-  if (index === -1) {
-    return;
-  }
-
-  state.registry[name].splice(index, 1);
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
-// @ts-check
-
-
-
-
-
-// bind with array of arguments: https://stackoverflow.com/a/21792913
-const bind = Function.bind;
-const bindable = bind.bind(bind);
-
-function bindApi(hook, state, name) {
-  const removeHookRef = bindable(removeHook, null).apply(
-    null,
-    name ? [state, name] : [state]
-  );
-  hook.api = { remove: removeHookRef };
-  hook.remove = removeHookRef;
-  ["before", "error", "after", "wrap"].forEach((kind) => {
-    const args = name ? [state, kind, name] : [state, kind];
-    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
-  });
-}
-
-function Singular() {
-  const singularHookName = Symbol("Singular");
-  const singularHookState = {
-    registry: {},
-  };
-  const singularHook = register.bind(null, singularHookState, singularHookName);
-  bindApi(singularHook, singularHookState, singularHookName);
-  return singularHook;
-}
-
-function Collection() {
-  const state = {
-    registry: {},
-  };
-
-  const hook = register.bind(null, state);
-  bindApi(hook, state);
-
-  return hook;
-}
-
-/* harmony default export */ const before_after_hook = ({ Singular, Collection });
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
-// pkg/dist-src/defaults.js
-
-
-// pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
-
-// pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
-var DEFAULTS = {
-  method: "GET",
-  baseUrl: "https://api.github.com",
-  headers: {
-    accept: "application/vnd.github.v3+json",
-    "user-agent": userAgent
-  },
-  mediaType: {
-    format: ""
-  }
-};
-
-// pkg/dist-src/util/lowercase-keys.js
-function lowercaseKeys(object) {
-  if (!object) {
-    return {};
-  }
-  return Object.keys(object).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object[key];
-    return newObj;
-  }, {});
-}
-
-// pkg/dist-src/util/is-plain-object.js
-function isPlainObject(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
-}
-
-// pkg/dist-src/util/merge-deep.js
-function mergeDeep(defaults, options) {
-  const result = Object.assign({}, defaults);
-  Object.keys(options).forEach((key) => {
-    if (isPlainObject(options[key])) {
-      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
-      else result[key] = mergeDeep(defaults[key], options[key]);
-    } else {
-      Object.assign(result, { [key]: options[key] });
+/** `username` of create-certificate with an issuer: the CUSTOMER user's DN, which must hold a CN. */
+function parseCustomerUsername(username) {
+    let name;
+    try {
+        name = (0,distinguished_name/* parseDistinguishedName */.XU)(username);
     }
-  });
-  return result;
-}
-
-// pkg/dist-src/util/remove-undefined-properties.js
-function removeUndefinedProperties(obj) {
-  for (const key in obj) {
-    if (obj[key] === void 0) {
-      delete obj[key];
+    catch (error) {
+        throw new errors/* InputError */.d('username', `With an issuer, username is the CUSTOMER user's name, its certificate subject: ${error.message} Accepted: ${distinguished_name/* ACCEPTED_NAME */.Qi}`);
     }
-  }
-  return obj;
+    if (!name.some(part => part.type === 'CN'))
+        throw new errors/* InputError */.d('username', 'The name holds no CN; Atlas requires one for a CUSTOMER user.');
+    if ((0,distinguished_name/* formatDistinguishedName */.D$)(name) !== username)
+        throw new errors/* InputError */.d('username', `Write the name as Atlas stores it, without spaces around = and , and with upper-case types: ${(0,distinguished_name/* formatDistinguishedName */.D$)(name)}.`);
+    return name;
+}
+/**
+ * The issuer inputs of create-certificate: with an issuer, `username` is the CUSTOMER user's DN,
+ * and `renew-within-days` is refused (Atlas keeps no list of certificates it did not issue).
+ */
+function parseCertificateIssuer(read, username, renewWithinDays) {
+    const issuer = parseIssuer(read);
+    if (!issuer)
+        return undefined;
+    if (renewWithinDays !== undefined)
+        throw new errors/* InputError */.d('renew-within-days', 'Not available with an issuer: Atlas keeps no list of the certificates signed with your own CA, so nothing tells when one is due. Leave it empty to sign every run.');
+    parseCustomerUsername(username);
+    return issuer;
+}
+/**
+ * The issuer inputs of create-ephemeral-user: the certificate lives `ephemeral-ttl-hours` plus
+ * one hour, so `months` is refused beside an issuer.
+ */
+function parseEphemeralIssuer(read) {
+    const issuer = parseIssuer(read);
+    if (issuer && read('months'))
+        throw new errors/* InputError */.d('months', 'Not used with an issuer: the certificate of an ephemeral CUSTOMER user lives ephemeral-ttl-hours plus one hour, since nothing can revoke it. Set ephemeral-ttl-hours instead.');
+    return { issuer, subjectSuffix: parseSubjectSuffix(read, issuer) };
 }
 
-// pkg/dist-src/merge.js
-function merge(defaults, route, options) {
-  if (typeof route === "string") {
-    let [method, url] = route.split(" ");
-    options = Object.assign(url ? { method, url } : { url: method }, options);
-  } else {
-    options = Object.assign({}, route);
-  }
-  options.headers = lowercaseKeys(options.headers);
-  removeUndefinedProperties(options);
-  removeUndefinedProperties(options.headers);
-  const mergedOptions = mergeDeep(defaults || {}, options);
-  if (options.url === "/graphql") {
-    if (defaults && defaults.mediaType.previews?.length) {
-      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
-        (preview) => !mergedOptions.mediaType.previews.includes(preview)
-      ).concat(mergedOptions.mediaType.previews);
+;// CONCATENATED MODULE: ./src/inputs/rotation.ts
+/**
+ * The release-pipeline inputs of create-certificate: `renew-within-days` and the GitHub secret
+ * that receives the PEM. Pure: nothing here performs I/O.
+ */
+
+const MAX_RENEW_WITHIN_DAYS = 730;
+/** `renew-within-days`: undefined (always issue) when empty. */
+function parseRenewWithinDays(read) {
+    if (read('renew-within-days') === '')
+        return undefined;
+    return parseInteger(read, 'renew-within-days', 0, 0, MAX_RENEW_WITHIN_DAYS);
+}
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `github-secret`, `github-token`, `github-secret-environment`: undefined when no secret is asked for. */
+function parseGitHubSecret(read) {
+    const name = read('github-secret');
+    const token = read('github-token');
+    const environment = read('github-secret-environment');
+    if (!name) {
+        if (environment) {
+            throw new errors/* InputError */.d('github-secret-environment', 'Given without `github-secret`: name the secret that the environment should hold.');
+        }
+        return undefined;
     }
-    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
-  }
-  return mergedOptions;
-}
-
-// pkg/dist-src/util/add-query-parameters.js
-function addQueryParameters(url, parameters) {
-  const separator = /\?/.test(url) ? "&" : "?";
-  const names = Object.keys(parameters);
-  if (names.length === 0) {
-    return url;
-  }
-  return url + separator + names.map((name) => {
-    if (name === "q") {
-      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    if (!SECRET_NAME.test(name)) {
+        throw new errors/* InputError */.d('github-secret', `"${name}" is not a secret name: use letters, digits and underscores, not starting with a digit (^[A-Za-z_][A-Za-z0-9_]*$).`);
     }
-    return `${name}=${encodeURIComponent(parameters[name])}`;
-  }).join("&");
-}
-
-// pkg/dist-src/util/extract-url-variable-names.js
-var urlVariableRegex = /\{[^{}}]+\}/g;
-function removeNonChars(variableName) {
-  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
-}
-function extractUrlVariableNames(url) {
-  const matches = url.match(urlVariableRegex);
-  if (!matches) {
-    return [];
-  }
-  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
-}
-
-// pkg/dist-src/util/omit.js
-function omit(object, keysToOmit) {
-  const result = { __proto__: null };
-  for (const key of Object.keys(object)) {
-    if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object[key];
+    if (/^GITHUB_/i.test(name)) {
+        throw new errors/* InputError */.d('github-secret', `"${name}" starts with GITHUB_, which GitHub reserves: choose another name.`);
     }
-  }
-  return result;
+    if (!token) {
+        throw new errors/* InputError */.d('github-token', 'Required with `github-secret`: a token allowed to write Actions secrets (a fine-grained token with "Secrets: Read and write" on the repository, or "Environments: Read and write" for an environment secret). The job\'s GITHUB_TOKEN cannot write secrets.');
+    }
+    // The name becomes a path segment of the request: "..", "." or a "/" would address another resource.
+    if (environment &&
+        (environment.length > 255 ||
+            [...environment].some(isControlCharacter) ||
+            environment.includes('/') ||
+            environment === '.' ||
+            environment === '..')) {
+        throw new errors/* InputError */.d('github-secret-environment', 'Expected an environment name of at most 255 printable characters, without "/", and not "." or "..".');
+    }
+    return { name, token, environment: environment || undefined };
 }
 
-// pkg/dist-src/util/url-template.js
-function encodeReserved(str) {
-  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
-    if (!/%[0-9A-Fa-f]/.test(part)) {
-      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+;// CONCATENATED MODULE: ./src/certificate/connection-string.ts
+
+/** The `connection-string` input: a MongoDB URI without credentials, or undefined. */
+function parseConnectionString(value) {
+    if (!value)
+        return undefined;
+    const match = /^(mongodb(?:\+srv)?):\/\/([^/?#]*)/.exec(value);
+    if (!match) {
+        throw new errors/* InputError */.d('connection-string', 'Expected a MongoDB URI starting with mongodb:// or mongodb+srv://.');
     }
-    return part;
-  }).join("");
-}
-function encodeUnreserved(str) {
-  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
-    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
-  });
-}
-function encodeValue(operator, value, key) {
-  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
-  if (key) {
-    return encodeUnreserved(key) + "=" + value;
-  } else {
+    if (match[2].includes('@')) {
+        throw new errors/* InputError */.d('connection-string', 'Give the URI without credentials (no user:password@): X.509 authenticates with the certificate.');
+    }
+    if (!match[2])
+        throw new errors/* InputError */.d('connection-string', 'The URI has no host.');
     return value;
-  }
 }
-function isDefined(value) {
-  return value !== void 0 && value !== null;
+/** The URI with the X.509 options added (replacing any given): authMechanism, tls, key file. */
+function connectionStringFor(uri, certificateFile) {
+    const [base, query = ''] = splitOnce(uri, '?');
+    const replaced = new Set(['authmechanism', 'tls', 'ssl', 'tlscertificatekeyfile']);
+    const kept = query.split('&').filter(p => p && !replaced.has(p.split('=')[0].toLowerCase()));
+    kept.push('authMechanism=MONGODB-X509', 'tls=true', `tlsCertificateKeyFile=${encodeURIComponent(certificateFile)}`);
+    const hasPath = /^mongodb(?:\+srv)?:\/\/[^/]*\//.test(base);
+    return `${base}${hasPath ? '' : '/'}?${kept.join('&')}`;
 }
-function isKeyOperator(operator) {
-  return operator === ";" || operator === "&" || operator === "?";
+function splitOnce(value, separator) {
+    const index = value.indexOf(separator);
+    return index < 0 ? [value] : [value.slice(0, index), value.slice(index + 1)];
 }
-function getValues(context, operator, key, modifier) {
-  var value = context[key], result = [];
-  if (isDefined(value) && value !== "") {
-    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      value = value.toString();
-      if (modifier && modifier !== "*") {
-        value = value.substring(0, parseInt(modifier, 10));
-      }
-      result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
-      );
-    } else {
-      if (modifier === "*") {
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
-            );
-          });
-        } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              result.push(encodeValue(operator, value[k], k));
-            }
-          });
-        }
-      } else {
-        const tmp = [];
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            tmp.push(encodeValue(operator, value2));
-          });
-        } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              tmp.push(encodeUnreserved(k));
-              tmp.push(encodeValue(operator, value[k].toString()));
-            }
-          });
-        }
-        if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
-        } else if (tmp.length !== 0) {
-          result.push(tmp.join(","));
-        }
-      }
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(73024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(51455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(76760);
+;// CONCATENATED MODULE: ./src/certificate/file.ts
+
+
+
+
+
+
+const nodeFileSystem = {
+    open: promises_.open,
+    unlink: promises_.unlink,
+    stat: promises_.stat,
+    readFile: path => (0,promises_.readFile)(path, 'utf8'),
+    lstat: promises_.lstat,
+    lstatIdentity: path => (0,promises_.lstat)(path, { bigint: true })
+};
+/** The certificate was issued but could not be stored; it cannot be fetched from Atlas again. */
+class CertificateFileError extends errors/* TitledError */.D {
+    constructor(message, options) {
+        super('Certificate file not written', message, options);
+        this.name = 'CertificateFileError';
     }
-  } else {
-    if (operator === ";") {
-      if (isDefined(value)) {
-        result.push(encodeUnreserved(key));
-      }
-    } else if (value === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key) + "=");
-    } else if (value === "") {
-      result.push("");
+}
+/** Where the certificate goes: the given path, or a new random name under RUNNER_TEMP. */
+function certificatePath(given, env, cwd) {
+    if (given)
+        return (0,external_node_path_.resolve)(cwd, given);
+    return (0,external_node_path_.join)(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), `atlas-x509-${(0,external_node_crypto_.randomUUID)()}.pem`);
+}
+/**
+ * Refuses, before any request: an existing target (never overwritten), a symbolic link at the
+ * target (even a dangling one: the key would land wherever it points), a missing folder, a folder
+ * that is a symbolic link, or one where this process cannot create a file.
+ */
+async function checkCertificatePath(path, fs) {
+    const target = await fs.lstat(path).then(s => s, () => undefined);
+    if (target?.isSymbolicLink())
+        return `${path} is a symbolic link; the private key is never written through one. Give the real path of a new file.`;
+    if (target)
+        return `${path} already exists; it is never overwritten. Give a new path, or leave certificate-file empty for a fresh file under RUNNER_TEMP.`;
+    const folderPath = (0,external_node_path_.dirname)(path);
+    const folder = await fs.lstat(folderPath).then(s => s, () => undefined);
+    if (folder?.isSymbolicLink())
+        return `The folder ${folderPath} is a symbolic link; give the real path of the folder.`;
+    if (!folder?.isDirectory())
+        return `The folder ${folderPath} does not exist.`;
+    return probeFolder(folderPath, fs);
+}
+const EXCLUSIVE_CREATE = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL;
+/**
+ * Creates and removes a probe file the way the certificate file will be created: permission bits
+ * alone miss read-only mounts, ACLs, quotas and root-owned folders seen by root.
+ */
+async function probeFolder(folderPath, fs) {
+    const probe = (0,external_node_path_.join)(folderPath, `.atlas-x509-probe-${(0,external_node_crypto_.randomUUID)()}`);
+    const code = (error) => error.code ?? String(error);
+    try {
+        await (await fs.open(probe, EXCLUSIVE_CREATE, 0o600)).close();
     }
-  }
-  return result;
+    catch (error) {
+        return `The folder ${folderPath} is not writable by the runner's user (creating a file there failed: ${code(error)}); give a folder it can write to.`;
+    }
+    try {
+        await fs.unlink(probe);
+    }
+    catch (error) {
+        return `The folder ${folderPath} lets the runner's user create files but not remove them (removing ${probe} failed: ${code(error)}); give a folder it can write to.`;
+    }
+    return undefined;
 }
-function parseUrl(template) {
-  return {
-    expand: expand.bind(null, template)
-  };
+/**
+ * Exclusive create, mode 0600: the file is new, and only the runner's user can read it. Returns
+ * the created file's device and inode, read from the open handle (not from the path).
+ */
+async function writeCertificateFile(path, pem, fs) {
+    const handle = await fs.open(path, EXCLUSIVE_CREATE, 0o600);
+    let record;
+    try {
+        const created = await handle.stat({ bigint: true });
+        record = { path, dev: String(created.dev), ino: String(created.ino) };
+        await handle.writeFile(pem, 'utf8');
+    }
+    catch (error) {
+        await handle.close();
+        await fs.unlink(path).catch(() => undefined);
+        throw error;
+    }
+    await handle.close();
+    return record;
 }
-function expand(template, context) {
-  var operators = ["+", "#", ".", "/", ";", "?", "&"];
-  template = template.replace(
-    /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
-      if (expression) {
-        let operator = "";
-        const values = [];
-        if (operators.indexOf(expression.charAt(0)) !== -1) {
-          operator = expression.charAt(0);
-          expression = expression.substr(1);
-        }
-        expression.split(/,/g).forEach(function(variable) {
-          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
-          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+/** Why the path is no longer the file the record describes, or undefined when it still is. */
+async function differsFromRecord(record, fs) {
+    const now = await fs.lstatIdentity(record.path);
+    if (now.isSymbolicLink())
+        return 'it is now a symbolic link';
+    if (!now.isFile())
+        return 'it is no longer a regular file';
+    if (String(now.dev) !== record.dev || String(now.ino) !== record.ino)
+        return 'it is another file than the one the main step created (device or inode differ)';
+    return undefined;
+}
+
+// EXTERNAL MODULE: ./src/certificate/pem.ts
+var certificate_pem = __webpack_require__(39049);
+;// CONCATENATED MODULE: ./src/operations/certificate-delivery.ts
+
+
+
+
+
+function parseCertificateOptions(read, defaultMonths) {
+    return {
+        months: parseInteger(read, 'months', defaultMonths, 1, 24),
+        certificateFile: parseFileInput(read, 'certificate-file') || undefined,
+        outputCertificate: parseBoolean(read, 'output-certificate', DEFAULTS['output-certificate']),
+        cleanup: parseBoolean(read, 'cleanup', DEFAULTS.cleanup),
+        connectionString: parseConnectionString(read('connection-string'))
+    };
+}
+/**
+ * Where the certificate will go, checked before any request (a probe file proves the folder
+ * writable) so no certificate is minted in vain.
+ */
+async function prepareCertificatePath(options, ctx) {
+    const path = certificatePath(options.certificateFile, ctx.env, ctx.cwd);
+    const problem = await checkCertificatePath(path, ctx.fs);
+    if (problem)
+        throw new errors/* InputError */.d('certificate-file', problem);
+    return path;
+}
+/** Atlas issues the certificate and its key (MANAGED users). */
+const atlasIssued = {
+    x509Type: 'MANAGED',
+    async issue(username, options, ctx) {
+        const { io } = ctx;
+        const body = await ctx.api.issueCertificate(ctx.groupId, username, options.months);
+        const response = (0,certificate_pem/* readCertificateResponse */.Pw)(body);
+        // Masks first: nothing below may print before the runner knows the key.
+        for (const secret of response.masks)
+            io.setSecret(secret);
+        const issued = response.check();
+        const expiryWarning = (0,certificate_pem/* checkAgainstRequest */.ll)(issued, {
+            username,
+            months: options.months,
+            now: ctx.clock.now()
         });
-        if (operator && operator !== "+") {
-          var separator = ",";
-          if (operator === "?") {
-            separator = "&";
-          } else if (operator !== "#") {
-            separator = operator;
-          }
-          return (values.length !== 0 ? operator : "") + values.join(separator);
-        } else {
-          return values.join(",");
-        }
-      } else {
-        return encodeReserved(literal);
-      }
+        if (expiryWarning)
+            io.warning(expiryWarning, 'Certificate expiry differs from the request');
+        return issued;
     }
-  );
-  if (template === "/") {
-    return template;
-  } else {
-    return template.replace(/\/$/, "");
-  }
-}
-
-// pkg/dist-src/parse.js
-function parse(options) {
-  let method = options.method.toUpperCase();
-  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
-  let headers = Object.assign({}, options.headers);
-  let body;
-  let parameters = omit(options, [
-    "method",
-    "baseUrl",
-    "url",
-    "headers",
-    "request",
-    "mediaType"
-  ]);
-  const urlVariableNames = extractUrlVariableNames(url);
-  url = parseUrl(url).expand(parameters);
-  if (!/^http/.test(url)) {
-    url = options.baseUrl + url;
-  }
-  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
-  const remainingParameters = omit(parameters, omittedParameters);
-  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
-  if (!isBinaryRequest) {
-    if (options.mediaType.format) {
-      headers.accept = headers.accept.split(/,/).map(
-        (format) => format.replace(
-          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
-          `application/vnd$1$2.${options.mediaType.format}`
-        )
-      ).join(",");
-    }
-    if (url.endsWith("/graphql")) {
-      if (options.mediaType.previews?.length) {
-        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
-        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
-          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
-          return `application/vnd.github.${preview}-preview${format}`;
-        }).join(",");
-      }
-    }
-  }
-  if (["GET", "HEAD"].includes(method)) {
-    url = addQueryParameters(url, remainingParameters);
-  } else {
-    if ("data" in remainingParameters) {
-      body = remainingParameters.data;
-    } else {
-      if (Object.keys(remainingParameters).length) {
-        body = remainingParameters;
-      }
-    }
-  }
-  if (!headers["content-type"] && typeof body !== "undefined") {
-    headers["content-type"] = "application/json; charset=utf-8";
-  }
-  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
-    body = "";
-  }
-  return Object.assign(
-    { method, url, headers },
-    typeof body !== "undefined" ? { body } : null,
-    options.request ? { request: options.request } : null
-  );
-}
-
-// pkg/dist-src/endpoint-with-defaults.js
-function endpointWithDefaults(defaults, route, options) {
-  return parse(merge(defaults, route, options));
-}
-
-// pkg/dist-src/with-defaults.js
-function withDefaults(oldDefaults, newDefaults) {
-  const DEFAULTS2 = merge(oldDefaults, newDefaults);
-  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
-  return Object.assign(endpoint2, {
-    DEFAULTS: DEFAULTS2,
-    defaults: withDefaults.bind(null, DEFAULTS2),
-    merge: merge.bind(null, DEFAULTS2),
-    parse
-  });
-}
-
-// pkg/dist-src/index.js
-var endpoint = withDefaults(null, DEFAULTS);
-
-
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+};
 /**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ * Issues a certificate, then: mask, check, write the file (0600, exclusive), remember it for the
+ * post step, set the certificate outputs. Returns the summary rows.
  */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
+async function issueAndDeliver(username, options, path, ctx, source = atlasIssued) {
+    return (await deliverCertificate(username, options, path, ctx, source)).rows;
 }
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+/** issueAndDeliver, also returning the checked certificate (for callers that store it elsewhere). */
+async function deliverCertificate(username, options, path, ctx, source = atlasIssued) {
+    const { io } = ctx;
+    const issued = await source.issue(username, options, ctx);
+    let created;
+    try {
+        created = await writeCertificateFile(path, issued.pem, ctx.fs);
+    }
+    catch (error) {
+        const code = error.code ?? error.message;
+        throw new CertificateFileError(`Writing ${path} failed (${code}). ${source.x509Type === 'MANAGED'
+            ? `Atlas did issue the certificate for ${username} (serial ${issued.serialNumber}, expires ${issued.expiresAt}), but its private key cannot be fetched again: that certificate is unusable.`
+            : `The certificate for ${username} was signed on the runner (serial ${issued.serialNumber}, expires ${issued.expiresAt}); its private key was never stored anywhere else, so that certificate is unusable.`} Check that the folder still exists, is writable and has free space, then run the step again for a new certificate.`, { cause: error });
+    }
+    if (options.cleanup)
+        io.saveState(STATE.certificateFile, JSON.stringify(created));
+    io.info(`Certificate for ${username} written to ${path} (mode 0600), valid until ${issued.expiresAt}.`);
+    io.setOutput('certificate-file', path);
+    if (options.outputCertificate)
+        io.setOutput('certificate', issued.pem);
+    io.setOutput('username', username);
+    io.setOutput('x509-type', source.x509Type);
+    io.setOutput('subject', issued.subject);
+    io.setOutput('serial-number', issued.serialNumber);
+    io.setOutput('fingerprint-sha256', issued.fingerprintSha256);
+    io.setOutput('expires-at', issued.expiresAt);
+    if (options.connectionString) {
+        io.setOutput('connection-string', connectionStringFor(options.connectionString, path));
+    }
+    const rows = [
+        ['User', username],
+        ['Subject', issued.subject],
+        ['Serial', issued.serialNumber],
+        ['Expires', issued.expiresAt],
+        ['File', `${path}${options.cleanup ? ' (removed by the post step)' : ''}`]
+    ];
+    return { rows, issued };
 }
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __webpack_require__(77030);
+;// CONCATENATED MODULE: ./src/run-identity.ts
+const wholeNumber = (value) => {
+    const number = Number.parseInt(value ?? '', 10);
+    return Number.isFinite(number) ? String(number) : '0';
+};
+/** GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB; placeholders outside Actions. */
+function runIdentity(env) {
+    const repository = env.GITHUB_REPOSITORY?.includes('/') ? env.GITHUB_REPOSITORY : 'local/local';
+    return {
+        repository,
+        runId: wholeNumber(env.GITHUB_RUN_ID),
+        runAttempt: wholeNumber(env.GITHUB_RUN_ATTEMPT),
+        job: env.GITHUB_JOB || 'job'
+    };
 }
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+/** `owner/repo/<run id>/<run attempt>/<job>`: the github-run label of an ephemeral user. */
+function runLabel(run) {
+    return `${run.repository}/${run.runId}/${run.runAttempt}/${run.job}`.slice(0, 255);
 }
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
+
+;// CONCATENATED MODULE: ./src/atlas/limiter.ts
 /**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ * One bound on the requests a run has in flight, whatever they are for (a project's users, a
+ * user's certificates, a delete): Atlas is far away, so requests overlap, but a few at a time
+ * stay within its rate limits. While Atlas reports that fewer requests remain in its rate-limit
+ * bucket than the bound, they go one at a time (a 429's Retry-After already holds every request
+ * back, in the retry loop).
  */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
+class RequestLimiter {
+    limit;
+    remaining;
+    active = 0;
+    waiting = [];
+    stopped;
+    constructor(
+    /** Requests in flight at most. */
+    limit, 
+    /** Atlas's `RateLimit-Remaining` on the latest answer that carried it. */
+    remaining) {
+        this.limit = limit;
+        this.remaining = remaining;
+    }
+    mayStart() {
+        if (this.active === 0)
+            return true;
+        if (this.active >= this.limit)
             return false;
+        const left = this.remaining();
+        return left === undefined || left > this.limit;
+    }
+    /**
+     * Runs `work` (at most one request at a time) once a place is free, in the order asked. After
+     * `stop`, work not yet started is refused with the stopping error.
+     */
+    async run(work) {
+        if (this.waiting.length === 0 && this.mayStart())
+            this.active += 1;
+        // A place freed by another's end is counted for this one before it wakes.
+        else
+            await new Promise(resolve => this.waiting.push(resolve));
+        try {
+            if (this.stopped)
+                throw this.stopped.error;
+            return await work();
+        }
+        finally {
+            this.active -= 1;
+            this.wake();
         }
     }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
+    /** Nothing more starts: what is queued fails with `error`. */
+    stop(error) {
+        this.stopped ??= { error };
     }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
+    wake() {
+        while (this.waiting.length > 0 && this.mayStart()) {
+            this.active += 1;
+            this.waiting.shift()();
         }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
     }
-    return `${result}${str.slice(start)}"`;
+}
+/** `fn` over `items` through the limiter, results in the order of `items`; the first failure stops the rest. */
+function mapLimited(limiter, items, fn) {
+    return Promise.all(items.map(item => limiter
+        .run(() => fn(item))
+        .catch((error) => {
+        limiter.stop(error);
+        throw error;
+    })));
+}
+
+;// CONCATENATED MODULE: ./src/operations/ephemeral-readiness.ts
+
+
+
+/**
+ * Waiting until a new database user can log in: Atlas applies it to each cluster it reaches
+ * asynchronously, and while a cluster's change status is PENDING the user cannot log in there.
+ */
+/**
+ * Status polls in flight at most: the clusters of a round are asked together, so a project of
+ * many clusters waits a round trip per round, not one per cluster.
+ */
+const PARALLEL_POLLS = 4;
+/** Status polls: a short first interval for the common case of seconds, then backing off. */
+const READY_POLL = { firstIntervalMs: 1000, factor: 1.5, maxIntervalMs: 10_000 };
+/** The wait ran out of time: the clusters named still report PENDING. */
+class NotReadyError extends errors/* TitledError */.D {
+    pending;
+    waitedMs;
+    constructor(pending, waitedMs, timeoutSeconds) {
+        super('Ephemeral user not ready', `After ${seconds(waitedMs)} s (ready-timeout-seconds: ${timeoutSeconds}), ${list(pending)} still ${pending.length === 1 ? 'reports' : 'report'} changeStatus PENDING: the user cannot log in there yet. Raise ready-timeout-seconds if the project's clusters often take longer, or check them in the Atlas UI.`);
+        this.pending = pending;
+        this.waitedMs = waitedMs;
+    }
+}
+/** A `scopes` entry that is no cluster of the project: the user could never log in there. */
+class UnknownClusterError extends errors/* TitledError */.D {
+    clusters;
+    constructor(clusters, groupId) {
+        super('Unknown cluster in scopes', `${list(clusters)} in scopes ${clusters.length === 1 ? 'is' : 'are'} not a cluster of project ${groupId} (Atlas answers CLUSTER_NOT_FOUND): the user could never log in there. Check the names in scopes.`);
+        this.clusters = clusters;
+    }
+}
+/** Seconds as the `ready-seconds` output and messages show them: at most one decimal. */
+function seconds(ms) {
+    return String(Math.round(ms / 100) / 10);
+}
+/** Clusters a message names at most: ten thousand pending ones must not make a 490 KB annotation. */
+const MAX_NAMED_CLUSTERS = 20;
+/** The names, the first MAX_NAMED_CLUSTERS of them and how many more. */
+function list(names) {
+    const named = names.slice(0, MAX_NAMED_CLUSTERS).join(', ');
+    const more = names.length - MAX_NAMED_CLUSTERS;
+    return more > 0 ? `${named} … and ${more} more` : named;
 }
 /**
- * Format an object into a `Content-Type` header.
+ * Polls `…/clusters/{name}/status` of every cluster the user reaches (its scopes, or every
+ * dedicated and Flex cluster of the project) until each has answered APPLIED once; a cluster that
+ * has applied the user keeps it, so it is not asked again. The whole wait, listing included, runs
+ * within `timeoutSeconds`, which replaces `timeout-seconds` for these requests, whether it is
+ * shorter or longer: no request, retry or Retry-After pause of the wait outlasts it.
  */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
+async function waitUntilReady(scopes, timeoutSeconds, ctx) {
+    const started = ctx.clock.now();
+    const deadline = started + timeoutSeconds * 1000;
+    return ctx.api.withinBudget(deadline, timeoutSeconds, 'ready-timeout-seconds', () => pollUntilApplied(scopes, timeoutSeconds, started, ctx));
+}
+async function pollUntilApplied(scopes, timeoutSeconds, started, ctx) {
+    const { api, clock, groupId, io } = ctx;
+    const deadline = started + timeoutSeconds * 1000;
+    const elapsed = () => clock.now() - started;
+    const timedOut = (pending) => new NotReadyError(pending, elapsed(), timeoutSeconds);
+    const listed = scopes.length > 0
+        ? undefined
+        : [...(await api.listClusters(groupId)), ...(await api.listFlexClusters(groupId))];
+    const clusters = listed ? listed.map(cluster => cluster.name) : scopes;
+    if (clusters.length === 0) {
+        io.info(`Project ${groupId} has no clusters: nothing to wait for.`);
+        return { clusters, waitedMs: 0, listed };
     }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
+    io.info(`Waiting until ${list(clusters)} ${clusters.length === 1 ? 'has' : 'have'} applied the user (up to ${timeoutSeconds} s).`);
+    const limiter = new RequestLimiter(PARALLEL_POLLS, () => api.rateLimitRemaining);
+    let pending = [...clusters];
+    let intervalMs = READY_POLL.firstIntervalMs;
+    for (let round = 1;; round++) {
+        const stillPending = [];
+        const unknown = [];
+        let statuses;
+        try {
+            statuses = await mapLimited(limiter, pending, name => api.getClusterChangeStatus(groupId, name));
+        }
+        catch (error) {
+            // A request refused because the wait's own deadline passed is the wait timing out.
+            if (error instanceof AtlasUnreachableError && clock.now() >= deadline)
+                throw timedOut(pending);
+            throw error;
+        }
+        pending.forEach((name, index) => {
+            const status = statuses[index];
+            if (status === 'PENDING')
+                stillPending.push(name);
+            else if (status === undefined) {
+                // A listed cluster deleted since is nothing to wait for; a scope that names none is a mistake.
+                if (scopes.length > 0)
+                    unknown.push(name);
+                else
+                    io.debug(`${name} is gone since it was listed: not waited for.`);
             }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
+        });
+        if (unknown.length > 0)
+            throw new UnknownClusterError(unknown, groupId);
+        pending = stillPending;
+        io.debug(`Readiness round ${round} after ${elapsed()} ms: ${pending.length > 0 ? `pending ${list(pending)}` : 'all applied'}`);
+        if (pending.length === 0)
+            break;
+        const remaining = deadline - clock.now();
+        if (remaining <= 0)
+            throw timedOut(pending);
+        // The last poll lands on the deadline rather than after it.
+        await clock.sleep(Math.min(intervalMs, remaining));
+        intervalMs = Math.min(Math.round(intervalMs * READY_POLL.factor), READY_POLL.maxIntervalMs);
     }
-    return result;
+    const waitedMs = elapsed();
+    io.info(`The user can log in on ${list(clusters)}: every cluster reports APPLIED after ${seconds(waitedMs)} s.`);
+    return { clusters, waitedMs, listed };
+}
+
+;// CONCATENATED MODULE: ./src/operations/access-list.ts
+
+
+
+
+
+
+
+
+
+/**
+ * A temporary entry on the project's IP access list for this job (a GitHub-hosted runner has a
+ * new public address every job): added only where the list lacks it, with a comment naming the
+ * run and a deleteAfterDate so Atlas removes it even if no post step runs, and deleted by the
+ * post step. An entry already listed is never written (a POST would overwrite its comment and
+ * make a permanent entry temporary) and never deleted.
+ */
+/** Where `runner` asks for the runner's public address by default (one address, plain text). */
+const DEFAULT_RUNNER_IP_URL = DEFAULTS['runner-ip-url'];
+/** Atlas keeps a temporary entry at most a week; a margin for clock skew between runner and Atlas. */
+const MAX_ENTRY_LIFETIME_MS = 7 * 86_400_000 - 10 * 60_000;
+/** Atlas's limit on an entry's comment. */
+const MAX_COMMENT = 80;
+/** An address service's answer longer than this is no single address. */
+const MAX_ADDRESS_ANSWER = 100;
+/**
+ * An IP address, or a CIDR block with no host bits set (Atlas would list another block than the
+ * one written, and the post step could not find it again); undefined when it is neither.
+ */
+function entryProblem(value) {
+    const [address = '', prefix, extra] = value.split('/');
+    const family = (0,external_node_net_.isIP)(address);
+    if (family === 0 || extra !== undefined)
+        return 'is not an IP address or CIDR block';
+    if (prefix === undefined)
+        return undefined;
+    const bits = family === 4 ? 32 : 128;
+    if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits)
+        return `has a prefix length that is not 0 to ${bits}`;
+    const value128 = addressBits(address);
+    const hostBits = BigInt(bits - Number(prefix));
+    if (hostBits > 0n && value128 % (1n << hostBits) !== 0n)
+        return 'has host bits set: write the network address of the block';
+    return undefined;
+}
+/** An address as an integer (IPv4 in 32 bits, IPv6 in 128). */
+function addressBits(address) {
+    if ((0,external_node_net_.isIP)(address) === 4)
+        return address.split('.').reduce((sum, part) => (sum << 8n) + BigInt(Number(part)), 0n);
+    const [head = '', tail = ''] = address.split('::');
+    const groups = (text) => text === ''
+        ? []
+        : text.split(':').flatMap(group => {
+            // An embedded IPv4 tail (::ffff:192.0.2.1) is two groups.
+            if (!group.includes('.'))
+                return [BigInt(`0x${group}`)];
+            const v4 = addressBits(group);
+            return [v4 >> 16n, v4 & 0xffffn];
+        });
+    const left = groups(head);
+    const right = groups(tail);
+    const all = address.includes('::')
+        ? [...left, ...Array(8 - left.length - right.length).fill(0n), ...right]
+        : left;
+    return all.reduce((sum, group) => (sum << 16n) + group, 0n);
+}
+function parseRunnerIpUrl(read) {
+    const value = read('runner-ip-url') || DEFAULT_RUNNER_IP_URL;
+    const accepted = `Accepted: an https:// URL that answers this runner's public address as plain text (default ${DEFAULT_RUNNER_IP_URL}; http:// only for loopback hosts).`;
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new errors/* InputError */.d('runner-ip-url', `"${value}" is not a URL. ${accepted}`);
+    }
+    if (url.username || url.password)
+        throw new errors/* InputError */.d('runner-ip-url', `The URL must not carry credentials. ${accepted}`);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.hostname)))
+        throw new errors/* InputError */.d('runner-ip-url', `${url.protocol}//${url.host} is refused. ${accepted}`);
+    return url.href;
+}
+/** `access-list`: empty, `runner`, and/or IP addresses and CIDR blocks (commas or newlines). */
+function parseAccessList(read) {
+    const items = splitList(read('access-list'));
+    const accepted = "Accepted: `runner` (this runner's public address) and/or IP addresses and CIDR blocks, separated by commas or newlines, e.g. `203.0.113.7, 198.51.100.0/24`.";
+    const entries = [];
+    let runner = false;
+    for (const item of items) {
+        if (item === 'runner') {
+            runner = true;
+            continue;
+        }
+        const problem = entryProblem(item);
+        if (problem)
+            throw new errors/* InputError */.d('access-list', `"${item}" ${problem}. ${accepted}`);
+        if (!entries.includes(item))
+            entries.push(item);
+    }
+    return { entries, runner, runnerIpUrl: runner ? parseRunnerIpUrl(read) : DEFAULT_RUNNER_IP_URL };
+}
+const wantsAccessList = (config) => config.runner || config.entries.length > 0;
+/**
+ * The entries to make sure of: those given, plus this runner's public address for `runner`,
+ * asked of `runner-ip-url` before anything is created. The answer must be one address.
+ */
+async function resolveEntries(config, ctx) {
+    if (!config.runner)
+        return config.entries;
+    const address = await runnerAddress(config.runnerIpUrl, ctx);
+    ctx.io.info(`This runner's public address is ${address} (from ${config.runnerIpUrl}).`);
+    return config.entries.includes(address) ? config.entries : [...config.entries, address];
+}
+async function runnerAddress(url, ctx) {
+    const unknown = (what) => new errors/* TitledError */.D('Runner address unknown', `${url} ${what}, so access-list: runner has no address to add. Nothing was created. Set runner-ip-url to a service that answers the runner's public address as plain text, or list the address or block in access-list.`);
+    if (!ctx.getPlainText)
+        throw unknown('cannot be asked from here');
+    let answer;
+    try {
+        answer = await ctx.getPlainText(url);
+    }
+    catch (error) {
+        if (!(error instanceof AtlasUnreachableError))
+            throw error;
+        throw unknown(`did not answer (${error.message})`);
+    }
+    if (answer.status < 200 || answer.status >= 300)
+        throw unknown(`answered HTTP ${answer.status}`);
+    const text = answer.text.trim();
+    if (text.length > MAX_ADDRESS_ANSWER || (0,external_node_net_.isIP)(text) === 0)
+        throw unknown(`answered something that is not one IPv4 or IPv6 address (${text.length > MAX_ADDRESS_ANSWER ? `${text.length} characters` : JSON.stringify(text)})`);
+    return text;
+}
+/** `atlas-x509-action <owner/repo> run <id>/<attempt> <nonce>`, the repository cut to fit 80. */
+function entryComment(ctx, nonce) {
+    const run = runIdentity(ctx.env);
+    const head = 'atlas-x509-action ';
+    const tail = ` run ${run.runId}/${run.runAttempt} ${nonce}`;
+    const room = MAX_COMMENT - head.length - tail.length;
+    const repository = run.repository.length > room ? `…${run.repository.slice(-(room - 1))}` : run.repository;
+    return `${head}${repository}${tail}`.slice(0, MAX_COMMENT);
+}
+/** The entry's deleteAfterDate: `ttlHours` from now, at most Atlas's one week (less a margin). */
+function deleteAfterDate(nowMs, ttlHours) {
+    return new Date(nowMs + Math.min(ttlHours * 3600_000, MAX_ENTRY_LIFETIME_MS)).toISOString();
 }
 /**
- * Parse a `Content-Type` header.
+ * Adds each entry the list lacks, one POST at a time (Atlas refuses concurrent POSTs to a list).
+ * The record for the post step is saved before each POST, so a step cancelled mid-request still
+ * has the entry looked for; an entry Atlas refused outright is taken off the record again.
+ * Returns the entries added.
  */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
+async function addEntries(entries, ttlHours, record, ctx) {
+    const { api, groupId, io } = ctx;
+    const comment = entryComment(ctx, (0,external_node_crypto_.randomBytes)(4).toString('hex'));
+    const added = [];
+    const save = () => {
+        if (record)
+            io.saveState(STATE.accessListEntries, added.length ? JSON.stringify(added) : '');
+    };
+    for (const entry of entries) {
+        const existing = await api.getAccessListEntry(groupId, entry);
+        if (existing) {
+            io.info(`${entry} is already on the IP access list of project ${groupId}: left as it is.`);
+            continue;
         }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
+        const expires = deleteAfterDate(ctx.clock.now(), ttlHours);
+        added.push({ entry, comment });
+        save();
+        try {
+            await api.addAccessListEntry(groupId, entry, comment, expires);
+        }
+        catch (error) {
+            if (error instanceof AtlasApiError && error.status < 500) {
+                added.pop();
+                save();
+            }
+            throw error;
+        }
+        io.info(`Added ${entry} to the IP access list of project ${groupId} until ${expires} ("${comment}").`);
+    }
+    return added.map(item => item.entry);
+}
+/** The entries did not become ACTIVE within the wait. */
+class AccessListNotActiveError extends errors/* TitledError */.D {
+    constructor(pending, waitedMs, timeoutSeconds) {
+        super('Access-list entry not active', `After ${seconds(waitedMs)} s (ready-timeout-seconds: ${timeoutSeconds}), ${list(pending)} ${pending.length === 1 ? 'is' : 'are'} still PENDING on the project's IP access list: connections from ${pending.length === 1 ? 'it' : 'them'} may still be refused. Raise ready-timeout-seconds, or check Network Access in the Atlas UI.`);
+    }
+}
+/**
+ * Polls `…/accessList/{entry}/status` of each added entry until it reports ACTIVE, by
+ * `deadlineMs`; FAILED is an error at once.
+ */
+async function waitUntilActive(entries, deadlineMs, timeoutSeconds, ctx) {
+    if (entries.length === 0)
+        return;
+    const { api, clock, groupId, io } = ctx;
+    const started = clock.now();
+    await api.withinBudget(deadlineMs, timeoutSeconds, 'ready-timeout-seconds', async () => {
+        let pending = [...entries];
+        let intervalMs = READY_POLL.firstIntervalMs;
+        for (;;) {
+            const still = [];
+            for (const entry of pending) {
+                let status;
+                try {
+                    status = await api.getAccessListStatus(groupId, entry);
+                }
+                catch (error) {
+                    if (error instanceof AtlasUnreachableError && clock.now() >= deadlineMs)
+                        throw new AccessListNotActiveError(pending, clock.now() - started, timeoutSeconds);
+                    throw error;
+                }
+                if (status === 'FAILED')
+                    throw new errors/* TitledError */.D('Access-list entry failed', `Atlas reports FAILED for ${entry} on the IP access list of project ${groupId}: it did not apply the entry. The post step deletes it; run the step again, or check Network Access in the Atlas UI.`);
+                if (status === 'PENDING')
+                    still.push(entry);
+            }
+            pending = still;
+            if (pending.length === 0)
+                break;
+            const remaining = deadlineMs - clock.now();
+            if (remaining <= 0)
+                throw new AccessListNotActiveError(pending, clock.now() - started, timeoutSeconds);
+            await clock.sleep(Math.min(intervalMs, remaining));
+            intervalMs = Math.min(Math.round(intervalMs * READY_POLL.factor), READY_POLL.maxIntervalMs);
+        }
+    });
+    io.info(`${list(entries)} ${entries.length === 1 ? 'is' : 'are'} ACTIVE on the IP access list.`);
+}
+/** The post step's record of added entries; entries that are not text are dropped. */
+function readAddedEntries(text) {
+    try {
+        const value = JSON.parse(text);
+        if (!Array.isArray(value))
+            return [];
+        return value.flatMap(item => typeof item === 'object' &&
+            item !== null &&
+            typeof item.entry === 'string' &&
+            typeof item.comment === 'string' &&
+            entryProblem(item.entry) === undefined
+            ? [{ entry: item.entry, comment: item.comment }]
+            : []);
+    }
+    catch {
+        return [];
+    }
+}
+/**
+ * The post step: deletes each entry the main step added, after reading it. An entry whose comment
+ * is no longer the one this step wrote was written again by someone else since: left alone.
+ */
+async function removeAddedEntries(added, ctx) {
+    const { api, groupId, io } = ctx;
+    for (const { entry, comment } of added) {
+        try {
+            const existing = await api.getAccessListEntry(groupId, entry);
+            if (!existing) {
+                io.info(`${entry} was already off the IP access list of project ${groupId}.`);
+                continue;
+            }
+            if (existing.comment !== comment) {
+                io.info(`${entry} on the IP access list of project ${groupId} no longer carries this step's comment (it was written again since): left as it is.`);
+                continue;
+            }
+            const deleted = await api.deleteAccessListEntry(groupId, entry);
+            io.info(deleted
+                ? `Deleted ${entry} from the IP access list of project ${groupId}.`
+                : `${entry} was already off the IP access list of project ${groupId}.`);
+        }
+        catch (error) {
+            if (!(error instanceof TitledError))
+                throw error;
+            io.warning(`${entry} could not be deleted from the IP access list of project ${groupId} (${error.title}: ${error.annotation}). Atlas deletes it at its deleteAfterDate; delete it sooner under Network Access in the Atlas UI.`, 'Access-list entry not deleted');
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/certificate/login-check.ts
+/**
+ * Proving that the issued certificate logs in: the official MongoDB driver connects with the
+ * connection string, runs `ping` and `connectionStatus`, and the authenticated user is compared
+ * with the certificate's. The driver is imported only here and only when a step asks for this,
+ * so the bundler puts it in a chunk of its own that other steps never load.
+ */
+class LoginCheckError extends Error {
+    layer;
+    constructor(layer, message, options) {
+        super(message, options);
+        this.layer = layer;
+        this.name = 'LoginCheckError';
+    }
+}
+const LAYER_ADVICE = {
+    'name resolution': "the cluster's host name (or its SRV record) did not resolve: check the connection string and the runner's DNS",
+    TCP: "no connection reached the cluster: the runner's address is not (yet) on the project's IP access list, or a firewall blocks the port (27017)",
+    TLS: "the TLS handshake failed: the cluster's certificate is not trusted here, or the client certificate was refused",
+    authentication: 'the cluster refused the certificate (AuthenticationFailed): the user may not be applied there yet, or is scoped to other clusters',
+    user: 'the cluster authenticated another user than the one issued'
+};
+function layerAdvice(layer) {
+    return LAYER_ADVICE[layer];
+}
+/** The error and every error it wraps: causes, and each server's error in a selection failure. */
+function errorChain(error, depth = 0) {
+    if (typeof error !== 'object' || error === null || depth > 6)
+        return [];
+    const err = error;
+    const servers = err.reason?.servers instanceof Map ? [...err.reason.servers.values()] : [];
+    return [
+        err,
+        ...errorChain(err.cause, depth + 1),
+        ...servers.flatMap(server => errorChain(server.error, depth + 1))
+    ];
+}
+/** Which layer a driver error comes from (the innermost evidence wins). */
+function classifyLoginError(error) {
+    const chain = errorChain(error);
+    const codes = chain.map(e => (typeof e.code === 'string' ? e.code : ''));
+    const texts = chain.map(e => (typeof e.message === 'string' ? e.message : '')).join('\n');
+    if (chain.some(e => e.code === 18 || e.codeName === 'AuthenticationFailed'))
+        return 'authentication';
+    if (codes.some(code => code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ESERVFAIL') ||
+        chain.some(e => typeof e.syscall === 'string' && /^(query|getaddrinfo)/.test(e.syscall)))
+        return 'name resolution';
+    if (codes.some(code => /^(ERR_TLS|ERR_SSL)|CERT|SELF_SIGNED|UNABLE_TO/.test(code)) ||
+        /certificate|ssl|tls alert|handshake failure/i.test(texts))
+        return 'TLS';
+    return 'TCP';
+}
+const firstLine = (error) => String(error?.message ?? error)
+    .split('\n')[0]
+    .slice(0, 300);
+/**
+ * One login with MONGODB-X509: connect, `ping`, `connectionStatus`; the authenticated user must
+ * be `expectedUser` in $external. Throws LoginCheckError naming the layer that failed.
+ */
+async function checkLogin(uri, options) {
+    const { MongoClient } = await __webpack_require__.e(/* import() */ 245).then(__webpack_require__.bind(__webpack_require__, 84294));
+    const timeoutMs = Math.max(1, Math.floor(options.timeoutMs));
+    const client = new MongoClient(uri, {
+        serverSelectionTimeoutMS: timeoutMs,
+        connectTimeoutMS: timeoutMs,
+        socketTimeoutMS: timeoutMs,
+        // One connection, no monitoring beyond what selecting the server needs.
+        maxPoolSize: 1,
+        appName: 'atlas-x509-action verify-login'
+    });
+    try {
+        await client.connect();
+        const admin = client.db('admin');
+        await admin.command({ ping: 1 });
+        const status = (await admin.command({ connectionStatus: 1 }));
+        const users = status.authInfo?.authenticatedUsers ?? [];
+        const match = users.find(u => u.user === options.expectedUser && u.db === '$external');
+        if (!match) {
+            const seen = users.map(u => `${String(u.user)} (${String(u.db)})`).join(', ') || 'none';
+            throw new LoginCheckError('user', `connectionStatus reports ${seen} as authenticated, not ${options.expectedUser} ($external)`);
+        }
+        return { user: options.expectedUser, db: '$external' };
+    }
+    catch (error) {
+        if (error instanceof LoginCheckError)
+            throw error;
+        throw new LoginCheckError(classifyLoginError(error), firstLine(error), { cause: error });
+    }
+    finally {
+        await client.close().catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/operations/reachability.ts
+
+
+
+
+
+
+function parseReachOptions(read) {
+    return {
+        accessList: parseAccessList(read),
+        verifyLogin: parseBoolean(read, 'verify-login', DEFAULTS['verify-login'])
+    };
+}
+/** A login attempt is cut off after this long, so a retry still fits in the wait. */
+const MAX_LOGIN_ATTEMPT_MS = 10_000;
+/**
+ * The clusters the user reaches, with their connection strings: those the readiness wait listed,
+ * else the scoped clusters one by one, else the project's lists.
+ */
+async function reachedClusters(scopes, listed, ctx) {
+    if (listed)
+        return listed;
+    const { api, groupId } = ctx;
+    if (scopes.length === 0)
+        return [...(await api.listClusters(groupId)), ...(await api.listFlexClusters(groupId))];
+    const clusters = [];
+    for (const name of scopes) {
+        const cluster = await api.getCluster(groupId, name);
+        if (cluster)
+            clusters.push(cluster);
+    }
+    return clusters;
+}
+/**
+ * Cluster name → its public connection string with the X.509 options: `standardSrv`, or
+ * `standard` where Atlas gives no SRV string (said in the log). Clusters with neither are left out.
+ */
+function connectionStrings(clusters, certificateFile, ctx) {
+    const uris = new Map();
+    for (const cluster of clusters) {
+        const base = cluster.standardSrv ?? cluster.standard;
+        if (!base) {
+            ctx.io.debug(`Atlas gives no public connection string for ${cluster.name}: left out.`);
+            continue;
+        }
+        if (!cluster.standardSrv)
+            ctx.io.info(`Atlas gives no standardSrv connection string for ${cluster.name}: using its standard (mongodb://) one.`);
+        uris.set(cluster.name, connectionStringFor(base, certificateFile));
+    }
+    return uris;
+}
+/** Sets `connection-string` (one cluster) or `connection-strings` (several, a JSON object). */
+function setConnectionOutputs(uris, ctx) {
+    if (uris.size === 1)
+        ctx.io.setOutput('connection-string', [...uris.values()][0]);
+    else if (uris.size > 1)
+        ctx.io.setOutput('connection-strings', JSON.stringify(Object.fromEntries(uris)));
+}
+/**
+ * Logs in through each URI with the issued certificate until it works or `deadlineMs` passes
+ * (the user or the access-list entry may still be on its way); then one error naming the layer
+ * that failed last. Returns a line per cluster for the log and summary.
+ */
+async function verifyLogins(uris, expectedUser, deadlineMs, timeoutSeconds, ctx) {
+    const { clock, io } = ctx;
+    if (uris.size === 0)
+        throw new errors/* TitledError */.D('Login not verified', 'verify-login: true needs a connection string, and there is none: give the connection-string input, or let the user reach a cluster for which Atlas gives one.');
+    const started = clock.now();
+    const verified = [];
+    for (const [name, uri] of uris) {
+        let intervalMs = READY_POLL.firstIntervalMs;
+        for (let attempt = 1;; attempt++) {
+            const remaining = deadlineMs - clock.now();
+            try {
+                const login = await checkLogin(uri, {
+                    expectedUser,
+                    timeoutMs: Math.min(Math.max(remaining, 1000), MAX_LOGIN_ATTEMPT_MS)
+                });
+                const line = `${name}: logged in as ${login.user} (${login.db}); ping and connectionStatus answered`;
+                io.info(`Login verified on ${line}.`);
+                verified.push(line);
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof LoginCheckError))
+                    throw error;
+                io.debug(`Login attempt ${attempt} on ${name} failed at the ${error.layer} layer: ${error.message}`);
+                const left = deadlineMs - clock.now();
+                if (error.layer === 'user' || left <= 0)
+                    throw new errors/* TitledError */.D(`Login failed: ${error.layer}`, `The issued certificate could not log in to ${name} after ${attempt} ${attempt === 1 ? 'try' : 'tries'} in ${seconds(clock.now() - started)} s (ready-timeout-seconds: ${timeoutSeconds}). It failed at the ${error.layer} layer: ${layerAdvice(error.layer)}. Last error: ${error.message}`);
+                await clock.sleep(Math.min(intervalMs, left));
+                intervalMs = Math.min(Math.round(intervalMs * READY_POLL.factor), READY_POLL.maxIntervalMs);
+            }
+        }
+    }
+    if (uris.size > 1)
+        io.info(`Login verified on ${list([...uris.keys()])}.`);
+    return verified;
+}
+function parseCertificateReach(read, connectionString) {
+    const reach = parseReachOptions(read);
+    if (reach.verifyLogin && !connectionString)
+        throw new errors/* InputError */.d('verify-login', "create-certificate needs the connection-string input to log in with: give the cluster's URI, or set verify-login to false.");
+    return {
+        ...reach,
+        ttlHours: parseInteger(read, 'ephemeral-ttl-hours', DEFAULTS['ephemeral-ttl-hours'], 1, 720),
+        readyTimeoutSeconds: parseInteger(read, 'ready-timeout-seconds', DEFAULTS['ready-timeout-seconds'], 1, 3600)
+    };
+}
+/**
+ * create-certificate after the certificate is written: the access-list entries (added, then
+ * waited for until ACTIVE) and the login check, both within ready-timeout-seconds. Returns the
+ * summary rows.
+ */
+async function reachWithCertificate(reach, entries, certificate, ctx) {
+    const rows = [];
+    const deadline = ctx.clock.now() + reach.readyTimeoutSeconds * 1000;
+    if (wantsAccessList(reach.accessList)) {
+        const added = await addEntries(entries, reach.ttlHours, certificate.cleanup, ctx);
+        ctx.io.setOutput('access-list-entries', JSON.stringify(added));
+        await waitUntilActive(added, deadline, reach.readyTimeoutSeconds, ctx);
+        rows.push([
+            'Access list',
+            added.length > 0 ? `added ${added.join(', ')}` : 'every entry was already listed'
+        ]);
+    }
+    if (reach.verifyLogin && certificate.connectionString) {
+        const uris = new Map([
+            [
+                'the connection-string input',
+                connectionStringFor(certificate.connectionString, certificate.path)
+            ]
+        ]);
+        const lines = await verifyLogins(uris, certificate.subject, deadline, reach.readyTimeoutSeconds, ctx);
+        rows.push(['Login verified', lines.join('; ')]);
+    }
+    return rows;
+}
+
+;// CONCATENATED MODULE: ./src/iso-date.ts
+/** Dates from outside (Atlas fields, labels) are read strictly, then written by this action. */
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
+/**
+ * The time of a strict ISO 8601 UTC date-time, `YYYY-MM-DDTHH:MM:SS(.sss)Z`, or undefined for
+ * anything else. `Date.parse` alone is too lenient: it takes `1`, `Jan 1 1970` or `2024-02-30`.
+ */
+function parseIsoUtc(value) {
+    if (typeof value !== 'string')
+        return undefined;
+    const match = ISO_UTC.exec(value);
+    if (!match)
+        return undefined;
+    const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+    const millis = Number((match[7] ?? '').padEnd(3, '0'));
+    const time = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+    const date = new Date(time);
+    // Date.UTC rolls 30 February over into March: a date that does not round-trip does not exist.
+    const exists = date.getUTCFullYear() === year &&
+        date.getUTCMonth() === month - 1 &&
+        date.getUTCDate() === day &&
+        date.getUTCHours() === hour &&
+        date.getUTCMinutes() === minute &&
+        date.getUTCSeconds() === second;
+    return exists ? time : undefined;
+}
+/** A strict ISO 8601 UTC date re-written as `toISOString` does, or undefined. */
+function normalisedIsoUtc(value) {
+    const time = parseIsoUtc(value);
+    return time === undefined ? undefined : new Date(time).toISOString();
+}
+
+;// CONCATENATED MODULE: ./src/operations/renewal.ts
+
+const DAY_MS = 86_400_000;
+/**
+ * GitHub stamps `updated_at` and Atlas `createdAt`, each by its own clock and to the second: a
+ * secret written right after minting may look a little older than its certificate. Without this
+ * allowance a skew of a second would make every run issue again.
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 60_000;
+/**
+ * Due when the secret (if there is one to keep) does not hold the latest certificate: it is
+ * missing, or was last written before that certificate was created, as when a run minted it and
+ * then failed to store it. Otherwise due once the latest unexpired certificate expires within
+ * `renewWithinDays` days. The secret comes first: it is what the run repairs.
+ */
+function decideRenewal(records, renewWithinDays, now, secret) {
+    // Only a strict ISO 8601 UTC notAfter counts: a server's "9999" must not make renewal never due.
+    const unexpired = records
+        .map(record => ({ record, expiry: parseIsoUtc(record.notAfter) }))
+        .filter((entry) => entry.expiry !== undefined && entry.expiry > now);
+    const latest = unexpired.reduce((best, entry) => (best === undefined || entry.expiry > best.expiry ? entry : best), undefined);
+    if (secret && !secret.exists) {
+        return { due: true, reason: 'secret-missing', detail: 'the GitHub secret does not exist' };
+    }
+    if (secret?.exists && latest) {
+        const updatedAt = parseIsoUtc(secret.updatedAt);
+        const createdAt = parseIsoUtc(latest.record.createdAt);
+        // A date that cannot be read cannot show that the secret holds the certificate.
+        if (updatedAt === undefined ||
+            createdAt === undefined ||
+            updatedAt < createdAt - CLOCK_SKEW_ALLOWANCE_MS) {
+            return {
+                due: true,
+                reason: 'secret-stale',
+                detail: `the GitHub secret was last updated at ${secret.updatedAt || 'an unknown time'}, before the latest certificate was created (${latest.record.createdAt ?? 'at an unknown time'}): that certificate never reached it`
+            };
+        }
+    }
+    if (!latest) {
+        return { due: true, reason: 'expiring', detail: 'the user has no unexpired certificate' };
+    }
+    const latestExpiry = new Date(latest.expiry).toISOString();
+    const dueAt = latest.expiry - renewWithinDays * DAY_MS;
+    if (now >= dueAt) {
+        return {
+            due: true,
+            reason: 'expiring',
+            detail: `the latest certificate expires at ${latestExpiry}, within ${renewWithinDays} days`
+        };
+    }
+    return { due: false, reason: 'not-due', latestExpiry, dueAt: new Date(dueAt).toISOString() };
+}
+
+;// CONCATENATED MODULE: ./src/atlas/api.ts
+
+/**
+ * The Atlas Admin API as this action uses it: the only module that knows Atlas's paths, API
+ * versions and the error codes that change what happens next.
+ */
+const EXTERNAL_DATABASE = '$external';
+/** The limit on database users per project (100 unless raised). */
+const DATABASE_USERS_LIMIT = 'atlas.project.security.databaseAccess.users';
+/**
+ * Percent-encodes every interpolated value: `atlasPath\`/groups/${id}/databaseUsers/${name}\``.
+ * `.` and `..` are refused: encoding leaves them as they are, and URL resolution would then climb
+ * to another resource (a name from a server's list must not steer a DELETE elsewhere).
+ */
+function atlasPath(strings, ...values) {
+    for (const value of values) {
+        if (value === '.' || value === '..')
+            throw new AtlasProtocolError(`"${value}" cannot be a path segment of an Atlas URL.`);
+    }
+    return strings.reduce((path, part, i) => path + part + (i < values.length ? encodeURIComponent(values[i]) : ''), '');
+}
+/**
+ * JSON.parse, with every numeric `_id` turned into a string first: Atlas's certificate ids are
+ * int64 values above 2^53 that a JavaScript number would round.
+ */
+function parseWithExactIds(text) {
+    return JSON.parse(text.replace(/("_id"\s*:\s*)(-?\d+)/g, '$1"$2"'));
+}
+/**
+ * API versions of the cluster routes. The cluster list's older versions answer 400
+ * CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API in a project holding a Flex cluster; Flex clusters have
+ * one version only. The status route is served at 2023-01-01, the client's default.
+ */
+/** Where the Admin API v2 lives on the Atlas origin. */
+const API_V2 = '/api/atlas/v2';
+/** The version every resource used here is served in, unless named otherwise below. */
+const BASE_VERSION = '2023-01-01';
+const CLUSTERS_VERSION = '2024-08-05';
+const FLEX_CLUSTERS_VERSION = '2024-11-13';
+/** Atlas for Government (`cloud.mongodbgov.com`) has no Flex clusters and no route listing them. */
+function isAtlasForGovernment(baseUrl) {
+    const host = new URL(baseUrl).hostname.toLowerCase();
+    return host === 'mongodbgov.com' || host.endsWith('.mongodbgov.com');
+}
+/** The largest page Atlas serves, so most lists take one request. */
+const PAGE_SIZE = 500;
+const MAX_PAGES = 1000;
+/** A list longer than this is refused, never cut short: no project this action serves has more. */
+const MAX_LIST_ITEMS = 10_000;
+/** Atlas limits database usernames to 1024 characters. */
+const MAX_USERNAME_LENGTH = 1024;
+const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A user from an answer, type-checked: a record without a string name is not Atlas's. */
+function readDatabaseUser(value) {
+    if (!isRecord(value) ||
+        typeof value.username !== 'string' ||
+        typeof value.databaseName !== 'string' ||
+        value.username.length === 0 ||
+        value.username.length > MAX_USERNAME_LENGTH ||
+        value.databaseName.length > MAX_USERNAME_LENGTH) {
+        throw new AtlasProtocolError('Atlas answered with a database user that has no usable username or databaseName (each a string of at most 1024 characters).');
+    }
+    // Labels that are not {key, value} strings are not this action's: they are dropped.
+    const labels = Array.isArray(value.labels)
+        ? value.labels.flatMap(label => isRecord(label) && typeof label.key === 'string' && typeof label.value === 'string'
+            ? [{ key: label.key, value: label.value }]
+            : [])
+        : [];
+    return {
+        username: value.username,
+        databaseName: value.databaseName,
+        ...(typeof value.x509Type === 'string' ? { x509Type: value.x509Type } : {}),
+        labels
+    };
+}
+const optionalText = (value, max) => typeof value === 'string' ? value.slice(0, max) : undefined;
+/** A certificate record, type-checked: `_id` must be an id (digits, as parseWithExactIds leaves it). */
+function readCertificateRecord(value) {
+    if (!isRecord(value) || typeof value._id !== 'string' || !/^-?\d{1,20}$/.test(value._id)) {
+        throw new AtlasProtocolError('Atlas answered with a certificate record whose _id is not a number.');
+    }
+    return {
+        _id: value._id,
+        subject: optionalText(value.subject, 1024),
+        createdAt: optionalText(value.createdAt, 64),
+        notAfter: optionalText(value.notAfter, 64)
+    };
+}
+/** A project from the organisation's list: its id becomes a path segment, so it must be one. */
+function readProject(value) {
+    if (!isRecord(value) || typeof value.id !== 'string' || !/^[a-f0-9]{24}$/.test(value.id))
+        throw new AtlasProtocolError('Atlas listed a project of the organisation whose id is not 24 hex digits.');
+    return { id: value.id, name: optionalText(value.name, 64) ?? '' };
+}
+/** A limit's answer: `value` a whole number, `currentUsage` kept when it is one. */
+function readProjectLimit(value, limitName) {
+    const whole = (n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+    if (!isRecord(value) || !whole(value.value))
+        throw new AtlasProtocolError(`Atlas answered the project limit ${limitName} without a whole-number value.`);
+    return {
+        value: value.value,
+        ...(whole(value.currentUsage) ? { currentUsage: value.currentUsage } : {})
+    };
+}
+/** A cluster's name from a list entry: a cluster without one is not Atlas's answer. */
+function readClusterName(value) {
+    if (!isRecord(value) || typeof value.name !== 'string' || value.name === '')
+        throw new AtlasProtocolError('Atlas listed a cluster without a name.');
+    return value.name;
+}
+const optionalUri = (value) => typeof value === 'string' && /^mongodb(\+srv)?:\/\//.test(value) && value.length <= 4096
+    ? value
+    : undefined;
+/** A cluster with its public connection strings (`standardSrv`, `standard`), where given. */
+function readClusterEndpoint(value) {
+    const name = readClusterName(value);
+    const strings = isRecord(value) && isRecord(value.connectionStrings) ? value.connectionStrings : {};
+    const standardSrv = optionalUri(strings.standardSrv);
+    const standard = optionalUri(strings.standard);
+    return {
+        name,
+        ...(standardSrv ? { standardSrv } : {}),
+        ...(standard ? { standard } : {})
+    };
+}
+/** An IP address or CIDR block as Atlas's path wants it: the slash percent-encoded. */
+const entryPath = (groupId, entry, suffix = '') => atlasPath `/groups/${groupId}/accessList/${entry}` + suffix;
+const isCode = (error, status, code) => error instanceof AtlasApiError && error.status === status && error.errorCode === code;
+/**
+ * Atlas saying the address or block is not on the list; a 404 for a wrong path or project
+ * (RESOURCE_NOT_FOUND, GROUP_NOT_FOUND) says nothing about the entry.
+ */
+const isEntryNotFound = (error) => isCode(error, 404, 'ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND');
+class HttpAtlasApi {
+    client;
+    constructor(client) {
+        this.client = client;
+    }
+    /** A v2 call: the path under /api/atlas/v2, in BASE_VERSION unless the options name one. */
+    call(method, path, options = {}) {
+        return this.client.call(method, `${API_V2}${path}`, { version: BASE_VERSION, ...options });
+    }
+    json(method, path, options = {}, parse) {
+        const full = { version: BASE_VERSION, ...options };
+        return this.client.json(method, `${API_V2}${path}`, full, parse);
+    }
+    get requestCount() {
+        return this.client.requestCount;
+    }
+    get rateLimitRemaining() {
+        return this.client.rateLimitRemaining;
+    }
+    async issueCertificate(groupId, username, months) {
+        const response = await this.call('POST', atlasPath `/groups/${groupId}/databaseUsers/${username}/certs`, { body: { monthsUntilExpiration: months } });
+        return response.text;
+    }
+    listCertificates(groupId, username) {
+        return this.listAll(atlasPath `/groups/${groupId}/databaseUsers/${username}/certs`, readCertificateRecord, record => record._id, parseWithExactIds);
+    }
+    async createUser(groupId, user) {
+        const body = {
+            databaseName: EXTERNAL_DATABASE,
+            groupId,
+            username: user.username,
+            x509Type: user.x509Type ?? 'MANAGED',
+            roles: user.roles,
+            ...(user.clusters.length > 0
+                ? { scopes: user.clusters.map(name => ({ name, type: 'CLUSTER' })) }
+                : {}),
+            description: user.description,
+            labels: user.labels
+        };
+        try {
+            await this.call('POST', atlasPath `/groups/${groupId}/databaseUsers`, { body });
+            return 'created';
+        }
+        catch (error) {
+            if (isCode(error, 409, 'USER_ALREADY_EXISTS'))
+                return 'exists';
+            throw error;
+        }
+    }
+    async getUser(groupId, username) {
+        try {
+            return readDatabaseUser(await this.json('GET', atlasPath `/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`));
+        }
+        catch (error) {
+            if (isCode(error, 404, 'USERNAME_NOT_FOUND'))
+                return undefined;
+            throw error;
+        }
+    }
+    async deleteUser(groupId, username) {
+        try {
+            await this.call('DELETE', atlasPath `/groups/${groupId}/databaseUsers/${EXTERNAL_DATABASE}/${username}`);
+            return true;
+        }
+        catch (error) {
+            // Only Atlas saying the user does not exist means it is gone: a 404 for a wrong path or
+            // project (RESOURCE_NOT_FOUND, GROUP_NOT_FOUND) says nothing about the user.
+            if (isCode(error, 404, 'USERNAME_NOT_FOUND'))
+                return false;
+            throw error;
+        }
+    }
+    listUsers(groupId) {
+        return this.listAll(atlasPath `/groups/${groupId}/databaseUsers`, readDatabaseUser, user => `${user.databaseName}/${user.username}`);
+    }
+    listOrganisationProjects(orgId) {
+        return this.listAll(atlasPath `/orgs/${orgId}/groups`, readProject, project => project.id);
+    }
+    async getProjectLimit(groupId, limitName) {
+        return readProjectLimit(await this.json('GET', atlasPath `/groups/${groupId}/limits/${limitName}`), limitName);
+    }
+    async getUserSecurity(groupId) {
+        const security = await this.json('GET', atlasPath `/groups/${groupId}/userSecurity`);
+        if (!isRecord(security))
+            throw new AtlasProtocolError('Atlas answered GET userSecurity with something that is not an object.');
+        return security;
+    }
+    async setCustomerCas(groupId, pem) {
+        await this.call('PATCH', atlasPath `/groups/${groupId}/userSecurity`, {
+            body: { customerX509: { cas: pem } },
+            retry: 'no-repeat'
+        });
+    }
+    async disableCustomerX509(groupId) {
+        await this.call('DELETE', atlasPath `/groups/${groupId}/userSecurity/customerX509`, {
+            retry: 'no-repeat'
+        });
+    }
+    async listClusterNames(groupId) {
+        return (await this.listClusters(groupId)).map(cluster => cluster.name);
+    }
+    async listFlexClusterNames(groupId) {
+        return (await this.listFlexClusters(groupId)).map(cluster => cluster.name);
+    }
+    listClusters(groupId) {
+        return this.listAll(atlasPath `/groups/${groupId}/clusters`, readClusterEndpoint, cluster => cluster.name, JSON.parse, { version: CLUSTERS_VERSION });
+    }
+    async listFlexClusters(groupId) {
+        if (isAtlasForGovernment(this.client.baseUrl))
+            return [];
+        return this.listAll(atlasPath `/groups/${groupId}/flexClusters`, readClusterEndpoint, cluster => cluster.name, JSON.parse, { version: FLEX_CLUSTERS_VERSION });
+    }
+    async getCluster(groupId, clusterName) {
+        try {
+            return readClusterEndpoint(await this.json('GET', atlasPath `/groups/${groupId}/clusters/${clusterName}`, {
+                version: CLUSTERS_VERSION
+            }));
+        }
+        catch (error) {
+            // A Flex cluster is not served by the cluster API: read it from its own.
+            const notDedicated = isCode(error, 404, 'CLUSTER_NOT_FOUND') ||
+                isCode(error, 400, 'CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API');
+            if (!notDedicated || isAtlasForGovernment(this.client.baseUrl)) {
+                if (notDedicated)
+                    return undefined;
+                throw error;
+            }
+        }
+        try {
+            return readClusterEndpoint(await this.json('GET', atlasPath `/groups/${groupId}/flexClusters/${clusterName}`, {
+                version: FLEX_CLUSTERS_VERSION
+            }));
+        }
+        catch (error) {
+            if (isCode(error, 404, 'CLUSTER_NOT_FOUND'))
+                return undefined;
+            throw error;
+        }
+    }
+    async getAccessListEntry(groupId, entry) {
+        let answer;
+        try {
+            answer = await this.json('GET', entryPath(groupId, entry));
+        }
+        catch (error) {
+            if (isEntryNotFound(error))
+                return undefined;
+            throw error;
+        }
+        if (!isRecord(answer))
+            throw new AtlasProtocolError('Atlas answered GET …/accessList/{entry} with something that is not an access-list entry.');
+        const value = typeof answer.cidrBlock === 'string'
+            ? answer.cidrBlock
+            : typeof answer.ipAddress === 'string'
+                ? answer.ipAddress
+                : entry;
+        return { value, ...(typeof answer.comment === 'string' ? { comment: answer.comment } : {}) };
+    }
+    async addAccessListEntry(groupId, entry, comment, deleteAfterDate) {
+        const address = entry.includes('/') ? { cidrBlock: entry } : { ipAddress: entry };
+        // Atlas takes the entries as an array; it refuses concurrent POSTs to one list, so one at a time.
+        await this.call('POST', atlasPath `/groups/${groupId}/accessList`, {
+            body: [{ ...address, comment, deleteAfterDate }]
+        });
+    }
+    async getAccessListStatus(groupId, entry) {
+        const answer = await this.json('GET', entryPath(groupId, entry, '/status'));
+        const status = isRecord(answer) ? answer.STATUS : undefined;
+        if (status === 'ACTIVE' || status === 'FAILED' || status === 'PENDING')
+            return status;
+        throw new AtlasProtocolError('Atlas answered GET …/accessList/{entry}/status without a STATUS of PENDING, ACTIVE or FAILED.');
+    }
+    async deleteAccessListEntry(groupId, entry) {
+        try {
+            await this.call('DELETE', entryPath(groupId, entry));
+            return true;
+        }
+        catch (error) {
+            if (isEntryNotFound(error))
+                return false;
+            throw error;
+        }
+    }
+    async getClusterChangeStatus(groupId, clusterName) {
+        try {
+            const status = await this.json('GET', atlasPath `/groups/${groupId}/clusters/${clusterName}/status`);
+            if (!isRecord(status))
+                throw new AtlasProtocolError(`Atlas answered GET …/clusters/${clusterName.slice(0, 100)}/status with something that is not a ClusterStatus object. Check base-url and any proxy in between, then run the step again.`);
+            return status.changeStatus === 'APPLIED' ? 'APPLIED' : 'PENDING';
+        }
+        catch (error) {
+            if (isCode(error, 404, 'CLUSTER_NOT_FOUND'))
+                return undefined;
+            throw error;
+        }
+    }
+    withinBudget(deadlineMs, seconds, input, work) {
+        return this.client.withinBudget(deadlineMs, seconds, input, work);
+    }
+    /**
+     * Every item of a paginated list, each type-checked by `read` and kept once by `key`. Follows
+     * the `next` link or `totalCount`; a page shorter than asked for is not taken as the end
+     * (Atlas's `totalCount` is an estimate and pages may be short). An empty page, or one that
+     * brings no item not seen before (a server that ignores pageNum repeats its first page), ends
+     * the list; more than MAX_LIST_ITEMS items or MAX_PAGES pages is an error, never a cut.
+     */
+    async listAll(path, read, key, parse = JSON.parse, options = {}) {
+        const items = new Map();
+        const tooLong = (what) => new AtlasProtocolError(`GET ${path} lists ${what}; refused (a list of more than ${MAX_LIST_ITEMS} items or ${MAX_PAGES} pages is not read).`);
+        for (let pageNum = 1;; pageNum++) {
+            if (pageNum > MAX_PAGES)
+                throw tooLong(`more than ${MAX_PAGES} pages`);
+            const page = await this.json('GET', path, { ...options, query: { itemsPerPage: PAGE_SIZE, pageNum, includeCount: true } }, parse);
+            if (!isRecord(page) || !Array.isArray(page.results))
+                throw new AtlasProtocolError(`GET ${path} answered a page without a results array.`);
+            const results = page.results;
+            if (results.length === 0)
+                break;
+            if (results.length > MAX_LIST_ITEMS)
+                throw tooLong(`${results.length} items on one page`);
+            const before = items.size;
+            for (const raw of results) {
+                const item = read(raw);
+                const id = key(item);
+                if (!items.has(id))
+                    items.set(id, item);
+            }
+            if (items.size > MAX_LIST_ITEMS)
+                throw tooLong(`more than ${MAX_LIST_ITEMS} items`);
+            if (items.size === before)
+                break;
+            const links = Array.isArray(page.links) ? page.links : [];
+            const hasNext = links.some(link => isRecord(link) && link.rel === 'next');
+            const countSaysMore = typeof page.totalCount === 'number' && items.size < page.totalCount;
+            if (!hasNext && !countSaysMore)
+                break;
+        }
+        return [...items.values()];
+    }
+}
+/** The error for a user name that is taken by a user this step did not create. */
+function userTakenError(detail) {
+    return new AtlasApiError(409, 'USER_ALREADY_EXISTS', detail);
+}
+
+;// CONCATENATED MODULE: ./src/customer-ca.ts
+
+
+
+/** Customer-managed X.509: the CA bundle, its checks, and what Atlas holds. */
+/** A CA bundle that failed the local checks; the message names the block, never its content. */
+class CaBundleError extends Error {
+}
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+/** Every certificate of a PEM bundle, in order. Anything that is not a certificate is refused. */
+function parseCertificates(pem) {
+    const text = pem.replace(/\r\n/g, '\n');
+    const blocks = [...text.matchAll(PEM_BLOCK)];
+    if (blocks.length === 0)
+        throw new CaBundleError('No PEM certificate block (-----BEGIN CERTIFICATE-----) was found.');
+    if (text.replace(PEM_BLOCK, '').trim() !== '') {
+        throw new CaBundleError('There is text outside the PEM blocks; give only -----BEGIN CERTIFICATE----- blocks.');
+    }
+    return blocks.map((block, i) => {
+        if (block[1] !== 'CERTIFICATE') {
+            throw new CaBundleError(`Block ${i + 1} is a ${block[1]}, not a CERTIFICATE${block[1].includes('PRIVATE') ? ' (never upload a private key)' : ''}.`);
+        }
+        try {
+            return new external_node_crypto_.X509Certificate(block[0]);
+        }
+        catch {
+            throw new CaBundleError(`Block ${i + 1} does not parse as an X.509 certificate.`);
+        }
+    });
+}
+/** Checks a bundle before it is uploaded: each certificate is a CA and none has expired. */
+function checkCaBundle(pem, now) {
+    const certificates = parseCertificates(pem);
+    certificates.forEach((certificate, i) => {
+        const name = `Certificate ${i + 1} (${(0,certificate_pem/* distinguishedName */.CG)(certificate.subject)})`;
+        if (!certificate.ca)
+            throw new CaBundleError(`${name} is not a CA certificate (its basic constraints do not say CA:TRUE).`);
+        if (Date.parse(certificate.validTo) <= now) {
+            throw new CaBundleError(`${name} expired on ${new Date(certificate.validTo).toISOString()}.`);
+        }
+    });
+    return certificates;
+}
+/** The bundle as sent to Atlas: the blocks whole and in the order given, `\n` line ends. */
+function normalisedPem(certificates) {
+    return certificates.map(c => c.toString().trim()).join('\n') + '\n';
+}
+/** The same certificates, whatever the text around them and their order. */
+function sameCertificates(a, b) {
+    const prints = (list) => list
+        .map(c => c.fingerprint256)
+        .sort()
+        .join('|');
+    return prints(a) === prints(b);
+}
+function earliestExpiry(certificates) {
+    const earliest = Math.min(...certificates.map(c => Date.parse(c.validTo)));
+    return new Date(earliest).toISOString();
+}
+/** The customer CA PEM, or undefined when customer X.509 is off (absent, null, or empty `cas`). */
+function customerCas(security) {
+    const cas = security.customerX509?.cas;
+    return typeof cas === 'string' && cas.trim() !== '' ? cas : undefined;
+}
+/** The certificates Atlas holds, or undefined when none or when they do not parse. */
+function heldCertificates(pem) {
+    try {
+        return pem ? parseCertificates(pem) : undefined;
+    }
+    catch {
+        return undefined; // what Atlas holds does not parse: replace it
+    }
+}
+function parseCaSource(read) {
+    const text = read('ca-certificates');
+    const path = parseFileInput(read, 'ca-file');
+    const accepted = 'Give exactly one of `ca-certificates` (PEM text) and `ca-file` (a path to a PEM file).';
+    if (text && path)
+        throw new errors/* InputError */.d('ca-certificates', `Both ca-certificates and ca-file were given. ${accepted}`);
+    if (!text && !path)
+        throw new errors/* InputError */.d('ca-certificates', `No CA was given. ${accepted}`);
+    return text ? { kind: 'text', pem: text } : { kind: 'file', path };
+}
+
+;// CONCATENATED MODULE: ./src/operations/self-managed.ts
+
+
+
+
+
+
+
+/** The ephemeral CUSTOMER user's name: `CN=<name>` then the suffix. */
+function customerName(commonName, suffix) {
+    return [{ type: 'CN', value: commonName }, ...suffix];
+}
+/**
+ * Loads the X.509 library and checks the issuer (a CA, valid now, its key) before any request.
+ * A failed check is an input error naming the input.
+ */
+async function openIssuer(options, ctx) {
+    const { IssuerError, loadIssuer } = await Promise.all(/* import() */[__webpack_require__.e(631), __webpack_require__.e(162)]).then(__webpack_require__.bind(__webpack_require__, 64162));
+    try {
+        return await loadIssuer(options.certificatePem, options.keyPem, ctx.clock.now());
+    }
+    catch (error) {
+        if (error instanceof IssuerError)
+            throw new errors/* InputError */.d(error.input, error.message);
+        throw error;
+    }
+}
+/**
+ * The project must trust the issuer (its chain reaches one of `customerX509.cas`): Atlas would
+ * refuse every login otherwise. Read before anything is created.
+ */
+async function requireTrustedIssuer(issuer, ctx) {
+    const cas = customerCas(await ctx.api.getUserSecurity(ctx.groupId));
+    const title = 'Issuer not trusted by the project';
+    if (!cas)
+        throw new errors/* TitledError */.D(title, `Project ${ctx.groupId} has no customer CA (self-managed X.509 is off), so Atlas would refuse every login with a certificate from ${issuer.subject}. Upload the root of your CA with operation set-customer-x509 first. Nothing was created.`);
+    let trusted;
+    try {
+        trusted = parseCertificates(cas);
+    }
+    catch {
+        trusted = [];
+    }
+    if (!issuer.reaches(trusted))
+        throw new errors/* TitledError */.D(title, `The chain of ${issuer.subject} reaches none of the ${trusted.length} CA certificate(s) that project ${ctx.groupId} trusts (customerX509.cas), so Atlas would refuse every login with its certificates. Sign with a CA under one of them (give its intermediates after it in issuer-certificate), or add your CA with set-customer-x509. Nothing was created.`);
+}
+/** create-certificate with an issuer: the user must be a CUSTOMER X.509 user in `$external`. */
+async function requireCustomerUser(username, ctx) {
+    const user = await ctx.api.getUser(ctx.groupId, username);
+    if (!user)
+        throw new errors/* TitledError */.D('CUSTOMER user not found', `Project ${ctx.groupId} has no user ${username} in ${EXTERNAL_DATABASE}. Create it with x509Type CUSTOMER and that exact name (its certificate subject), or use create-ephemeral-user. Nothing was signed.`);
+    if (user.x509Type !== 'CUSTOMER')
+        throw new errors/* TitledError */.D('Not a CUSTOMER X.509 user', `${username} in ${EXTERNAL_DATABASE} has x509Type ${user.x509Type ?? 'NONE'}, not CUSTOMER: Atlas accepts a certificate from your own CA only for a CUSTOMER user. Nothing was signed.`);
+}
+const HOUR_MS = 3600_000;
+/** Clock skew allowed for: the certificate is valid from this long before now. */
+const NOT_BEFORE_SKEW_MS = 5 * 60_000;
+/** The lifetime of an ephemeral user's certificate: its TTL plus an hour, nothing can revoke it. */
+const ephemeralNotAfter = (nowMs, ttlHours) => nowMs + (ttlHours + 1) * HOUR_MS;
+const monthsNotAfter = (nowMs, months) => (0,certificate_pem/* addMonths */.PS)(nowMs, months);
+/**
+ * Signs on the runner: a new key pair, the certificate for `subject` up to `notAfterMs` (cut to
+ * the issuer's expiry, with a warning), masked before anything else happens.
+ */
+function locallySigned(issuer, subject, keyType, notAfterMs) {
+    return {
+        x509Type: 'CUSTOMER',
+        async issue(username, _options, ctx) {
+            const { io } = ctx;
+            const now = ctx.clock.now();
+            let notAfter = Math.floor(notAfterMs / 1000) * 1000;
+            if (notAfter > issuer.expiresAtMs) {
+                notAfter = issuer.expiresAtMs;
+                io.warning(`The certificate for ${username} would outlive its issuer chain, which expires at ${new Date(issuer.expiresAtMs).toISOString()}: it expires then instead of at ${new Date(notAfterMs).toISOString()}.`, 'Certificate cut to the issuer expiry');
+            }
+            const signed = await issuer.sign({
+                subject,
+                keyType,
+                notBefore: new Date(Math.floor((now - NOT_BEFORE_SKEW_MS) / 1000) * 1000),
+                notAfter: new Date(notAfter)
+            });
+            io.setSecret(signed.pem.trim());
+            for (const line of signed.keyLines)
+                io.setSecret(line);
+            const { certificate } = signed;
+            const subjectText = (0,distinguished_name/* formatDistinguishedName */.D$)(subject);
+            io.info(`Signed a certificate for ${subjectText} on the runner with ${issuer.subject} (${keyType} key, made here; it never left the runner).`);
+            return {
+                pem: signed.pem,
+                subject: subjectText,
+                commonName: subject.find(part => part.type === 'CN')?.value,
+                serialNumber: certificate.serialNumber.toUpperCase(),
+                fingerprintSha256: certificate.fingerprint256,
+                validFrom: new Date(certificate.validFrom).toISOString(),
+                expiresAt: new Date(certificate.validTo).toISOString()
+            };
+        }
+    };
+}
+/** Opens the issuer (local checks), then checks that the project trusts it: before anything is created. */
+async function openTrustedIssuer(options, ctx) {
+    const issuer = await openIssuer(options, ctx);
+    await requireTrustedIssuer(issuer, ctx);
+    return issuer;
+}
+/**
+ * create-certificate with an issuer: the issuer checked, the CUSTOMER user read, the trust
+ * checked; then a source that signs for exactly that name, `months` from now.
+ */
+async function customerCertificateSource(options, username, months, ctx) {
+    const issuer = await openIssuer(options, ctx);
+    await requireCustomerUser(username, ctx);
+    await requireTrustedIssuer(issuer, ctx);
+    const subject = parseCustomerUsername(username);
+    return locallySigned(issuer, subject, options.keyType, monthsNotAfter(ctx.clock.now(), months));
+}
+
+;// CONCATENATED MODULE: ./src/operations/create-certificate.ts
+
+
+
+
+
+
+
+
+
+
+
+const HEADING = 'Atlas X.509 certificate';
+/**
+ * POST …/databaseUsers/{username}/certs for an existing Atlas-managed X.509 user; with an issuer,
+ * signed on the runner for an existing CUSTOMER user.
+ */
+const createCertificate = {
+    name: 'create-certificate',
+    parse: read => {
+        const username = parseUsername(read);
+        const renewWithinDays = parseRenewWithinDays(read);
+        const options = parseCertificateOptions(read, 3);
+        return {
+            username,
+            ...options,
+            renewWithinDays,
+            githubSecret: parseGitHubSecret(read),
+            issuer: parseCertificateIssuer(read, username, renewWithinDays),
+            reach: parseCertificateReach(read, options.connectionString)
+        };
+    },
+    async run(config, ctx) {
+        const path = await prepareCertificatePath(config, ctx);
+        // The runner's address is asked for before anything is issued.
+        const entries = await resolveEntries(config.reach.accessList, ctx);
+        const target = config.githubSecret ? secretTarget(config.githubSecret, ctx.env) : undefined;
+        const source = config.issuer
+            ? await customerCertificateSource(config.issuer, config.username, config.months, ctx)
+            : undefined;
+        // Loaded before anything is minted: a missing chunk costs no certificate.
+        const secret = config.githubSecret && target
+            ? await openSecret(config.githubSecret.token, target, ctx)
+            : undefined;
+        const renewal = config.renewWithinDays === undefined
+            ? undefined
+            : await readRenewal(config.username, config.renewWithinDays, secret, ctx);
+        if (renewal && !renewal.due) {
+            const report = notDueReport(renewal, config.username, config.renewWithinDays, secret);
+            return reportNotDue(report, ctx);
+        }
+        if (renewal)
+            ctx.io.info(`Renewal due (${renewal.reason}): ${renewal.detail}.`);
+        const reason = renewal?.reason ?? 'always';
+        // The key proves the token and the store before the POST, and is the one the PEM is sealed with.
+        const key = secret &&
+            (await beforeMinting(secret.store.publicKey(secret.destination), secret.destination));
+        const { rows, issued } = await deliverCertificate(config.username, config, path, ctx, source);
+        ctx.io.setOutput('issued', 'true');
+        ctx.io.setOutput('renewal-reason', reason);
+        if (secret && key) {
+            const where = source ? 'was signed on the runner' : 'exists in Atlas';
+            await storeSecret(secret, key, { issued, where, path }, config.cleanup, ctx);
+        }
+        // After the secret: the certificate is stored before the wait for the access list and the login.
+        const reachRows = await reachWithCertificate(config.reach, entries, {
+            connectionString: config.connectionString,
+            path,
+            // MongoDB names a CUSTOMER user by its DN (the username), a MANAGED one CN=<username>.
+            subject: source ? config.username : issued.subject,
+            cleanup: config.cleanup
+        }, ctx);
+        await ctx.summary(HEADING, [
+            ['Issued', renewal ? `yes: renewal was due (${reason})` : 'yes'],
+            ...rows,
+            ...(secret ? [secretRow(secret.destination, 'written')] : []),
+            ...reachRows
+        ]);
+    }
+};
+/**
+ * Whether renewal is due: Atlas's certificates and the secret's state are read side by side, and a
+ * refusal of either ends the step before minting.
+ */
+async function readRenewal(username, renewWithinDays, secret, ctx) {
+    const [records, state] = await settleBoth(ctx.api.listCertificates(ctx.groupId, username), secret
+        ? beforeMinting(secret.store.secretState(secret.destination), secret.destination)
+        : Promise.resolve(undefined));
+    return decideRenewal(records, renewWithinDays, ctx.clock.now(), state);
+}
+/** The outputs, the notice and the summary rows for a renewal that is not due. */
+function notDueReport(decision, username, renewWithinDays, secret) {
+    const secretNote = secret
+        ? ` No secret was written; ${secret.destination.name} keeps its value, written after the latest certificate was created.`
+        : '';
+    return {
+        outputs: [
+            ['renewal-reason', decision.reason],
+            ['issued', 'false'],
+            ['username', username],
+            ['expires-at', decision.latestExpiry]
+        ],
+        notice: `${username}'s latest certificate expires at ${decision.latestExpiry}, more than ${renewWithinDays} days from now: nothing issued. Renewal is due from ${decision.dueAt}.${secretNote}`,
+        rows: [
+            ['User', username],
+            ['Issued', `no: the latest certificate is valid for more than ${renewWithinDays} days`],
+            ['Latest expiry', decision.latestExpiry],
+            ['Renewal due from', decision.dueAt],
+            ...(secret
+                ? [secretRow(secret.destination, 'not written, holds the latest certificate')]
+                : [])
+        ]
+    };
+}
+async function reportNotDue(report, ctx) {
+    for (const [name, value] of report.outputs)
+        ctx.io.setOutput(name, value);
+    ctx.io.notice(report.notice, 'Certificate not due for renewal');
+    await ctx.summary(HEADING, report.rows);
+}
+const secretRow = (destination, what) => [
+    'GitHub secret',
+    `${describeTarget(destination)}: ${what}`
+];
+const describeTarget = (destination) => `${destination.name} (${describeStore(destination)})`;
+/** What GitHub refused, in words, with what the token needs. */
+function refusal(error, destination) {
+    const what = {
+        'public-key': `reading the public key of the ${describeStore(destination)}`,
+        'secret-state': `reading secret ${destination.name} of the ${describeStore(destination)}`,
+        secret: `writing secret ${destination.name}`
+    }[error.request];
+    const outcome = error.status
+        ? `GitHub refused ${what} (HTTP ${error.status}: ${error.message}).`
+        : `GitHub gave no usable answer to ${what}: ${error.message.replace(/\.$/, '')}.`;
+    return `${outcome} ${permissionAdvice(error, destination)}`;
+}
+/** Octokit and the sealing code, loaded on demand: a failure here comes before any request. */
+async function openSecret(token, target, ctx) {
+    const open = ctx.githubSecretStore ?? octokitSecretStore;
+    try {
+        const store = await open(ctx.githubConnection(token, target.baseUrl));
+        return { store, destination: target.destination };
+    }
+    catch (error) {
+        throw new errors/* TitledError */.D('GitHub secret not stored', `The GitHub secret code could not be loaded (${error.message}); nothing was issued. The action's files may be incomplete: run the step again, or pin a release of the action.`);
+    }
+}
+/** A GitHub request before minting: its refusal ends the step with nothing issued. */
+async function beforeMinting(pending, destination) {
+    try {
+        return await pending;
+    }
+    catch (error) {
+        if (!(error instanceof GitHubRequestError))
+            throw error;
+        throw new errors/* TitledError */.D('GitHub secret not stored', `${refusal(error, destination)} Nothing was issued: no certificate is minted until the secret can be written.`);
+    }
+}
+/** Both results, once both have settled (nothing left in flight); else the first failure. */
+async function settleBoth(first, second) {
+    const [a, b] = await Promise.allSettled([first, second]);
+    // GitHub's refusal is reported first: it says what to change about the token.
+    if (b.status === 'rejected')
+        throw b.reason;
+    if (a.status === 'rejected')
+        throw a.reason;
+    return [a.value, b.value];
+}
+/**
+ * Seals the PEM into the GitHub secret with the key read before minting. Any failure says the
+ * certificate exists all the same: its serial, its expiry and where its file is.
+ */
+async function storeSecret({ store, destination }, key, certificate, cleanup, ctx) {
+    try {
+        await store.put(destination, certificate.issued.pem, key);
+        ctx.io.info(`Stored the certificate as secret ${describeTarget(destination)}.`);
+    }
+    catch (error) {
+        const cause = error instanceof GitHubRequestError
+            ? refusal(error, destination)
+            : `Storing secret ${describeTarget(destination)} failed: ${error instanceof Error ? error.message : String(error)}.`;
+        throw new GitHubSecretNotStoredError(`${cause} The certificate was issued all the same and ${certificate.where}: serial ${certificate.issued.serialNumber}, expires at ${certificate.issued.expiresAt}; ` +
+            `it is in ${certificate.path}${cleanup ? ', which the post step removes' : ''}. The next run with \`renew-within-days\` issues again, since the secret does not hold this certificate.`, { cause: error });
+    }
+    finally {
+        ctx.io.debug(`GitHub HTTP requests sent: ${store.requestCount}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/operations/ephemeral-labels.ts
+/** The labels this action puts on the ephemeral users it creates, and how it recognises them. */
+const LABELS = {
+    managedBy: 'managed-by',
+    expiresAt: 'expires-at',
+    githubRun: 'github-run',
+    /** A random value per step: tells this step's user from any other, even of the same run and job. */
+    stepNonce: 'step-nonce'
+};
+const MANAGED_BY = 'atlas-x509-action';
+/**
+ * The `x509Type`s of the `$external` users this action creates: the only kinds prune may delete,
+ * whatever labels another user carries.
+ */
+const EPHEMERAL_X509_TYPES = new Set(['MANAGED', 'CUSTOMER']);
+function labelValue(user, key) {
+    const labels = user.labels;
+    if (!Array.isArray(labels))
+        return undefined;
+    const label = labels.find(l => l?.key === key);
+    const value = label?.value;
+    return typeof value === 'string' ? value : undefined;
+}
+/** Created by this action (whatever run): the only users prune may ever touch. */
+function isManagedByAction(user) {
+    return labelValue(user, LABELS.managedBy) === MANAGED_BY;
+}
+/** Created by this action in this very step: run, job and attempt, and the step's nonce. */
+function isFromStep(user, githubRun, stepNonce) {
+    return (stepNonce !== '' &&
+        isManagedByAction(user) &&
+        labelValue(user, LABELS.githubRun) === githubRun &&
+        labelValue(user, LABELS.stepNonce) === stepNonce);
+}
+
+;// CONCATENATED MODULE: ./src/operations/create-ephemeral-user.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Roles that Atlas grants only on the admin database. */
+const ADMIN_ONLY_ROLES = new Set([
+    'atlasAdmin',
+    'backup',
+    'clusterMonitor',
+    'dbAdminAnyDatabase',
+    'enableSharding',
+    'readAnyDatabase',
+    'readWriteAnyDatabase'
+]);
+const ROLE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+// MongoDB database names: no '/\\. "$*<>:|?', at most 64 characters.
+const DATABASE_NAME = /^[^/\\. "$*<>:|?]{1,64}$/;
+const CLUSTER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]*$/;
+/** `role@database` or `role@database.collection`, separated by commas or newlines. */
+function parseRoles(value) {
+    const accepted = 'Each entry is role@database or role@database.collection, separated by commas or newlines, e.g. `readWrite@app, read@reports.events, readWriteAnyDatabase@admin`.';
+    const entries = splitList(value);
+    if (entries.length === 0)
+        throw new errors/* InputError */.d('roles', `Required: at least one role. ${accepted}`);
+    const repeated = firstRepeated(entries);
+    if (repeated !== undefined)
+        throw new errors/* InputError */.d('roles', `"${repeated}" is given more than once; give each role once.`);
+    return entries.map(entry => {
+        const match = /^([^@\s]+)@([^.@\s]+)(?:\.([^@\s]+))?$/.exec(entry);
+        if (!match)
+            throw new errors/* InputError */.d('roles', `"${entry}" is not a role. ${accepted}`);
+        const [, roleName, databaseName, collectionName] = match;
+        if (!ROLE_NAME.test(roleName)) {
+            throw new errors/* InputError */.d('roles', `"${entry}": role names are letters, digits, _ and - (a built-in role or a custom role's name). ${accepted}`);
+        }
+        if (!DATABASE_NAME.test(databaseName))
+            throw new errors/* InputError */.d('roles', `"${entry}": "${databaseName}" is not a database name. ${accepted}`);
+        if (collectionName !== undefined &&
+            (collectionName.length > 255 || collectionName.includes('$'))) {
+            throw new errors/* InputError */.d('roles', `"${entry}": "${collectionName}" is not a collection name. ${accepted}`);
+        }
+        if (ADMIN_ONLY_ROLES.has(roleName) &&
+            (databaseName !== 'admin' || collectionName !== undefined)) {
+            throw new errors/* InputError */.d('roles', `"${entry}": ${roleName} is granted on the admin database only: write ${roleName}@admin.`);
+        }
+        return collectionName === undefined
+            ? { roleName, databaseName }
+            : { roleName, databaseName, collectionName };
+    });
+}
+/** An entry that the list holds more than once, if any. */
+function firstRepeated(entries) {
+    const seen = new Set();
+    return entries.find(entry => seen.size === seen.add(entry).size);
+}
+function parseScopes(value) {
+    const names = splitList(value);
+    const repeated = firstRepeated(names);
+    if (repeated !== undefined)
+        throw new errors/* InputError */.d('scopes', `The cluster "${repeated}" is given more than once; give each cluster once.`);
+    return names.map(name => {
+        if (!CLUSTER_NAME.test(name) || name.length > 64) {
+            throw new errors/* InputError */.d('scopes', `"${name}" is not a cluster name: letters, digits and hyphens, starting with a letter or digit (^[a-zA-Z0-9][a-zA-Z0-9-]*$), separated by commas or newlines.`);
+        }
+        return name;
+    });
+}
+/** Atlas's limit on a database user's name. */
+const MAX_USERNAME = 64;
+/** The random part of every ephemeral name: 10 base-36 characters, about 51 bits. */
+const RANDOM_PART_LENGTH = 10;
+const MAX_PREFIX = MAX_USERNAME - RANDOM_PART_LENGTH - 1;
+function parseEphemeralUser(read) {
+    const prefix = read('username');
+    if (prefix && !new RegExp(`^[A-Za-z0-9_-]{1,${MAX_PREFIX}}$`).test(prefix)) {
+        throw new errors/* InputError */.d('username', `"${prefix}" is not accepted as the prefix of an ephemeral user's name: 1 to ${MAX_PREFIX} letters, digits, _ and - (no dots; "-" and ${RANDOM_PART_LENGTH} random characters follow). Leave it empty to derive one from the run.`);
+    }
+    return {
+        usernamePrefix: prefix || undefined,
+        roles: parseRoles(read('roles')),
+        scopes: parseScopes(read('scopes')),
+        ttlHours: parseInteger(read, 'ephemeral-ttl-hours', DEFAULTS['ephemeral-ttl-hours'], 1, 720),
+        waitUntilReady: parseBoolean(read, 'wait-until-ready', DEFAULTS['wait-until-ready']),
+        readyTimeoutSeconds: parseInteger(read, 'ready-timeout-seconds', DEFAULTS['ready-timeout-seconds'], 1, 3600),
+        certificate: parseCertificateOptions(read, 1),
+        ...parseEphemeralIssuer(read),
+        reach: parseReachOptions(read)
+    };
+}
+function slug(value, max) {
+    return (value
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, max)
+        .replace(/-+$/, '') || 'job');
+}
+/**
+ * `gha-<run id>-<attempt>-<job>`: the default prefix, telling people which run a user is for. Free
+ * of `.` (which broke Atlas's certs path once).
+ */
+function derivePrefix(run) {
+    return `gha-${slug(run.runId, 20)}-${slug(run.runAttempt, 4)}-${slug(run.job, 24)}`
+        .slice(0, MAX_PREFIX)
+        .replace(/-+$/, '');
+}
+/** `RANDOM_PART_LENGTH` characters of [a-z0-9], uniformly drawn. */
+function randomPart() {
+    const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+    return Array.from({ length: RANDOM_PART_LENGTH }, () => alphabet[(0,external_node_crypto_.randomInt)(36)]).join('');
+}
+/**
+ * `<prefix>-<random>`: a name never used before. Atlas cannot revoke a managed certificate, and a
+ * later user of an old name would accept every unexpired certificate issued to the old one.
+ */
+function ephemeralUsername(prefix, random = randomPart()) {
+    return `${prefix.slice(0, MAX_PREFIX)}-${random}`;
+}
+function ephemeralDescription(run) {
+    const description = `Ephemeral X.509 user for ${run.repository} run ${run.runId} (atlas-x509-action)`;
+    return description.length > 100 ? `${description.slice(0, 99)}…` : description;
+}
+function ephemeralLabels(run, expiresAt, stepNonce) {
+    return [
+        { key: LABELS.managedBy, value: MANAGED_BY },
+        { key: LABELS.expiresAt, value: expiresAt },
+        { key: LABELS.githubRun, value: runLabel(run) },
+        { key: LABELS.stepNonce, value: stepNonce }
+    ];
+}
+const roleText = (r) => `${r.roleName}@${r.databaseName}${r.collectionName ? `.${r.collectionName}` : ''}`;
+/** Names and labels for a new user: random where they must never repeat, the rest from the run. */
+function planUser(config, run, now, random = {
+    part: randomPart(),
+    nonce: (0,external_node_crypto_.randomBytes)(12).toString('hex')
+}) {
+    const commonName = ephemeralUsername(config.usernamePrefix ?? derivePrefix(run), random.part);
+    // With an issuer the user is named by its certificate's subject: CN=<name>,<suffix>.
+    const subject = customerName(commonName, config.subjectSuffix);
+    const customer = config.issuer !== undefined;
+    return {
+        subject,
+        username: customer ? (0,distinguished_name/* formatDistinguishedName */.D$)(subject) : commonName,
+        x509Type: customer ? 'CUSTOMER' : 'MANAGED',
+        githubRun: runLabel(run),
+        stepNonce: random.nonce,
+        expiresAt: new Date(now + config.ttlHours * 3600_000).toISOString()
+    };
+}
+/**
+ * A 201 made the user; a 409 is a retried create whose first attempt got through only when the
+ * user that exists (`existing`, read after the 409) carries this step's github-run and nonce.
+ */
+function ownershipAfterCreate(outcome, existing, user) {
+    if (outcome === 'created')
+        return 'created';
+    return existing && isFromStep(existing, user.githubRun, user.stepNonce)
+        ? 'created-by-retry'
+        : 'taken';
+}
+/** The post step's record of the user (with cleanup): it reads the last value saved. */
+function postStepRecord(user, cleanup, ctx) {
+    const save = (value) => {
+        if (cleanup)
+            ctx.io.saveState(STATE.ephemeralUser, value);
+    };
+    const { username, githubRun, stepNonce } = user;
+    return {
+        remember: (confirmed) => {
+            const state = {
+                groupId: ctx.groupId,
+                username,
+                githubRun,
+                stepNonce,
+                confirmed
+            };
+            save(JSON.stringify(state));
+        },
+        // An empty value tells the post step there is nothing to delete.
+        forget: () => save('')
+    };
+}
+/**
+ * Creates the user and makes sure it is this step's. The post step's record is saved before the
+ * request (if the step is cancelled mid-request, the post step still looks), confirmed once the
+ * user is this step's, and cleared when no user was created or the name is someone else's.
+ */
+async function createOwnedUser(config, user, run, ctx) {
+    const { api, groupId } = ctx;
+    const record = postStepRecord(user, config.certificate.cleanup, ctx);
+    record.remember(false);
+    let outcome;
+    try {
+        outcome = await api.createUser(groupId, {
+            username: user.username,
+            x509Type: user.x509Type,
+            roles: config.roles,
+            clusters: config.scopes,
+            description: ephemeralDescription(run),
+            labels: ephemeralLabels(run, user.expiresAt, user.stepNonce)
+        });
+    }
+    catch (error) {
+        // Refused outright (4xx): no user was created. A 5xx or no answer leaves it unknown, and
+        // the post step then checks the labels before deleting.
+        if (error instanceof AtlasApiError && error.status < 500)
+            record.forget();
+        throw error;
+    }
+    // A retried create whose first attempt got through answers 409: ours only if it carries
+    // this step's nonce.
+    const existing = outcome === 'exists' ? await api.getUser(groupId, user.username) : undefined;
+    const ownership = ownershipAfterCreate(outcome, existing, user);
+    if (ownership === 'taken') {
+        record.forget();
+        throw userTakenError(`A database user named ${user.username} already exists and was not created by this step (its labels do not carry this step's github-run and step-nonce); it is left untouched.`);
+    }
+    if (ownership === 'created-by-retry')
+        ctx.io.info(`${user.username} was already created by this step (a retried request); using it.`);
+    record.remember(true);
+}
+/** What becomes of the user when the step fails after creating it. */
+function fateOfUser(cleanup, username, expiresAt) {
+    return cleanup
+        ? 'The post step deletes the user.'
+        : `With cleanup false the user ${username} stays until prune-ephemeral-users deletes it after its expires-at label (${expiresAt}); delete it now with operation delete-user if it is of no use.`;
+}
+/**
+ * After the certificate: the temporary access-list entries, the wait until every cluster applies
+ * the user and the entries are active, the connection strings from Atlas and, when asked, a proven
+ * login. A failure says what becomes of the user, which exists and holds a certificate.
+ */
+async function makeReady(config, user, made, ctx) {
+    const { io } = ctx;
+    const { reach, certificate, readyTimeoutSeconds: timeoutSeconds } = config;
+    const deadline = ctx.clock.now() + timeoutSeconds * 1000;
+    const rows = [];
+    let readiness = 'not waited for (wait-until-ready: false)';
+    try {
+        const added = await addEntries(made.entries, config.ttlHours, certificate.cleanup, ctx);
+        if (wantsAccessList(reach.accessList)) {
+            io.setOutput('access-list-entries', JSON.stringify(added));
+            rows.push([
+                'Access list',
+                added.length > 0
+                    ? `added ${added.join(', ')}${certificate.cleanup ? ' (deleted by the post step)' : ''}`
+                    : 'every entry was already listed'
+            ]);
+        }
+        let listed;
+        if (config.waitUntilReady) {
+            const ready = await waitUntilReady(config.scopes, timeoutSeconds, ctx);
+            listed = ready.listed;
+            await waitUntilActive(added, deadline, timeoutSeconds, ctx);
+            io.setOutput('ready-seconds', seconds(ready.waitedMs));
+            readiness =
+                ready.clusters.length === 0
+                    ? 'no cluster in the project'
+                    : `applied on ${ready.clusters.join(', ')} after ${seconds(ready.waitedMs)} s`;
+        }
+        // Atlas's connection strings are read for a step that makes the user ready to connect (or
+        // checks it can), never only for the output: wait-until-ready false sends nothing more.
+        const given = certificate.connectionString;
+        const fromAtlas = !given && (config.waitUntilReady || reach.verifyLogin);
+        const uris = given
+            ? new Map([['the connection-string input', connectionStringFor(given, made.path)]])
+            : fromAtlas
+                ? connectionStrings(await reachedClusters(config.scopes, listed, ctx), made.path, ctx)
+                : new Map();
+        if (fromAtlas)
+            setConnectionOutputs(uris, ctx);
+        if (reach.verifyLogin) {
+            // MongoDB names a CUSTOMER user by its DN (the username), a MANAGED one CN=<username>.
+            const expectedUser = user.x509Type === 'CUSTOMER' ? user.username : made.issued.subject;
+            const lines = await verifyLogins(uris, expectedUser, deadline, timeoutSeconds, ctx);
+            rows.push(['Login verified', lines.join('; ')]);
+        }
+    }
+    catch (error) {
+        if (!(error instanceof errors/* TitledError */.D))
+            throw error;
+        // Its annotation, not its message: an Atlas error's message repeats the title and lacks the hint.
+        throw new errors/* TitledError */.D(error.title, `${error.annotation} ${fateOfUser(certificate.cleanup, user.username, user.expiresAt)}`);
+    }
+    return { readiness, rows };
+}
+/** The summary rows after the certificate's: what the user may do, where, and until when. */
+function ephemeralUserRows(access, readiness, expiry, reachRows = []) {
+    return [
+        ['Roles', access.roles.map(roleText).join(', ')],
+        ['Scopes', access.scopes.length > 0 ? access.scopes.join(', ') : 'all clusters of the project'],
+        ['Ready to log in', readiness],
+        ...reachRows,
+        [
+            'User expires',
+            `${expiry.expiresAt} (${expiry.cleanup ? 'deleted by the post step' : 'left for prune-ephemeral-users'})`
+        ]
+    ];
+}
+/**
+ * A database user that lives for one job: created with this action's labels, given a certificate,
+ * and deleted by the post step (or, if no post step ran, by prune-ephemeral-users once expired).
+ */
+const createEphemeralUser = {
+    name: 'create-ephemeral-user',
+    // The readiness polls of several clusters go out together.
+    parallelRequests: PARALLEL_POLLS,
+    parse: parseEphemeralUser,
+    async run(config, ctx) {
+        const run = runIdentity(ctx.env);
+        const path = await prepareCertificatePath(config.certificate, ctx);
+        const issuer = config.issuer && (await openTrustedIssuer(config.issuer, ctx));
+        // The runner's address is asked for before anything is created: no answer, nothing made.
+        const entries = await resolveEntries(config.reach.accessList, ctx);
+        const user = planUser(config, run, ctx.clock.now());
+        await createOwnedUser(config, user, run, ctx);
+        ctx.io.info(`Created the ephemeral ${user.x509Type} X.509 user ${user.username} ($external) in project ${ctx.groupId}, labelled to expire at ${user.expiresAt}.`);
+        const notAfter = ephemeralNotAfter(ctx.clock.now(), config.ttlHours);
+        const source = issuer && locallySigned(issuer, user.subject, config.issuer.keyType, notAfter);
+        const { rows, issued } = await deliverCertificate(user.username, config.certificate, path, ctx, source);
+        const ready = await makeReady(config, user, { issued, path, entries }, ctx);
+        await ctx.summary('Atlas ephemeral X.509 user', [
+            ...rows,
+            ...ephemeralUserRows(config, ready.readiness, { expiresAt: user.expiresAt, cleanup: config.certificate.cleanup }, ready.rows)
+        ]);
+    }
+};
+
+;// CONCATENATED MODULE: ./src/operations/delete-user.ts
+
+/** DELETE …/databaseUsers/$external/{username}; a user already gone is a notice, not a failure. */
+const deleteUser = {
+    name: 'delete-user',
+    parse: read => ({ username: parseUsername(read) }),
+    async run({ username }, ctx) {
+        const { groupId, io } = ctx;
+        const deleted = await ctx.api.deleteUser(groupId, username);
+        if (deleted)
+            io.info(`Deleted the database user ${username} ($external) from project ${groupId}.`);
+        else
+            io.notice(`The database user ${username} ($external) does not exist in project ${groupId}; nothing to delete.`, 'User already absent');
+        io.setOutput('deleted', String(deleted));
+        await ctx.summary('Atlas database user', [
+            ['User', `${username} ($external)`],
+            ['Result', deleted ? 'deleted' : 'already absent']
+        ]);
+    }
+};
+
+;// CONCATENATED MODULE: ./src/operations/customer-x509-write.ts
+
+
+/**
+ * Whether a write took effect, from the customer CA that Atlas holds now (`held`, undefined when
+ * none): the PATCH did when Atlas holds its certificates, the DELETE when Atlas holds none.
+ */
+function judgeLostAnswer(write, held, groupId) {
+    if (write.method === 'DELETE') {
+        return held === undefined
+            ? {
+                tookEffect: true,
+                message: `The DELETE's answer was lost, but Atlas now holds no customer CA for project ${groupId}: it took effect.`
+            }
+            : {
+                tookEffect: false,
+                message: `Atlas still holds a customer CA for project ${groupId}: customer X.509 is on. Run the step again to disable it.`
+            };
+    }
+    const certificates = heldCertificates(held);
+    return certificates && sameCertificates(certificates, write.certificates)
+        ? {
+            tookEffect: true,
+            message: `The PATCH's answer was lost, but Atlas now holds these CA certificates for project ${groupId}: it took effect.`
+        }
+        : {
+            tookEffect: false,
+            message: `Atlas holds ${certificates ? `${certificates.length} other CA certificate(s)` : 'no customer CA'} for project ${groupId}: the upload did not take effect. Run the step again to upload it.`
+        };
+}
+/**
+ * Sends the write once. When its answer is lost, what Atlas holds afterwards says whether it took
+ * effect: if it did, the step goes on; if not, the error says so.
+ */
+async function sendOnceConfirmed(write, send, ctx) {
+    try {
+        await send();
+    }
+    catch (error) {
+        if (!(error instanceof OutcomeUnknownError))
+            throw error;
+        const held = customerCas(await ctx.api.getUserSecurity(ctx.groupId));
+        const verdict = judgeLostAnswer(write, held, ctx.groupId);
+        if (!verdict.tookEffect)
+            throw new OutcomeUnknownError(`${error.message} ${verdict.message}`);
+        ctx.io.info(verdict.message);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/operations/disable-customer-x509.ts
+
+
+const RESTART_TITLE = 'Rolling restart of the project clusters';
+/**
+ * Reads userSecurity first: DELETE …/customerX509 restarts every cluster of the project, so it is
+ * sent only when a customer CA is actually set, and never twice.
+ */
+const disableCustomerX509 = {
+    name: 'disable-customer-x509',
+    parse: () => ({}),
+    async run(_config, ctx) {
+        const { api, groupId, io } = ctx;
+        const wasEnabled = customerCas(await api.getUserSecurity(groupId)) !== undefined;
+        if (wasEnabled) {
+            await sendOnceConfirmed({ method: 'DELETE' }, () => api.disableCustomerX509(groupId), ctx);
+            io.warning(`Customer-managed X.509 is now off for project ${groupId}. Atlas removed the CA and is doing a rolling restart of every cluster in the project; users who authenticate with certificates from that CA can no longer connect.`, RESTART_TITLE);
         }
         else {
-            whitespace = -1;
+            io.info(`Customer-managed X.509 is already off for project ${groupId}: nothing was sent, nothing restarts.`);
         }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
+        io.setOutput('customer-x509-enabled', 'false');
+        await ctx.summary('Atlas customer-managed X.509', [
+            [
+                'Result',
+                wasEnabled ? 'disabled (rolling restart started)' : 'already off (no request sent)'
+            ]
+        ]);
     }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
+};
+
+;// CONCATENATED MODULE: ./src/operations/expiry.ts
+const expiry_DAY_MS = 86_400_000;
+/** Whole days from now until an ISO date (negative once past). */
+function daysUntil(iso, now) {
+    return Math.floor((Date.parse(iso) - now) / expiry_DAY_MS);
 }
+/** The runner shows at most 10 warning annotations per step. */
+const MAX_WARNINGS_PER_STEP = 10;
 /**
- * Parses the parameters of a `Content-Type` header starting at the given index.
+ * A warning for each item that expires within `days`, within `maxWarnings` annotations: past
+ * them, the last one sums up the rest.
  */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
-const intRegex = /^-?\d+$/;
-const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
-const originalStringify = JSON.stringify;
-const originalParse = JSON.parse;
-const customFormat = /^-?\d+n$/;
-
-const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
-const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
-
-/**
- * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
- * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
- */
-
-/**
- * Checks if a value is unstringifiable according to native JSON.stringify rules.
- *
- * @param {any} val The value to check.
- * @returns {boolean} True if the value is undefined, a function, or a symbol.
- */
-const isUnstringifiable = (val) =>
-  val === undefined || typeof val === "function" || typeof val === "symbol";
-
-/**
- * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
- *
- * @param {any} val The value to check.
- * @returns {boolean} True if the value is a RawJSON instance.
- */
-const isRawJSON = (val) =>
-  val !== null &&
-  typeof val === "object" &&
-  val.constructor &&
-  val.constructor.name === "RawJSON";
-
-/**
- * Iteratively converts a JS value to a JSON string.
- * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
- * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
- *
- * @param {any} rootValue The value to stringify.
- * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
- * @param {string | number} [spaceParam] Indentation for pretty-printing.
- * @returns {string | undefined} The generated JSON string.
- */
-const stringifyIteratively = (rootValue, replacer, spaceParam) => {
-  let space = "";
-
-  if (typeof spaceParam === "number") {
-    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
-  } else if (typeof spaceParam === "string") {
-    space = spaceParam.slice(0, 10);
-  }
-
-  const isFunctionReplacer = typeof replacer === "function";
-  const propertyList = Array.isArray(replacer)
-    ? new Set(replacer.map(String))
-    : null;
-
-  /**
-   * Prepares a value for stringification by resolving toJSON, handling BigInts,
-   * applying custom replacers, and unwrapping primitive objects.
-   *
-   * @param {object|Array} parent The parent object or array holding the value.
-   * @param {string} key The key associated with the value.
-   * @param {any} val The raw value to process.
-   * @returns {any} The processed value ready for stringification.
-   */
-  const prepareVal = (parent, key, val) => {
-    const isObject = val !== null && typeof val === "object";
-    const hasToJSON = isObject && typeof val.toJSON === "function";
-
-    if (hasToJSON) {
-      val = val.toJSON(key);
-    }
-
-    const isNoise = typeof val === "string" && noiseValue.test(val);
-
-    if (isNoise) return val + "n";
-
-    const isBigInt = typeof val === "bigint";
-
-    if (isBigInt) {
-      const supportsRawJSON = "rawJSON" in JSON;
-
-      if (supportsRawJSON) return JSON.rawJSON(val.toString());
-
-      return val.toString() + "n";
-    }
-
-    if (isFunctionReplacer) {
-      val = replacer.call(parent, key, val);
-    }
-
-    const isPostReplacerObject = val !== null && typeof val === "object";
-
-    if (isPostReplacerObject) {
-      const isPrimitiveWrapper =
-        val instanceof Number ||
-        val instanceof String ||
-        val instanceof Boolean;
-
-      if (isPrimitiveWrapper) {
-        val = val.valueOf();
-      }
-    }
-
-    return val;
-  };
-
-  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
-
-  if (isUnstringifiable(rootProcessed)) {
-    return undefined;
-  }
-
-  const isRootPrimitive =
-    rootProcessed === null || typeof rootProcessed !== "object";
-  const isRootNativeRawJSON = isRawJSON(rootProcessed);
-
-  if (isRootPrimitive || isRootNativeRawJSON) {
-    return originalStringify(rootProcessed);
-  }
-
-  const chunks = [];
-  let level = 0;
-
-  const stack = [
-    {
-      parent: { "": rootProcessed },
-      key: "",
-      val: rootProcessed,
-      isArray: Array.isArray(rootProcessed),
-      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
-      index: 0,
-      first: true,
-    },
-  ];
-
-  const visited = new WeakSet([rootProcessed]);
-
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-
-    if (node.index === 0) {
-      chunks.push(node.isArray ? "[" : "{");
-      level++;
-    }
-
-    let isDone = false;
-
-    if (node.isArray) {
-      if (node.index < node.val.length) {
-        if (!node.first) chunks.push(",");
-
-        if (space) chunks.push("\n" + space.repeat(level));
-
-        const childRaw = node.val[node.index];
-        const childVal = prepareVal(node.val, String(node.index), childRaw);
-
-        if (isUnstringifiable(childVal)) {
-          chunks.push("null");
-          node.first = false;
-          node.index++;
-        } else {
-          const isComplexObject =
-            childVal !== null && typeof childVal === "object";
-          const isNativeRaw = isRawJSON(childVal);
-
-          if (isComplexObject && !isNativeRaw) {
-            if (visited.has(childVal)) {
-              throw new TypeError("Converting circular structure to JSON");
-            }
-
-            visited.add(childVal);
-
-            stack.push({
-              parent: node.val,
-              key: String(node.index),
-              val: childVal,
-              isArray: Array.isArray(childVal),
-              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-              index: 0,
-              first: true,
-            });
-
-            node.first = false;
-            node.index++;
-          } else {
-            chunks.push(originalStringify(childVal));
-            node.first = false;
-            node.index++;
-          }
-        }
-      } else {
-        isDone = true;
-      }
-    } else {
-      while (node.index < node.keys.length) {
-        const k = node.keys[node.index++];
-
-        const isFilteredOutByArray = propertyList && !propertyList.has(k);
-
-        if (isFilteredOutByArray) continue;
-
-        const childRaw = node.val[k];
-        const childVal = prepareVal(node.val, k, childRaw);
-
-        if (isUnstringifiable(childVal)) continue;
-
-        if (!node.first) chunks.push(",");
-
-        if (space) {
-          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
-        } else {
-          chunks.push(originalStringify(k) + ":");
-        }
-
-        const isComplexObject =
-          childVal !== null && typeof childVal === "object";
-        const isNativeRaw = isRawJSON(childVal);
-
-        if (isComplexObject && !isNativeRaw) {
-          if (visited.has(childVal)) {
-            throw new TypeError("Converting circular structure to JSON");
-          }
-
-          visited.add(childVal);
-
-          stack.push({
-            parent: node.val,
-            key: k,
-            val: childVal,
-            isArray: Array.isArray(childVal),
-            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-            index: 0,
-            first: true,
-          });
-
-          node.first = false;
-
-          break; // Stop current loop level to process the newly pushed stack node
-        } else {
-          chunks.push(originalStringify(childVal));
-          node.first = false;
-        }
-      }
-
-      const isNodeFullyProcessed =
-        node.index >= node.keys.length && stack[stack.length - 1] === node;
-
-      if (isNodeFullyProcessed) {
-        isDone = true;
-      }
-    }
-
-    if (isDone) {
-      level--;
-
-      if (!node.first && space) chunks.push("\n" + space.repeat(level));
-
-      chunks.push(node.isArray ? "]" : "}");
-      visited.delete(node.val);
-      stack.pop();
-    }
-  }
-
-  return chunks.join("");
-};
-
-/**
- * Converts a JavaScript value to a JSON string.
- *
- * Supports serialization of BigInt values using two strategies:
- * 1. Custom format "123n" → "123" (universal fallback)
- * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
- *
- * All other values are serialized exactly like native JSON.stringify().
- *
- * @param {*} value The value to convert to a JSON string.
- * @param {Replacer | Array<string | number> | null} [replacer]
- * A function that alters the behavior of the stringification process,
- * or an array of strings/numbers to indicate properties to exclude.
- * @param {string | number} [space]
- * A string or number to specify indentation or pretty-printing.
- * @returns {string} The JSON string representation.
- */
-const JSONStringify = (value, replacer, space) => {
-  try {
-    const supportsRawJSON = "rawJSON" in JSON;
-
-    if (supportsRawJSON) {
-      return originalStringify(
-        value,
-        (key, val) => {
-          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
-
-          const hasFunctionReplacer = typeof replacer === "function";
-
-          if (hasFunctionReplacer) return replacer(key, val);
-
-          const isKeyInArrayReplacer =
-            Array.isArray(replacer) && replacer.includes(key);
-
-          if (isKeyInArrayReplacer) return val;
-
-          return val;
-        },
-        space,
-      );
-    }
-
-    if (!value) return originalStringify(value, replacer, space);
-
-    const convertedToCustomJSON = originalStringify(
-      value,
-      (key, val) => {
-        const isNoise = typeof val === "string" && noiseValue.test(val);
-
-        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
-
-        if (typeof val === "bigint") return val.toString() + "n";
-
-        const hasFunctionReplacer = typeof replacer === "function";
-
-        if (hasFunctionReplacer) return replacer(key, val);
-
-        const isKeyInArrayReplacer =
-          Array.isArray(replacer) && replacer.includes(key);
-
-        if (isKeyInArrayReplacer) return val;
-
-        return val;
-      },
-      space,
-    );
-
-    const processedJSON = convertedToCustomJSON.replace(
-      bigIntsStringify,
-      "$1$2$3",
-    ); // Delete one "n" off the end of every BigInt value
-
-    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
-
-    return denoisedJSON;
-  } catch (error) {
-    if (error instanceof RangeError) {
-      const convertedJSON = stringifyIteratively(value, replacer, space);
-
-      if (convertedJSON === undefined) return undefined;
-
-      const supportsRawJSON = "rawJSON" in JSON;
-
-      if (supportsRawJSON) return convertedJSON;
-
-      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
-
-      return processedJSON.replace(noiseStringify, "$1$2$3");
-    }
-
-    throw error;
-  }
-};
-
-const featureCache = new Map();
-
-/**
- * Detects if the current JSON.parse implementation supports the context.source feature.
- *
- * Uses toString() fingerprinting to cache results and automatically detect runtime
- * replacements of JSON.parse (polyfills, mocks, etc.).
- *
- * @returns {boolean} true if context.source is supported, false otherwise.
- */
-const isContextSourceSupported = () => {
-  const parseFingerprint = JSON.parse.toString();
-
-  if (featureCache.has(parseFingerprint)) {
-    return featureCache.get(parseFingerprint);
-  }
-
-  try {
-    const result = JSON.parse(
-      "1",
-      (_, __, context) => !!context?.source && context.source === "1",
-    );
-    featureCache.set(parseFingerprint, result);
-
-    return result;
-  } catch {
-    featureCache.set(parseFingerprint, false);
-
-    return false;
-  }
-};
-
-/**
- * Reviver function that converts custom-format BigInt strings back to BigInt values.
- * Also handles "noise" strings that accidentally match the BigInt format.
- *
- * @param {string | number | undefined} key The object key.
- * @param {*} value The value being parsed.
- * @param {object} [context] Parse context (if supported by JSON.parse).
- * @param {Reviver} [userReviver] User's custom reviver function.
- * @returns {any} The transformed value.
- */
-const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
-  const isCustomFormatBigInt =
-    typeof value === "string" && customFormat.test(value);
-
-  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
-
-  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
-  if (isNoiseValue) return value.slice(0, -1);
-
-  const hasUserReviver = typeof userReviver === "function";
-
-  if (!hasUserReviver) return value;
-
-  return userReviver(key, value, context);
-};
-
-/**
- * Fast JSON.parse implementation (~2x faster than classic fallback).
- * Uses JSON.parse's context.source feature to detect integers and convert
- * large numbers directly to BigInt without string manipulation.
- *
- * Does not support legacy custom format from v1 of this library.
- *
- * @param {string} text JSON string to parse.
- * @param {Reviver} [reviver] Transform function to apply to each value.
- * @returns {any} Parsed JavaScript value.
- */
-const JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context) => {
-    const isNumber = typeof value === "number";
-    const isOutOfBounds =
-      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
-    const isBigNumber = isNumber && isOutOfBounds;
-    const isInt = context && intRegex.test(context.source);
-    const isBigInt = isBigNumber && isInt;
-
-    if (isBigInt) return BigInt(context.source);
-
-    const hasCustomReviver = typeof reviver === "function";
-
-    if (!hasCustomReviver) return value;
-
-    return reviver(key, value, context);
-  });
-};
-
-const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
-const MAX_DIGITS = MAX_INT.length;
-const stringsOrLargeNumbers =
-  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
-const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
-
-/**
- * Iteratively traverses the parsed object bottom-up (post-order),
- * emulating the native JSON.parse reviver behavior.
- * This avoids Call Stack overflows (RangeError) on deeply nested structures.
- *
- * @param {any} parsed The natively parsed JSON object.
- * @param {Reviver} [userReviver] User's custom reviver function.
- * @returns {any} The fully processed object.
- */
-const applyReviverIteratively = (parsed, userReviver) => {
-  const rootHolder = { "": parsed };
-  const stack = [{ parent: rootHolder, key: "", visited: false }];
-
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-
-    if (!node.visited) {
-      node.visited = true;
-
-      const value = node.parent[node.key];
-      const isComplexObject = value !== null && typeof value === "object";
-
-      if (isComplexObject) {
-        const keys = Object.keys(value);
-
-        for (let i = keys.length - 1; i >= 0; i--) {
-          stack.push({ parent: value, key: keys[i], visited: false });
-        }
-      }
-    } else {
-      const { parent, key } = node;
-      let value = parent[key];
-
-      if (typeof value === "string") {
-        const isCustomFormatBigInt = customFormat.test(value);
-
-        if (isCustomFormatBigInt) {
-          value = BigInt(value.slice(0, -1));
-        } else {
-          const isNoise = noiseValue.test(value);
-
-          if (isNoise) value = value.slice(0, -1);
-        }
-      }
-
-      const hasUserReviver = typeof userReviver === "function";
-
-      if (hasUserReviver) {
-        value = userReviver.call(parent, key, value);
-      }
-
-      const isDeleted = value === undefined;
-
-      if (isDeleted) {
-        delete parent[key];
-      } else {
-        parent[key] = value;
-      }
-
-      stack.pop();
-    }
-  }
-
-  return rootHolder[""];
-};
-
-/**
- * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
- *
- * @param {string} text The raw JSON string.
- * @returns {string} The serialized string with marked BigInts.
- */
-const serializeBigInts = (text) => {
-  return text.replace(
-    stringsOrLargeNumbers,
-    (match, digits, fractional, exponential) => {
-      const isString = match[0] === '"';
-      const isNoise = isString && noiseValueWithQuotes.test(match);
-
-      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
-
-      const hasFractionalOrExponential = fractional || exponential;
-
-      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
-      const isLessThanMaxSafeInt =
-        digits &&
-        (digits.length < MAX_DIGITS ||
-          (digits.length === MAX_DIGITS && digits <= MAX_INT));
-
-      const isStandardValue =
-        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
-
-      if (isStandardValue) return match;
-
-      return '"' + match + 'n"';
-    },
-  );
-};
-
-/**
- * Converts a JSON string into a JavaScript value.
- *
- * Supports parsing of large integers using two strategies:
- * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
- * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
- *
- * All other JSON values are parsed exactly like native JSON.parse().
- *
- * @param {string} text A valid JSON string.
- * @param {Reviver} [reviver]
- * A function that transforms the results. This function is called for each member
- * of the object. If a member contains nested objects, the nested objects are
- * transformed before the parent object is.
- * @returns {any} The parsed JavaScript value.
- * @throws {SyntaxError} If text is not valid JSON.
- */
-const JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
-
-  try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
-
-    // Find and mark big numbers with "n"
-    const serializedData = serializeBigInts(text);
-
-    return originalParse(serializedData, (key, value, context) =>
-      convertMarkedBigIntsReviver(key, value, context, reviver),
-    );
-  } catch (error) {
-    if (error instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
-      const parsed = originalParse(serializedData);
-
-      return applyReviverIteratively(parsed, reviver);
-    }
-
-    throw error;
-  }
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-class RequestError extends Error {
-  name;
-  /**
-   * http status code
-   */
-  status;
-  /**
-   * Request options that lead to the error.
-   */
-  request;
-  /**
-   * Response object if a response was received
-   */
-  response;
-  constructor(message, statusCode, options) {
-    super(message, { cause: options.cause });
-    this.name = "HttpError";
-    this.status = Number.parseInt(statusCode);
-    if (Number.isNaN(this.status)) {
-      this.status = 0;
-    }
-    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
-    if ("response" in options) {
-      this.response = options.response;
-    }
-    const requestCopy = Object.assign({}, options.request);
-    if (options.request.headers.authorization) {
-      requestCopy.headers = Object.assign({}, options.request.headers, {
-        authorization: options.request.headers.authorization.replace(
-          /(?<! ) .*$/,
-          " [REDACTED]"
-        )
-      });
-    }
-    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
-    this.request = requestCopy;
-  }
-}
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
-// pkg/dist-src/index.js
-
-
-// pkg/dist-src/defaults.js
-
-
-// pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
-
-// pkg/dist-src/defaults.js
-var defaults_default = {
-  headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
-  }
-};
-
-// pkg/dist-src/fetch-wrapper.js
-
-
-
-// pkg/dist-src/is-plain-object.js
-function dist_bundle_isPlainObject(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
-}
-
-// pkg/dist-src/fetch-wrapper.js
-
-var noop = () => "";
-async function fetchWrapper(requestOptions) {
-  const fetch = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch) {
-    throw new Error(
-      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
-    );
-  }
-  const log = requestOptions.request?.log || console;
-  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
-  const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name, value]) => [
-      name,
-      String(value)
-    ])
-  );
-  let fetchResponse;
-  try {
-    fetchResponse = await fetch(requestOptions.url, {
-      method: requestOptions.method,
-      body,
-      redirect: requestOptions.request?.redirect,
-      headers: requestHeaders,
-      signal: requestOptions.request?.signal,
-      // duplex must be set if request.body is ReadableStream or Async Iterables.
-      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
-      ...requestOptions.body && { duplex: "half" }
+function warnAboutExpiry(ctx, items, days, advice, maxWarnings = MAX_WARNINGS_PER_STEP) {
+    const now = ctx.clock.now();
+    const soon = items.filter(item => Date.parse(item.notAfter) - now <= days * expiry_DAY_MS);
+    // Room kept for the warning that sums up the rest.
+    const named = Math.max(0, maxWarnings - 1);
+    soon.slice(0, named).forEach(item => {
+        const left = Math.max(0, daysUntil(item.notAfter, now));
+        ctx.io.warning(`${item.name} expires at ${item.notAfter} (in ${left} day${left === 1 ? '' : 's'}); ${advice}.`, 'Certificate expires soon');
     });
-  } catch (error) {
-    let message = "Unknown Error";
-    if (error instanceof Error) {
-      if (error.name === "AbortError") {
-        error.status = 500;
-        throw error;
-      }
-      message = error.message;
-      if (error.name === "TypeError" && "cause" in error) {
-        if (error.cause instanceof Error) {
-          message = error.cause.message;
-        } else if (typeof error.cause === "string") {
-          message = error.cause;
-        }
-      }
+    if (soon.length > named && maxWarnings > 0) {
+        ctx.io.warning(`${soon.length - named} ${named > 0 ? 'more ' : ''}expire within ${days} days; see the step summary.`, 'Certificate expires soon');
     }
-    const requestError = new RequestError(message, 500, {
-      request: requestOptions
-    });
-    requestError.cause = error;
-    throw requestError;
-  }
-  const status = fetchResponse.status;
-  const url = fetchResponse.url;
-  const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
-  }
-  const octokitResponse = {
-    url,
-    status,
-    headers: responseHeaders,
-    data: ""
-  };
-  if ("deprecation" in responseHeaders) {
-    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
-    const deprecationLink = matches && matches.pop();
-    log.warn(
-      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
-    );
-  }
-  if (status === 204 || status === 205) {
-    return octokitResponse;
-  }
-  if (requestOptions.method === "HEAD") {
-    if (status < 400) {
-      return octokitResponse;
-    }
-    throw new RequestError(fetchResponse.statusText, status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status === 304) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError("Not modified", status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status >= 400) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
-  return octokitResponse;
+    return soon.length;
 }
-async function getResponseData(response) {
-  const contentType = response.headers.get("content-type");
-  if (!contentType) {
-    return response.text().catch(noop);
-  }
-  const mimetype = dist_parse(contentType);
-  if (isJSONResponse(mimetype)) {
-    let text = "";
+
+;// CONCATENATED MODULE: ./src/operations/get-customer-x509.ts
+
+
+
+
+function caOutputs(ctx, enabled, pem, count, expiresAt) {
+    ctx.io.setOutput('customer-x509-enabled', String(enabled));
+    ctx.io.setOutput('ca-certificates', pem);
+    ctx.io.setOutput('ca-count', String(count));
+    ctx.io.setOutput('ca-expires-at', expiresAt);
+}
+/** The CA certificates of a bundle that Atlas holds; one that does not parse is Atlas's fault. */
+function parseHeldBundle(pem, groupId) {
     try {
-      text = await response.text();
-      return JSONParse(text);
-    } catch (err) {
-      return text;
+        return parseCertificates(pem);
     }
-  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
-  // (RFC 2046) and must never be decoded as text, even when the response
-  // carries a (misleading) `charset=utf-8` parameter — see #751.
-  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(noop);
-  } else {
-    return response.arrayBuffer().catch(
-      /* v8 ignore next -- @preserve */
-      () => new ArrayBuffer(0)
-    );
-  }
-}
-function isJSONResponse(mimetype) {
-  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
-}
-function toErrorMessage(data) {
-  if (typeof data === "string") {
-    return data;
-  }
-  if (data instanceof ArrayBuffer) {
-    return "Unknown error";
-  }
-  if (typeof data === "object" && data !== null && "message" in data) {
-    const objectData = data;
-    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
-    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
-  }
-  return `Unknown error: ${JSON.stringify(data)}`;
-}
-
-// pkg/dist-src/with-defaults.js
-function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
-  const endpoint2 = oldEndpoint.defaults(newDefaults);
-  const newApi = function(route, parameters) {
-    const endpointOptions = endpoint2.merge(route, parameters);
-    if (!endpointOptions.request || !endpointOptions.request.hook) {
-      return fetchWrapper(endpoint2.parse(endpointOptions));
+    catch (error) {
+        throw new Error(`Atlas holds a CA bundle for project ${groupId} that does not parse: ${error.message}`, { cause: error });
     }
-    const request2 = (route2, parameters2) => {
-      return fetchWrapper(
-        endpoint2.parse(endpoint2.merge(route2, parameters2))
-      );
-    };
-    Object.assign(request2, {
-      endpoint: endpoint2,
-      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
-    });
-    return endpointOptions.request.hook(request2, endpointOptions);
-  };
-  return Object.assign(newApi, {
-    endpoint: endpoint2,
-    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
-  });
 }
-
-// pkg/dist-src/index.js
-var request = dist_bundle_withDefaults(endpoint, defaults_default);
-
-/* v8 ignore next -- @preserve */
-/* v8 ignore else -- @preserve */
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
-// pkg/dist-src/index.js
-
-
-
-// pkg/dist-src/version.js
-var graphql_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/with-defaults.js
-
-
-// pkg/dist-src/graphql.js
-
-
-// pkg/dist-src/error.js
-function _buildMessageForResponseErrors(data) {
-  return `Request failed due to following response errors:
-` + data.errors.map((e) => ` - ${e.message}`).join("\n");
-}
-var GraphqlResponseError = class extends Error {
-  constructor(request2, headers, response) {
-    super(_buildMessageForResponseErrors(response));
-    this.request = request2;
-    this.headers = headers;
-    this.response = response;
-    this.errors = response.errors;
-    this.data = response.data;
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, this.constructor);
-    }
-  }
-  request;
-  headers;
-  response;
-  name = "GraphqlResponseError";
-  errors;
-  data;
-};
-
-// pkg/dist-src/graphql.js
-var NON_VARIABLE_OPTIONS = [
-  "method",
-  "baseUrl",
-  "url",
-  "headers",
-  "request",
-  "query",
-  "mediaType",
-  "operationName"
-];
-var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
-var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
-function graphql(request2, query, options) {
-  if (options) {
-    if (typeof query === "string" && "query" in options) {
-      return Promise.reject(
-        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
-      );
-    }
-    for (const key in options) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
-      return Promise.reject(
-        new Error(
-          `[@octokit/graphql] "${key}" cannot be used as variable name`
-        )
-      );
-    }
-  }
-  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
-  const requestOptions = Object.keys(
-    parsedOptions
-  ).reduce((result, key) => {
-    if (NON_VARIABLE_OPTIONS.includes(key)) {
-      result[key] = parsedOptions[key];
-      return result;
-    }
-    if (!result.variables) {
-      result.variables = {};
-    }
-    result.variables[key] = parsedOptions[key];
-    return result;
-  }, {});
-  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
-  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
-    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
-  }
-  return request2(requestOptions).then((response) => {
-    if (response.data.errors) {
-      const headers = {};
-      for (const key of Object.keys(response.headers)) {
-        headers[key] = response.headers[key];
-      }
-      throw new GraphqlResponseError(
-        requestOptions,
-        headers,
-        response.data
-      );
-    }
-    return response.data.data;
-  });
-}
-
-// pkg/dist-src/with-defaults.js
-function graphql_dist_bundle_withDefaults(request2, newDefaults) {
-  const newRequest = request2.defaults(newDefaults);
-  const newApi = (query, options) => {
-    return graphql(newRequest, query, options);
-  };
-  return Object.assign(newApi, {
-    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
-    endpoint: newRequest.endpoint
-  });
-}
-
-// pkg/dist-src/index.js
-var graphql2 = graphql_dist_bundle_withDefaults(request, {
-  headers: {
-    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
-  },
-  method: "POST",
-  url: "/graphql"
-});
-function withCustomRequest(customRequest) {
-  return graphql_dist_bundle_withDefaults(customRequest, {
-    method: "POST",
-    url: "/graphql"
-  });
-}
-
-/* v8 ignore if -- @preserve */
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
-// pkg/dist-src/is-jwt.js
-var b64url = "(?:[a-zA-Z0-9_-]+)";
-var sep = "\\.";
-var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
-var isJWT = jwtRE.test.bind(jwtRE);
-
-// pkg/dist-src/auth.js
-async function auth(token) {
-  const isApp = isJWT(token);
-  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
-  const isUserToServer = token.startsWith("ghu_");
-  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
-  return {
-    type: "token",
-    token,
-    tokenType
-  };
-}
-
-// pkg/dist-src/with-authorization-prefix.js
-function withAuthorizationPrefix(token) {
-  if (token.split(/\./).length === 3) {
-    return `bearer ${token}`;
-  }
-  return `token ${token}`;
-}
-
-// pkg/dist-src/hook.js
-async function hook(token, request, route, parameters) {
-  const endpoint = request.endpoint.merge(
-    route,
-    parameters
-  );
-  endpoint.headers.authorization = withAuthorizationPrefix(token);
-  return request(endpoint);
-}
-
-// pkg/dist-src/index.js
-var createTokenAuth = function createTokenAuth2(token) {
-  if (!token) {
-    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
-  }
-  if (typeof token !== "string") {
-    throw new Error(
-      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
-    );
-  }
-  token = token.replace(/^(token|bearer) +/i, "");
-  return Object.assign(auth.bind(null, token), {
-    hook: hook.bind(null, token)
-  });
-};
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
-const version_VERSION = "7.0.8";
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
-
-
-
-
-
-
-const dist_src_noop = () => {
-};
-const consoleWarn = console.warn.bind(console);
-const consoleError = console.error.bind(console);
-function createLogger(logger = {}) {
-  if (typeof logger.debug !== "function") {
-    logger.debug = dist_src_noop;
-  }
-  if (typeof logger.info !== "function") {
-    logger.info = dist_src_noop;
-  }
-  if (typeof logger.warn !== "function") {
-    logger.warn = consoleWarn;
-  }
-  if (typeof logger.error !== "function") {
-    logger.error = consoleError;
-  }
-  return logger;
-}
-const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
-class Octokit {
-  static VERSION = version_VERSION;
-  static defaults(defaults) {
-    const OctokitWithDefaults = class extends this {
-      constructor(...args) {
-        const options = args[0] || {};
-        if (typeof defaults === "function") {
-          super(defaults(options));
-          return;
+/** Each CA certificate's subject and expiry, as the warnings and the summary name them. */
+const describeCas = (certificates) => certificates.map(c => ({
+    subject: (0,certificate_pem/* distinguishedName */.CG)(c.subject),
+    notAfter: new Date(c.validTo).toISOString()
+}));
+/** GET …/userSecurity: is customer-managed X.509 on, with which CAs, expiring when. */
+const getCustomerX509 = {
+    name: 'get-customer-x509',
+    parse: read => ({ expiryWarningDays: parseExpiryWarningDays(read) }),
+    async run({ expiryWarningDays }, ctx) {
+        const { groupId, io } = ctx;
+        const heading = 'Atlas customer-managed X.509';
+        const pem = customerCas(await ctx.api.getUserSecurity(groupId));
+        if (!pem) {
+            io.info(`Customer-managed X.509 is off for project ${groupId}.`);
+            caOutputs(ctx, false, '', 0, '');
+            await ctx.summary(heading, [['Customer X.509', 'off']]);
+            return;
         }
-        super(
-          Object.assign(
-            {},
-            defaults,
-            options,
-            options.userAgent && defaults.userAgent ? {
-              userAgent: `${options.userAgent} ${defaults.userAgent}`
-            } : null
-          )
-        );
-      }
-    };
-    return OctokitWithDefaults;
-  }
-  static plugins = [];
-  /**
-   * Attach a plugin (or many) to your Octokit instance.
-   *
-   * @example
-   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
-   */
-  static plugin(...newPlugins) {
-    const currentPlugins = this.plugins;
-    const NewOctokit = class extends this {
-      static plugins = currentPlugins.concat(
-        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
-      );
-    };
-    return NewOctokit;
-  }
-  constructor(options = {}) {
-    const hook = new before_after_hook.Collection();
-    const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
-      headers: {},
-      request: Object.assign({}, options.request, {
-        // @ts-ignore internal usage only, no need to type
-        hook: hook.bind(null, "request")
-      }),
-      mediaType: {
-        previews: [],
-        format: ""
-      }
-    };
-    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
-    if (options.baseUrl) {
-      requestDefaults.baseUrl = options.baseUrl;
+        const certificates = parseHeldBundle(pem, groupId);
+        const expiresAt = earliestExpiry(certificates);
+        io.info(`Customer-managed X.509 is on for project ${groupId}: ${certificates.length} CA certificate(s), the first expiring at ${expiresAt}.`);
+        caOutputs(ctx, true, pem, certificates.length, expiresAt);
+        const cas = describeCas(certificates);
+        warnAboutExpiry(ctx, cas.map(ca => ({ name: `CA ${ca.subject}`, notAfter: ca.notAfter })), expiryWarningDays, `project ${groupId}: upload a new CA with set-customer-x509 before then, or certificate users cannot connect`);
+        await ctx.summary(heading, [
+            ['Customer X.509', 'on'],
+            ...cas.map((ca, i) => [
+                `CA ${i + 1}`,
+                `${ca.subject}, expires ${ca.notAfter}`
+            ])
+        ]);
     }
-    if (options.previews) {
-      requestDefaults.mediaType.previews = options.previews;
+};
+
+;// CONCATENATED MODULE: ./src/operations/projects.ts
+
+
+/**
+ * The projects a step covers: the one of `group-id`, or every project of the `org-id`
+ * organisation, each read as far as the credential may.
+ */
+/**
+ * Requests in flight at most across the whole step, for every project together: Atlas's rate
+ * limits are per project and generous (database users refill 5,000 a minute).
+ */
+const PARALLEL_REQUESTS = 8;
+/** Projects warned about one by one at most; more are named in one warning. */
+const MAX_PROJECT_WARNINGS = 3;
+/** The step's one request limiter, paced by Atlas's rate-limit headers. */
+function requestLimiter(ctx) {
+    return new RequestLimiter(PARALLEL_REQUESTS, () => ctx.api.rateLimitRemaining);
+}
+/** The project as messages name it: `name (id)`, or the id alone. */
+function projectLabel(project) {
+    const name = project.name.length > 64 ? `${project.name.slice(0, 64)}…` : project.name;
+    return name ? `${name} (${project.id})` : project.id;
+}
+/** The project of `group-id`, or every project of the organisation (every page). */
+async function projectsInScope(ctx, limiter) {
+    const orgId = ctx.orgId;
+    if (!orgId)
+        return [{ id: ctx.groupId, name: '' }];
+    const projects = await limiter.run(() => ctx.api.listOrganisationProjects(orgId));
+    ctx.io.info(`Organisation ${orgId} has ${projects.length} project(s).`);
+    return projects;
+}
+/**
+ * Whether Atlas's answer says the credential cannot read the project (no role on it, or a
+ * project it cannot see): in an organisation step that project is skipped, not the step failed.
+ */
+function isUnreadable(error) {
+    return (error instanceof AtlasApiError &&
+        (error.status === 403 ||
+            error.status === 404 ||
+            (error.status === 401 && error.errorCode === 'NOT_IN_GROUP')));
+}
+/**
+ * Every database user of each project, the projects read together through the limiter. In an
+ * organisation step, a project the credential cannot read is skipped with a warning and the
+ * others go on; when none can be read, the first project's error is the step's. Any other error
+ * stops the step, as it does for one project.
+ */
+async function listUsersOfProjects(ctx, limiter, projects) {
+    const failures = [];
+    const outcomes = await Promise.all(projects.map(project => limiter
+        .run(() => ctx.api.listUsers(project.id))
+        .then((users) => ({ project, users }), (error) => {
+        if (ctx.orgId && isUnreadable(error)) {
+            failures.push(error);
+            return { project, error };
+        }
+        limiter.stop(error);
+        throw error;
+    })));
+    const listed = [];
+    const skipped = [];
+    for (const outcome of outcomes) {
+        if ('users' in outcome)
+            listed.push(outcome);
+        else {
+            const error = outcome.error;
+            skipped.push({
+                groupId: outcome.project.id,
+                name: outcome.project.name,
+                error: `${error.status} ${error.errorCode.slice(0, 100)}`
+            });
+        }
     }
-    if (options.timeZone) {
-      requestDefaults.headers["time-zone"] = options.timeZone;
+    if (listed.length === 0 && failures.length > 0)
+        throw failures[0];
+    return { listed, skipped, warnings: warnAboutSkipped(ctx, skipped) };
+}
+/**
+ * A warning for each skipped project, or one naming them all when there are more than a few
+ * (the runner shows 10 warnings per step). How many warnings it made.
+ */
+function warnAboutSkipped(ctx, skipped) {
+    const title = 'Project skipped';
+    const advice = 'give the API key or service account a role on the project (Project Read Only to list, Project Owner or Database Access Admin to prune), or leave it if it is not meant to be covered';
+    const label = (s) => `${projectLabel({ id: s.groupId, name: s.name })}: ${s.error}`;
+    if (skipped.length === 0)
+        return 0;
+    if (skipped.length <= MAX_PROJECT_WARNINGS) {
+        for (const project of skipped)
+            ctx.io.warning(`The credential cannot read project ${label(project)}; it is skipped. To cover it, ${advice}.`, title);
+        return skipped.length;
     }
-    this.request = request.defaults(requestDefaults);
-    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
-    this.log = createLogger(options.log);
-    this.hook = hook;
-    if (!options.authStrategy) {
-      if (!options.auth) {
-        this.auth = async () => ({
-          type: "unauthenticated"
-        });
-      } else {
-        const auth = createTokenAuth(options.auth);
-        hook.wrap("request", auth.hook);
-        this.auth = auth;
-      }
-    } else {
-      const { authStrategy, ...otherOptions } = options;
-      const auth = authStrategy(
-        Object.assign(
-          {
-            request: this.request,
-            log: this.log,
-            // we pass the current octokit instance as well as its constructor options
-            // to allow for authentication strategies that return a new octokit instance
-            // that shares the same internal state as the current one. The original
-            // requirement for this was the "event-octokit" authentication strategy
-            // of https://github.com/probot/octokit-auth-probot.
-            octokit: this,
-            octokitOptions: otherOptions
-          },
-          options.auth
-        )
-      );
-      hook.wrap("request", auth.hook);
-      this.auth = auth;
-    }
-    const classConstructor = this.constructor;
-    for (let i = 0; i < classConstructor.plugins.length; ++i) {
-      Object.assign(this, classConstructor.plugins[i](this, options));
-    }
-  }
-  // assigned during constructor
-  request;
-  graphql;
-  log;
-  hook;
-  // TODO: type `octokit.auth` based on passed options.authStrategy
-  auth;
+    const named = skipped.slice(0, 10).map(label).join('; ');
+    const more = skipped.length > 10 ? `; … and ${skipped.length - 10} more` : '';
+    ctx.io.warning(`The credential cannot read ${skipped.length} projects of the organisation (the skipped-projects output lists them all); they are skipped: ${named}${more}. To cover them, ${advice}.`, title);
+    return 1;
 }
 
+;// CONCATENATED MODULE: ./src/operations/user-limit.ts
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
-const dist_src_version_VERSION = "17.0.0";
 
-//# sourceMappingURL=version.js.map
+/**
+ * A project holds 100 database users unless raised, and past its limit every job that creates a
+ * user fails: the watch warns before that.
+ */
+/** The share of the limit at which the watch warns. */
+const USER_LIMIT_WARNING_SHARE = 0.9;
+/** Projects near their limit warned about one by one at most; more are named in one warning. */
+const MAX_LIMIT_WARNINGS = 3;
+/**
+ * The database-user limit of each project, by project id, read through the limiter alongside the
+ * rest. A limit that cannot be read is left out (debug only): the watch's other work does not
+ * depend on it.
+ */
+async function readUserLimits(ctx, limiter, projects) {
+    const limits = new Map();
+    await Promise.all(projects.map(project => limiter
+        .run(() => ctx.api.getProjectLimit(project.id, DATABASE_USERS_LIMIT))
+        .then(limit => void limits.set(project.id, limit.value), (error) => ctx.io.debug(`The database-user limit of project ${project.id} could not be read: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`))));
+    return limits;
+}
+/** Whether `users` database users reach the warning share of `limit`. */
+function nearUserLimit(users, limit) {
+    return limit > 0 && users >= limit * USER_LIMIT_WARNING_SHARE;
+}
+/**
+ * A warning for each project whose users reach 90 % of its limit, within `maxWarnings`
+ * annotations. The projects near it.
+ */
+function warnNearUserLimit(ctx, listed, limits, maxWarnings) {
+    const near = listed.flatMap(({ project, users }) => {
+        const limit = limits.get(project.id);
+        return limit !== undefined && nearUserLimit(users.length, limit)
+            ? [{ project, users: users.length, limit }]
+            : [];
+    });
+    const title = 'Near the database-user limit';
+    const advice = 'past it, creating a user fails (GROUP_USERS_LIMIT_EXCEEDED): delete users no longer needed, run prune-ephemeral-users for leftover ephemeral users, or ask MongoDB support to raise the limit';
+    if (near.length === 0 || maxWarnings <= 0)
+        return near;
+    if (near.length <= Math.min(MAX_LIMIT_WARNINGS, maxWarnings)) {
+        for (const { project, users, limit } of near)
+            ctx.io.warning(`Project ${projectLabel(project)} holds ${users} of its ${limit} database users (${Math.floor((users / limit) * 100)} %); ${advice}.`, title);
+        return near;
+    }
+    const named = near
+        .slice(0, 10)
+        .map(({ project, users, limit }) => `${projectLabel(project)} ${users}/${limit}`)
+        .join(', ');
+    ctx.io.warning(`${near.length} projects hold ${Math.round(USER_LIMIT_WARNING_SHARE * 100)} % or more of their database-user limit: ${named}${near.length > 10 ? ` … and ${near.length - 10} more` : ''}; ${advice}.`, title);
+    return near;
+}
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
-const Endpoints = {
-  actions: {
-    addCustomLabelsToSelfHostedRunnerForOrg: [
-      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    addCustomLabelsToSelfHostedRunnerForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    addRepoAccessToSelfHostedRunnerGroupInOrg: [
-      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    approveWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
-    ],
-    cancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-    ],
-    createEnvironmentVariable: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
-    createOrUpdateEnvironmentSecret: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
-    createRegistrationTokenForOrg: [
-      "POST /orgs/{org}/actions/runners/registration-token"
-    ],
-    createRegistrationTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
-    ],
-    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
-    createRemoveTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
-    ],
-    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
-    createWorkflowDispatch: [
-      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
-    ],
-    deleteActionsCacheById: [
-      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
-    ],
-    deleteActionsCacheByKey: [
-      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
-    ],
-    deleteArtifact: [
-      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
-    ],
-    deleteCustomImageFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    deleteCustomImageVersionFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    deleteEnvironmentSecret: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    deleteEnvironmentVariable: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    deleteHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
-    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    deleteRepoVariable: [
-      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
-    ],
-    deleteSelfHostedRunnerFromOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}"
-    ],
-    deleteSelfHostedRunnerFromRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    deleteWorkflowRunLogs: [
-      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    disableSelectedRepositoryGithubActionsOrganization: [
-      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    disableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
-    ],
-    downloadArtifact: [
-      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
-    ],
-    downloadJobLogsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-    ],
-    downloadWorkflowRunAttemptLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
-    ],
-    downloadWorkflowRunLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    enableSelectedRepositoryGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    enableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
-    ],
-    forceCancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
-    ],
-    generateRunnerJitconfigForOrg: [
-      "POST /orgs/{org}/actions/runners/generate-jitconfig"
-    ],
-    generateRunnerJitconfigForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
-    ],
-    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
-    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
-    getActionsCacheUsageByRepoForOrg: [
-      "GET /orgs/{org}/actions/cache/usage-by-repository"
-    ],
-    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
-    getAllowedActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    getAllowedActionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
-    getCustomImageForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    getCustomImageVersionForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    getCustomOidcSubClaimForRepo: [
-      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    getEnvironmentPublicKey: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
-    ],
-    getEnvironmentSecret: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    getEnvironmentVariable: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/workflow"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    getGithubActionsPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions"
-    ],
-    getGithubActionsPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions"
-    ],
-    getHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    getHostedRunnersGithubOwnedImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
-    ],
-    getHostedRunnersLimitsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/limits"
-    ],
-    getHostedRunnersMachineSpecsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
-    ],
-    getHostedRunnersPartnerImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/partner"
-    ],
-    getHostedRunnersPlatformsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/platforms"
-    ],
-    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
-    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
-    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
-    getPendingDeploymentsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    getRepoPermissions: [
-      "GET /repos/{owner}/{repo}/actions/permissions",
-      {},
-      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
-    ],
-    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
-    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
-    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
-    getReviewsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
-    ],
-    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
-    getSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
-    getWorkflowAccessToRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    getWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
-    ],
-    getWorkflowRunUsage: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
-    ],
-    getWorkflowUsage: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
-    ],
-    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
-    listCustomImageVersionsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
-    ],
-    listCustomImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom"
-    ],
-    listEnvironmentSecrets: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
-    ],
-    listEnvironmentVariables: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    listGithubHostedRunnersInGroupForOrg: [
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
-    ],
-    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
-    listJobsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-    ],
-    listJobsForWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
-    ],
-    listLabelsForSelfHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    listLabelsForSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
-    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
-    listRepoOrganizationSecrets: [
-      "GET /repos/{owner}/{repo}/actions/organization-secrets"
-    ],
-    listRepoOrganizationVariables: [
-      "GET /repos/{owner}/{repo}/actions/organization-variables"
-    ],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
-    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
-    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
-    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
-    listRunnerApplicationsForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/downloads"
-    ],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    listSelectedReposForOrgVariable: [
-      "GET /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    listSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/repositories"
-    ],
-    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
-    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
-    listWorkflowRunArtifacts: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
-    ],
-    listWorkflowRuns: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
-    ],
-    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
-    reRunJobForWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
-    ],
-    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
-    reRunWorkflowFailedJobs: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgVariable: [
-      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    reviewCustomGatesForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
-    ],
-    reviewPendingDeploymentsForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    setAllowedActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    setAllowedActionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    setCustomLabelsForSelfHostedRunnerForOrg: [
-      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomLabelsForSelfHostedRunnerForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomOidcSubClaimForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/workflow"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    setGithubActionsPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions"
-    ],
-    setGithubActionsPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    setSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories"
-    ],
-    setWorkflowAccessToRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    updateEnvironmentVariable: [
-      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    updateHostedRunnerForOrg: [
-      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
-    updateRepoVariable: [
-      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
-    ]
-  },
-  activity: {
-    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
-    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
-    deleteThreadSubscription: [
-      "DELETE /notifications/threads/{thread_id}/subscription"
-    ],
-    getFeeds: ["GET /feeds"],
-    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
-    getThread: ["GET /notifications/threads/{thread_id}"],
-    getThreadSubscriptionForAuthenticatedUser: [
-      "GET /notifications/threads/{thread_id}/subscription"
-    ],
-    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
-    listNotificationsForAuthenticatedUser: ["GET /notifications"],
-    listOrgEventsForAuthenticatedUser: [
-      "GET /users/{username}/events/orgs/{org}"
-    ],
-    listPublicEvents: ["GET /events"],
-    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
-    listPublicEventsForUser: ["GET /users/{username}/events/public"],
-    listPublicOrgEvents: ["GET /orgs/{org}/events"],
-    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
-    listReceivedPublicEventsForUser: [
-      "GET /users/{username}/received_events/public"
-    ],
-    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
-    listRepoNotificationsForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/notifications"
-    ],
-    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
-    listReposStarredByUser: ["GET /users/{username}/starred"],
-    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
-    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
-    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
-    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
-    markNotificationsAsRead: ["PUT /notifications"],
-    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
-    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
-    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
-    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
-    setThreadSubscription: [
-      "PUT /notifications/threads/{thread_id}/subscription"
-    ],
-    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
-    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
-  },
-  apps: {
-    addRepoToInstallation: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
-    ],
-    addRepoToInstallationForAuthenticatedUser: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    checkToken: ["POST /applications/{client_id}/token"],
-    createFromManifest: ["POST /app-manifests/{code}/conversions"],
-    createInstallationAccessToken: [
-      "POST /app/installations/{installation_id}/access_tokens"
-    ],
-    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
-    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
-    deleteToken: ["DELETE /applications/{client_id}/token"],
-    getAuthenticated: ["GET /app"],
-    getBySlug: ["GET /apps/{app_slug}"],
-    getInstallation: ["GET /app/installations/{installation_id}"],
-    getOrgInstallation: ["GET /orgs/{org}/installation"],
-    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
-    getSubscriptionPlanForAccount: [
-      "GET /marketplace_listing/accounts/{account_id}"
-    ],
-    getSubscriptionPlanForAccountStubbed: [
-      "GET /marketplace_listing/stubbed/accounts/{account_id}"
-    ],
-    getUserInstallation: ["GET /users/{username}/installation"],
-    getWebhookConfigForApp: ["GET /app/hook/config"],
-    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
-    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
-    listAccountsForPlanStubbed: [
-      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
-    ],
-    listInstallationReposForAuthenticatedUser: [
-      "GET /user/installations/{installation_id}/repositories"
-    ],
-    listInstallationRequestsForAuthenticatedApp: [
-      "GET /app/installation-requests"
-    ],
-    listInstallations: ["GET /app/installations"],
-    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
-    listPlans: ["GET /marketplace_listing/plans"],
-    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
-    listReposAccessibleToInstallation: ["GET /installation/repositories"],
-    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
-    listSubscriptionsForAuthenticatedUserStubbed: [
-      "GET /user/marketplace_purchases/stubbed"
-    ],
-    listWebhookDeliveries: ["GET /app/hook/deliveries"],
-    redeliverWebhookDelivery: [
-      "POST /app/hook/deliveries/{delivery_id}/attempts"
-    ],
-    removeRepoFromInstallation: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
-    ],
-    removeRepoFromInstallationForAuthenticatedUser: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    resetToken: ["PATCH /applications/{client_id}/token"],
-    revokeInstallationAccessToken: ["DELETE /installation/token"],
-    scopeToken: ["POST /applications/{client_id}/token/scoped"],
-    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
-    unsuspendInstallation: [
-      "DELETE /app/installations/{installation_id}/suspended"
-    ],
-    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
-  },
-  billing: {
-    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
-    getGithubActionsBillingUser: [
-      "GET /users/{username}/settings/billing/actions"
-    ],
-    getGithubBillingPremiumRequestUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingPremiumRequestUsageReportUser: [
-      "GET /users/{username}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/usage"
-    ],
-    getGithubBillingUsageReportUser: [
-      "GET /users/{username}/settings/billing/usage"
-    ],
-    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
-    getGithubPackagesBillingUser: [
-      "GET /users/{username}/settings/billing/packages"
-    ],
-    getSharedStorageBillingOrg: [
-      "GET /orgs/{org}/settings/billing/shared-storage"
-    ],
-    getSharedStorageBillingUser: [
-      "GET /users/{username}/settings/billing/shared-storage"
-    ]
-  },
-  campaigns: {
-    createCampaign: ["POST /orgs/{org}/campaigns"],
-    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
-    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
-    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
-    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
-  },
-  checks: {
-    create: ["POST /repos/{owner}/{repo}/check-runs"],
-    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
-    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
-    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
-    listAnnotations: [
-      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
-    ],
-    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
-    listForSuite: [
-      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
-    ],
-    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
-    rerequestRun: [
-      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
-    ],
-    rerequestSuite: [
-      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
-    ],
-    setSuitesPreferences: [
-      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
-  },
-  codeScanning: {
-    commitAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
-    ],
-    createAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    createVariantAnalysis: [
-      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
-    ],
-    deleteAnalysis: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
-    ],
-    deleteCodeqlDatabase: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
-      {},
-      { renamedParameters: { alert_id: "alert_number" } }
-    ],
-    getAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
-    ],
-    getAutofix: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    getCodeqlDatabase: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
-    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
-    getVariantAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
-    ],
-    getVariantAnalysisRepoTask: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
-    ],
-    listAlertInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
-    listAlertsInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-      {},
-      { renamed: ["codeScanning", "listAlertInstances"] }
-    ],
-    listCodeqlDatabases: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
-    ],
-    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
-    ],
-    updateDefaultSetup: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
-    ],
-    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
-  },
-  codeSecurity: {
-    attachConfiguration: [
-      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
-    ],
-    attachEnterpriseConfiguration: [
-      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
-    ],
-    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
-    createConfigurationForEnterprise: [
-      "POST /enterprises/{enterprise}/code-security/configurations"
-    ],
-    deleteConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    deleteConfigurationForEnterprise: [
-      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    detachConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/detach"
-    ],
-    getConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    getConfigurationForRepository: [
-      "GET /repos/{owner}/{repo}/code-security-configuration"
-    ],
-    getConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations"
-    ],
-    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
-    getDefaultConfigurations: [
-      "GET /orgs/{org}/code-security/configurations/defaults"
-    ],
-    getDefaultConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
-    ],
-    getRepositoriesForConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getRepositoriesForEnterpriseConfiguration: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getSingleConfigurationForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    setConfigurationAsDefault: [
-      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    setConfigurationAsDefaultForEnterprise: [
-      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    updateConfiguration: [
-      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    updateEnterpriseConfiguration: [
-      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ]
-  },
-  codesOfConduct: {
-    getAllCodesOfConduct: ["GET /codes_of_conduct"],
-    getConductCode: ["GET /codes_of_conduct/{key}"]
-  },
-  codespaces: {
-    addRepositoryForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    checkPermissionsForDevcontainer: [
-      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
-    ],
-    codespaceMachinesForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/machines"
-    ],
-    createForAuthenticatedUser: ["POST /user/codespaces"],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}"
-    ],
-    createWithPrForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
-    ],
-    createWithRepoForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/codespaces"
-    ],
-    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
-    deleteFromOrganization: [
-      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    deleteSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}"
-    ],
-    exportForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/exports"
-    ],
-    getCodespacesForUserInOrg: [
-      "GET /orgs/{org}/members/{username}/codespaces"
-    ],
-    getExportDetailsForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
-    ],
-    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
-    getPublicKeyForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/public-key"
-    ],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    getSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}"
-    ],
-    listDevcontainersInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
-    ],
-    listForAuthenticatedUser: ["GET /user/codespaces"],
-    listInOrganization: [
-      "GET /orgs/{org}/codespaces",
-      {},
-      { renamedParameters: { org_id: "org" } }
-    ],
-    listInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
-    listRepositoriesForSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    preFlightWithRepoForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/new"
-    ],
-    publishForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/publish"
-    ],
-    removeRepositoryForSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repoMachinesForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/machines"
-    ],
-    setRepositoriesForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
-    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
-    stopInOrganization: [
-      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
-    ],
-    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
-  },
-  copilot: {
-    addCopilotSeatsForTeams: [
-      "POST /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    addCopilotSeatsForUsers: [
-      "POST /orgs/{org}/copilot/billing/selected_users"
-    ],
-    cancelCopilotSeatAssignmentForTeams: [
-      "DELETE /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    cancelCopilotSeatAssignmentForUsers: [
-      "DELETE /orgs/{org}/copilot/billing/selected_users"
-    ],
-    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
-    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
-    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
-    getCopilotSeatDetailsForUser: [
-      "GET /orgs/{org}/members/{username}/copilot"
-    ],
-    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
-  },
-  credentials: { revoke: ["POST /credentials/revoke"] },
-  dependabot: {
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
-    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    listAlertsForEnterprise: [
-      "GET /enterprises/{enterprise}/dependabot/alerts"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
-    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repositoryAccessForOrg: [
-      "GET /organizations/{org}/dependabot/repository-access"
-    ],
-    setRepositoryAccessDefaultLevel: [
-      "PUT /organizations/{org}/dependabot/repository-access/default-level"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
-    ],
-    updateRepositoryAccessForOrg: [
-      "PATCH /organizations/{org}/dependabot/repository-access"
-    ]
-  },
-  dependencyGraph: {
-    createRepositorySnapshot: [
-      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
-    ],
-    diffRange: [
-      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
-    ],
-    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
-  },
-  emojis: { get: ["GET /emojis"] },
-  enterpriseTeamMemberships: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
-    ],
-    get: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
-    remove: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ]
-  },
-  enterpriseTeamOrganizations: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
-    ],
-    delete: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignment: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignments: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
-    ]
-  },
-  enterpriseTeams: {
-    create: ["POST /enterprises/{enterprise}/teams"],
-    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
-    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
-    list: ["GET /enterprises/{enterprise}/teams"],
-    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
-  },
-  gists: {
-    checkIsStarred: ["GET /gists/{gist_id}/star"],
-    create: ["POST /gists"],
-    createComment: ["POST /gists/{gist_id}/comments"],
-    delete: ["DELETE /gists/{gist_id}"],
-    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
-    fork: ["POST /gists/{gist_id}/forks"],
-    get: ["GET /gists/{gist_id}"],
-    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
-    getRevision: ["GET /gists/{gist_id}/{sha}"],
-    list: ["GET /gists"],
-    listComments: ["GET /gists/{gist_id}/comments"],
-    listCommits: ["GET /gists/{gist_id}/commits"],
-    listForUser: ["GET /users/{username}/gists"],
-    listForks: ["GET /gists/{gist_id}/forks"],
-    listPublic: ["GET /gists/public"],
-    listStarred: ["GET /gists/starred"],
-    star: ["PUT /gists/{gist_id}/star"],
-    unstar: ["DELETE /gists/{gist_id}/star"],
-    update: ["PATCH /gists/{gist_id}"],
-    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
-  },
-  git: {
-    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
-    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
-    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
-    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
-    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
-    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
-    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
-    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
-    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
-    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
-    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
-    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
-    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
-  },
-  gitignore: {
-    getAllTemplates: ["GET /gitignore/templates"],
-    getTemplate: ["GET /gitignore/templates/{name}"]
-  },
-  hostedCompute: {
-    createNetworkConfigurationForOrg: [
-      "POST /orgs/{org}/settings/network-configurations"
-    ],
-    deleteNetworkConfigurationFromOrg: [
-      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkConfigurationForOrg: [
-      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkSettingsForOrg: [
-      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
-    ],
-    listNetworkConfigurationsForOrg: [
-      "GET /orgs/{org}/settings/network-configurations"
-    ],
-    updateNetworkConfigurationForOrg: [
-      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ]
-  },
-  interactions: {
-    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
-    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
-    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
-    getRestrictionsForYourPublicRepos: [
-      "GET /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
-    ],
-    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
-    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
-    removeRestrictionsForRepo: [
-      "DELETE /repos/{owner}/{repo}/interaction-limits"
-    ],
-    removeRestrictionsForYourPublicRepos: [
-      "DELETE /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
-    ],
-    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
-    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
-    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
-    setRestrictionsForYourPublicRepos: [
-      "PUT /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
-    ]
-  },
-  issues: {
-    addAssignees: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    addBlockedByDependency: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    addSubIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
-    checkUserCanBeAssignedToIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
-    ],
-    create: ["POST /repos/{owner}/{repo}/issues"],
-    createComment: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
-    ],
-    createLabel: ["POST /repos/{owner}/{repo}/labels"],
-    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
-    deleteComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
-    ],
-    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
-    deleteMilestone: [
-      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ],
-    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
-    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
-    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
-    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
-    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
-    list: ["GET /issues"],
-    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
-    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
-    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
-    listDependenciesBlockedBy: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    listDependenciesBlocking: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
-    ],
-    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
-    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
-    listEventsForTimeline: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
-    ],
-    listForAuthenticatedUser: ["GET /user/issues"],
-    listForOrg: ["GET /orgs/{org}/issues"],
-    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
-    listLabelsForMilestone: [
-      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
-    ],
-    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
-    listLabelsOnIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
-    listSubIssues: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    removeAllLabels: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    removeAssignees: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    removeDependencyBlockedBy: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
-    ],
-    removeLabel: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
-    ],
-    removeSubIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
-    ],
-    reprioritizeSubIssue: [
-      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
-    ],
-    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
-    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
-    updateMilestone: [
-      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ]
-  },
-  licenses: {
-    get: ["GET /licenses/{license}"],
-    getAllCommonlyUsed: ["GET /licenses"],
-    getForRepo: ["GET /repos/{owner}/{repo}/license"]
-  },
-  markdown: {
-    render: ["POST /markdown"],
-    renderRaw: [
-      "POST /markdown/raw",
-      { headers: { "content-type": "text/plain; charset=utf-8" } }
-    ]
-  },
-  meta: {
-    get: ["GET /meta"],
-    getAllVersions: ["GET /versions"],
-    getOctocat: ["GET /octocat"],
-    getZen: ["GET /zen"],
-    root: ["GET /"]
-  },
-  migrations: {
-    deleteArchiveForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/archive"
-    ],
-    deleteArchiveForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    downloadArchiveForOrg: [
-      "GET /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    getArchiveForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/archive"
-    ],
-    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
-    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
-    listForAuthenticatedUser: ["GET /user/migrations"],
-    listForOrg: ["GET /orgs/{org}/migrations"],
-    listReposForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/repositories"
-    ],
-    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
-    listReposForUser: [
-      "GET /user/migrations/{migration_id}/repositories",
-      {},
-      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
-    ],
-    startForAuthenticatedUser: ["POST /user/migrations"],
-    startForOrg: ["POST /orgs/{org}/migrations"],
-    unlockRepoForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
-    ],
-    unlockRepoForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
-    ]
-  },
-  oidc: {
-    getOidcCustomSubTemplateForOrg: [
-      "GET /orgs/{org}/actions/oidc/customization/sub"
-    ],
-    updateOidcCustomSubTemplateForOrg: [
-      "PUT /orgs/{org}/actions/oidc/customization/sub"
-    ]
-  },
-  orgs: {
-    addSecurityManagerTeam: [
-      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
-      }
-    ],
-    assignTeamToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    assignUserToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
-    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
-    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
-    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
-    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
-    convertMemberToOutsideCollaborator: [
-      "PUT /orgs/{org}/outside_collaborators/{username}"
-    ],
-    createArtifactStorageRecord: [
-      "POST /orgs/{org}/artifacts/metadata/storage-record"
-    ],
-    createInvitation: ["POST /orgs/{org}/invitations"],
-    createIssueType: ["POST /orgs/{org}/issue-types"],
-    createWebhook: ["POST /orgs/{org}/hooks"],
-    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
-      "PATCH /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForOrgsGetOrganizationValues: [
-      "GET /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
-      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
-      "PATCH /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationValues: [
-      "PATCH /orgs/{org}/properties/values"
-    ],
-    customPropertiesForReposDeleteOrganizationDefinition: [
-      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinition: [
-      "GET /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinitions: [
-      "GET /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposGetOrganizationValues: [
-      "GET /orgs/{org}/properties/values"
-    ],
-    delete: ["DELETE /orgs/{org}"],
-    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
-    deleteAttestationsById: [
-      "DELETE /orgs/{org}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
-    ],
-    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
-    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
-    disableSelectedRepositoryImmutableReleasesOrganization: [
-      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    enableSelectedRepositoryImmutableReleasesOrganization: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    get: ["GET /orgs/{org}"],
-    getImmutableReleasesSettings: [
-      "GET /orgs/{org}/settings/immutable-releases"
-    ],
-    getImmutableReleasesSettingsRepositories: [
-      "GET /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
-    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
-    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
-    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
-    getOrgRulesetVersion: [
-      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
-    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
-    getWebhookDelivery: [
-      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    list: ["GET /organizations"],
-    listAppInstallations: ["GET /orgs/{org}/installations"],
-    listArtifactStorageRecords: [
-      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
-    ],
-    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
-    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedUsers: ["GET /orgs/{org}/blocks"],
-    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
-    listForAuthenticatedUser: ["GET /user/orgs"],
-    listForUser: ["GET /users/{username}/orgs"],
-    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
-    listIssueTypes: ["GET /orgs/{org}/issue-types"],
-    listMembers: ["GET /orgs/{org}/members"],
-    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
-    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
-    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
-    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
-    listOrganizationFineGrainedPermissions: [
-      "GET /orgs/{org}/organization-fine-grained-permissions"
-    ],
-    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
-    listPatGrantRepositories: [
-      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
-    ],
-    listPatGrantRequestRepositories: [
-      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
-    ],
-    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
-    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
-    listPendingInvitations: ["GET /orgs/{org}/invitations"],
-    listPublicMembers: ["GET /orgs/{org}/public_members"],
-    listSecurityManagerTeams: [
-      "GET /orgs/{org}/security-managers",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
-      }
-    ],
-    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
-    listWebhooks: ["GET /orgs/{org}/hooks"],
-    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeMember: ["DELETE /orgs/{org}/members/{username}"],
-    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
-    removeOutsideCollaborator: [
-      "DELETE /orgs/{org}/outside_collaborators/{username}"
-    ],
-    removePublicMembershipForAuthenticatedUser: [
-      "DELETE /orgs/{org}/public_members/{username}"
-    ],
-    removeSecurityManagerTeam: [
-      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
-      }
-    ],
-    reviewPatGrantRequest: [
-      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
-    ],
-    reviewPatGrantRequestsInBulk: [
-      "POST /orgs/{org}/personal-access-token-requests"
-    ],
-    revokeAllOrgRolesTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
-    ],
-    revokeAllOrgRolesUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}"
-    ],
-    revokeOrgRoleTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    revokeOrgRoleUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    setImmutableReleasesSettings: [
-      "PUT /orgs/{org}/settings/immutable-releases"
-    ],
-    setImmutableReleasesSettingsRepositories: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
-    setPublicMembershipForAuthenticatedUser: [
-      "PUT /orgs/{org}/public_members/{username}"
-    ],
-    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
-    update: ["PATCH /orgs/{org}"],
-    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
-    updateMembershipForAuthenticatedUser: [
-      "PATCH /user/memberships/orgs/{org}"
-    ],
-    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
-    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
-    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
-    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
-  },
-  packages: {
-    deletePackageForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageVersionForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getAllPackageVersionsForAPackageOwnedByAnOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-      {},
-      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
-    ],
-    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions",
-      {},
-      {
-        renamed: [
-          "packages",
-          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+;// CONCATENATED MODULE: ./src/operations/list-certificates.ts
+
+
+
+
+
+
+
+
+/**
+ * Certificate records held at most, across every user: about 50 MB. Past it the step fails rather
+ * than grow until the runner runs out of memory (a project of thousands of users, each with
+ * thousands of certificates).
+ */
+const MAX_CERTIFICATES = 100_000;
+/** The `certificates` output in bytes at most: GitHub keeps an output of up to 1 MB. */
+const MAX_CERTIFICATES_OUTPUT_BYTES = 1_000_000;
+/** Rows of the step summary's certificate table at most: the summary holds 1 MiB. */
+const MAX_TABLE_ROWS = 200;
+/** Users without a certificate warned about one by one; more are named in one warning. */
+const MAX_USER_WARNINGS = 3;
+const list_certificates_DAY_MS = 86_400_000;
+/** Atlas's date, re-written; '' (and reported) when it is not an ISO 8601 UTC date. */
+const iso = (value) => normalisedIsoUtc(value) ?? '';
+/** Unreadable expiries ('') sort last: they are neither the next nor the latest expiry. */
+const expiryOrder = (c) => c.notAfter ? Date.parse(c.notAfter) : Number.MAX_SAFE_INTEGER;
+/**
+ * `fn` over `items`, at most `limit` at a time, results in the order of `items`. The first failure
+ * is thrown, and no item is started after it.
+ */
+async function mapConcurrently(items, limit, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+        while (next < items.length && !failed) {
+            const index = next++;
+            try {
+                results[index] = await fn(items[index]);
+            }
+            catch (error) {
+                failed = true;
+                throw error;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+/**
+ * Each user's newest certificate (latest notAfter): the one whose expiry matters. An older one
+ * ending while a newer one is valid needs no action.
+ */
+function newestPerUser(certificates) {
+    const newest = new Map();
+    for (const c of certificates) {
+        // Users of different projects are different users, whatever their names.
+        const owner = `${c.groupId}\u0000${c.username}`;
+        const current = newest.get(owner);
+        if (!current || Date.parse(c.notAfter) > Date.parse(current.notAfter))
+            newest.set(owner, c);
+    }
+    return [...newest.values()];
+}
+/** `expired`, `renew soon` (the user's newest, within the warning window) or `ok`. */
+function certificateStatus(certificate, isNewest, warningDays, now) {
+    const left = Date.parse(certificate.notAfter) - now;
+    if (left <= 0)
+        return 'expired';
+    if (isNewest && left <= warningDays * list_certificates_DAY_MS)
+        return 'renew soon';
+    return 'ok';
+}
+/** More certificates than MAX_CERTIFICATES: the list is refused, never cut short. */
+class TooManyCertificatesError extends errors/* TitledError */.D {
+    constructor(read, usersRead, users) {
+        super('Too many certificates', `${read} certificates from ${usersRead} of ${users} user(s) read so far, more than the ${MAX_CERTIFICATES} that list-certificates holds in one step; nothing is reported rather than an incomplete list. List the users one at a time with the username input, or delete the users that are no longer needed (delete-user).`);
+    }
+}
+/** Counts the certificate records held, and refuses more than MAX_CERTIFICATES. */
+class CertificateTally {
+    users;
+    held = 0;
+    usersRead = 0;
+    constructor(users) {
+        this.users = users;
+    }
+    add(count) {
+        this.held += count;
+        this.usersRead += 1;
+        if (this.held > MAX_CERTIFICATES)
+            throw new TooManyCertificatesError(this.held, this.usersRead, this.users);
+    }
+}
+async function readCertificates(ctx, { groupId, username }, tally) {
+    const records = await ctx.api.listCertificates(groupId, username);
+    tally.add(records.length);
+    return records.map(record => ({
+        username,
+        id: String(record._id ?? ''),
+        subject: record.subject ?? '',
+        createdAt: iso(record.createdAt),
+        notAfter: iso(record.notAfter),
+        groupId
+    }));
+}
+/**
+ * The items as a JSON array of at most `maxBytes` (UTF-8), keeping whole items from the first:
+ * how many fit.
+ */
+function boundedJsonArray(items, maxBytes) {
+    const parts = [];
+    let bytes = 2;
+    for (const item of items) {
+        const text = JSON.stringify(item);
+        const added = Buffer.byteLength(text) + (parts.length > 0 ? 1 : 0);
+        if (bytes + added > maxBytes)
+            break;
+        parts.push(text);
+        bytes += added;
+    }
+    return { json: `[${parts.join(',')}]`, kept: parts.length };
+}
+/** A name for a message that must stay short. */
+const shortName = (name) => (name.length > 100 ? `${name.slice(0, 100)}…` : name);
+/** Up to ten names and how many more. */
+function someNames(names) {
+    const more = names.length - 10;
+    return names.slice(0, 10).map(shortName).join(', ') + (more > 0 ? ` … and ${more} more` : '');
+}
+/**
+ * A warning for each user without a certificate, or one naming them all when there are more than
+ * a few (the runner shows 10 warnings per step). How many warnings it made.
+ */
+function warnAboutUsersWithout(ctx, usernames) {
+    const advice = 'issue one with create-certificate, or delete the user with delete-user if it is no longer used';
+    const title = 'No unexpired certificate';
+    if (usernames.length === 0)
+        return 0;
+    if (usernames.length <= MAX_USER_WARNINGS) {
+        for (const username of usernames)
+            ctx.io.warning(`The Atlas-managed X.509 user ${shortName(username)} has no unexpired certificate: nothing can log in as it; ${advice}.`, title);
+        return usernames.length;
+    }
+    ctx.io.warning(`${usernames.length} Atlas-managed X.509 users have no unexpired certificate (the users-without-certificate output lists them all): ${someNames(usernames)}. Nothing can log in as them; ${advice}.`, title);
+    return 1;
+}
+/**
+ * What was read (`perUser[i]` is the list of `usernames[i]`), sorted, and who has no usable
+ * certificate left at `now`.
+ */
+function takeInventory(owners, perUser, now, wholeProject) {
+    // A certificate with an unreadable expiry may still be valid: its user is not called one without.
+    const usable = (c) => !c.notAfter || Date.parse(c.notAfter) > now;
+    const certificates = perUser
+        .flat()
+        .sort((a, b) => expiryOrder(a) - expiryOrder(b) || a.username.localeCompare(b.username));
+    return {
+        certificates,
+        dated: certificates.filter(c => c.notAfter),
+        undated: certificates.filter(c => !c.notAfter || !c.createdAt),
+        usersWithout: wholeProject ? owners.filter((_, index) => !perUser[index].some(usable)) : []
+    };
+}
+/** The info line that sums up the list; `whose` names the user, or counts the users. */
+function inventoryLine(inventory, whose, oneUser) {
+    const { certificates, dated, usersWithout } = inventory;
+    if (certificates.length === 0)
+        return `${whose} ha${oneUser ? 's' : 've'} no unexpired certificates.`;
+    const withoutNote = usersWithout.length > 0
+        ? ` ${usersWithout.length} of them ha${usersWithout.length === 1 ? 's' : 've'} no unexpired certificate.`
+        : '';
+    return ((dated.length === 0
+        ? `${whose}: ${certificates.length} unexpired certificate(s), none with a readable expiry.`
+        : `${whose}: ${certificates.length} unexpired certificate(s); the next expires at ${dated[0].notAfter}, the latest at ${dated.at(-1).notAfter}.`) +
+        withoutNote);
+}
+/** One warning about certificates whose dates do not read; how many warnings it made. */
+function warnAboutUndated(undated, ctx) {
+    if (undated.length === 0)
+        return 0;
+    ctx.io.warning(`Atlas listed ${undated.length} certificate(s) with a createdAt or notAfter that is not an ISO 8601 UTC date (id ${undated
+        .slice(0, 10)
+        .map(c => c.id)
+        .join(', ')}${undated.length > 10 ? ', …' : ''}); those dates are left empty.`, 'Unreadable certificate dates');
+    return 1;
+}
+/** The list's outputs, and a warning if the certificates output was cut; how many warnings. */
+function setListOutputs(inventory, oneUser, ctx) {
+    const orgWide = ctx.orgId !== undefined;
+    const { io } = ctx;
+    const { certificates, dated } = inventory;
+    const output = boundedJsonArray(certificates, MAX_CERTIFICATES_OUTPUT_BYTES);
+    const cut = output.kept < certificates.length;
+    if (cut) {
+        io.warning(`The certificates output holds the ${output.kept} soonest-expiring of ${certificates.length} certificates: GitHub keeps an output of up to 1 MB. count, next-expiry and latest-expiry cover all of them; list one user at a time (username) for every entry.`, 'Certificates output cut');
+    }
+    io.setOutput('certificates', output.json);
+    io.setOutput('count', String(certificates.length));
+    io.setOutput('next-expiry', dated[0]?.notAfter ?? '');
+    io.setOutput('latest-expiry', dated.at(-1)?.notAfter ?? '');
+    // One project: the usernames; an organisation: each with its project.
+    if (!oneUser)
+        io.setOutput('users-without-certificate', JSON.stringify(orgWide ? inventory.usersWithout : inventory.usersWithout.map(owner => owner.username)));
+    return cut ? 1 : 0;
+}
+/**
+ * The rows of the certificate table, users without a certificate first (they need action before
+ * any certificate does), cut at MAX_TABLE_ROWS with a row saying how many more there are.
+ */
+function certificateTableRows(inventory, newest, warningDays, now, 
+/** An organisation's projects in order: rows then lead with the project and group by it. */
+projectOrder) {
+    const where = (owner) => (projectOrder ? [owner.groupId] : []);
+    const rowsOf = [
+        ...inventory.usersWithout.map((owner) => [
+            owner,
+            [...where(owner), owner.username, '', '', '', '', 'none']
+        ]),
+        ...inventory.certificates.map((c) => [
+            c,
+            [
+                ...where(c),
+                c.username,
+                c.id,
+                c.subject,
+                c.notAfter || 'unreadable',
+                c.notAfter ? String(daysUntil(c.notAfter, now)) : '',
+                c.notAfter ? certificateStatus(c, newest.has(c), warningDays, now) : 'unknown'
+            ]
+        ])
+    ];
+    if (projectOrder)
+        rowsOf.sort(([a], [b]) => projectOrder.get(a.groupId) - projectOrder.get(b.groupId));
+    const rows = rowsOf.map(([, row]) => row);
+    const more = rows.length - MAX_TABLE_ROWS;
+    const last = [...where({ groupId: '…', username: '' }), projectOrder ? '' : '…'];
+    return more > 0
+        ? [
+            ...rows.slice(0, MAX_TABLE_ROWS),
+            [...last, `${more} more rows not listed here`, '', '', '', '']
         ]
-      }
-    ],
-    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
-    ],
-    getPackageForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}"
-    ],
-    getPackageForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    getPackageForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    getPackageVersionForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
-      "GET /user/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForOrganization: [
-      "GET /orgs/{org}/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForUser: [
-      "GET /users/{username}/docker/conflicts"
-    ],
-    listPackagesForAuthenticatedUser: ["GET /user/packages"],
-    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
-    listPackagesForUser: ["GET /users/{username}/packages"],
-    restorePackageForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageVersionForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ]
-  },
-  privateRegistries: {
-    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
-    deleteOrgPrivateRegistry: [
-      "DELETE /orgs/{org}/private-registries/{secret_name}"
-    ],
-    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
-    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
-    updateOrgPrivateRegistry: [
-      "PATCH /orgs/{org}/private-registries/{secret_name}"
-    ]
-  },
-  projects: {
-    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
-    addItemForUser: [
-      "POST /users/{username}/projectsV2/{project_number}/items"
-    ],
-    deleteItemForOrg: [
-      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    deleteItemForUser: [
-      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    getFieldForOrg: [
-      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getFieldForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
-    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
-    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
-    getUserItem: [
-      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
-    listFieldsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields"
-    ],
-    listForOrg: ["GET /orgs/{org}/projectsV2"],
-    listForUser: ["GET /users/{username}/projectsV2"],
-    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
-    listItemsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/items"
-    ],
-    updateItemForOrg: [
-      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    updateItemForUser: [
-      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ]
-  },
-  pulls: {
-    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    create: ["POST /repos/{owner}/{repo}/pulls"],
-    createReplyForReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
-    ],
-    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    createReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    deletePendingReview: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    deleteReviewComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ],
-    dismissReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
-    ],
-    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
-    getReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
-    list: ["GET /repos/{owner}/{repo}/pulls"],
-    listCommentsForReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
-    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
-    listRequestedReviewers: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    listReviewComments: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
-    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    removeRequestedReviewers: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    requestReviewers: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    submitReview: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
-    updateBranch: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
-    ],
-    updateReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    updateReviewComment: [
-      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ]
-  },
-  rateLimit: { get: ["GET /rate_limit"] },
-  reactions: {
-    createForCommitComment: [
-      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    createForIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
-    ],
-    createForIssueComment: [
-      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    createForPullRequestReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    createForRelease: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    createForTeamDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    createForTeamDiscussionInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ],
-    deleteForCommitComment: [
-      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
-    ],
-    deleteForIssueComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForPullRequestComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForRelease: [
-      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussion: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussionComment: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
-    ],
-    listForCommitComment: [
-      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
-    listForIssueComment: [
-      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    listForPullRequestReviewComment: [
-      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    listForRelease: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    listForTeamDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    listForTeamDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ]
-  },
-  repos: {
-    acceptInvitation: [
-      "PATCH /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
-    ],
-    acceptInvitationForAuthenticatedUser: [
-      "PATCH /user/repository_invitations/{invitation_id}"
-    ],
-    addAppAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
-    addStatusCheckContexts: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    addTeamAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    addUserAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    cancelPagesDeployment: [
-      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
-    ],
-    checkAutomatedSecurityFixes: [
-      "GET /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
-    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
-    checkPrivateVulnerabilityReporting: [
-      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    checkVulnerabilityAlerts: [
-      "GET /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
-    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
-    compareCommitsWithBasehead: [
-      "GET /repos/{owner}/{repo}/compare/{basehead}"
-    ],
-    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
-    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
-    createCommitComment: [
-      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    createCommitSignatureProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
-    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
-    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
-    createDeploymentBranchPolicy: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    createDeploymentProtectionRule: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    createDeploymentStatus: [
-      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
-    createForAuthenticatedUser: ["POST /user/repos"],
-    createFork: ["POST /repos/{owner}/{repo}/forks"],
-    createInOrg: ["POST /orgs/{org}/repos"],
-    createOrUpdateEnvironment: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
-    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
-    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
-    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
-    createRelease: ["POST /repos/{owner}/{repo}/releases"],
-    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
-    createUsingTemplate: [
-      "POST /repos/{template_owner}/{template_repo}/generate"
-    ],
-    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
-    customPropertiesForReposCreateOrUpdateRepositoryValues: [
-      "PATCH /repos/{owner}/{repo}/properties/values"
-    ],
-    customPropertiesForReposGetRepositoryValues: [
-      "GET /repos/{owner}/{repo}/properties/values"
-    ],
-    declineInvitation: [
-      "DELETE /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
-    ],
-    declineInvitationForAuthenticatedUser: [
-      "DELETE /user/repository_invitations/{invitation_id}"
-    ],
-    delete: ["DELETE /repos/{owner}/{repo}"],
-    deleteAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    deleteAdminBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    deleteAnEnvironment: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    deleteBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
-    deleteCommitSignatureProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
-    deleteDeployment: [
-      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
-    ],
-    deleteDeploymentBranchPolicy: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
-    deleteInvitation: [
-      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
-    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
-    deletePullRequestReviewProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
-    deleteReleaseAsset: [
-      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
-    disableAutomatedSecurityFixes: [
-      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    disableDeploymentProtectionRule: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    disableImmutableReleases: [
-      "DELETE /repos/{owner}/{repo}/immutable-releases"
-    ],
-    disablePrivateVulnerabilityReporting: [
-      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    disableVulnerabilityAlerts: [
-      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    downloadArchive: [
-      "GET /repos/{owner}/{repo}/zipball/{ref}",
-      {},
-      { renamed: ["repos", "downloadZipballArchive"] }
-    ],
-    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
-    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
-    enableAutomatedSecurityFixes: [
-      "PUT /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
-    enablePrivateVulnerabilityReporting: [
-      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    enableVulnerabilityAlerts: [
-      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    generateReleaseNotes: [
-      "POST /repos/{owner}/{repo}/releases/generate-notes"
-    ],
-    get: ["GET /repos/{owner}/{repo}"],
-    getAccessRestrictions: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    getAdminBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    getAllDeploymentProtectionRules: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
-    getAllStatusCheckContexts: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
-    ],
-    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
-    getAppsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
-    ],
-    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
-    getBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
-    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
-    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
-    getCollaboratorPermissionLevel: [
-      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
-    ],
-    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
-    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
-    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
-    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
-    getCommitSignatureProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
-    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
-    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
-    getCustomDeploymentProtectionRule: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
-    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
-    getDeploymentBranchPolicy: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    getDeploymentStatus: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
-    ],
-    getEnvironment: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
-    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
-    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
-    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
-    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
-    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
-    getPages: ["GET /repos/{owner}/{repo}/pages"],
-    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
-    getPagesDeployment: [
-      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
-    ],
-    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
-    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
-    getPullRequestReviewProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
-    getReadme: ["GET /repos/{owner}/{repo}/readme"],
-    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
-    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
-    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
-    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
-    getRepoRuleSuite: [
-      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
-    ],
-    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
-    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    getRepoRulesetHistory: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
-    ],
-    getRepoRulesetVersion: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
-    getStatusChecksProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    getTeamsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
-    ],
-    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
-    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
-    getUsersWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
-    ],
-    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
-    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
-    getWebhookConfigForRepo: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    getWebhookDelivery: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    listActivities: ["GET /repos/{owner}/{repo}/activity"],
-    listAttestations: [
-      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
-    ],
-    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
-    listBranches: ["GET /repos/{owner}/{repo}/branches"],
-    listBranchesForHeadCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
-    ],
-    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
-    listCommentsForCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
-    listCommitStatusesForRef: [
-      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/commits"],
-    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
-    listCustomDeploymentRuleIntegrations: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
-    ],
-    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
-    listDeploymentBranchPolicies: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    listDeploymentStatuses: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
-    listForAuthenticatedUser: ["GET /user/repos"],
-    listForOrg: ["GET /orgs/{org}/repos"],
-    listForUser: ["GET /users/{username}/repos"],
-    listForks: ["GET /repos/{owner}/{repo}/forks"],
-    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
-    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
-    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
-    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
-    listPublic: ["GET /repositories"],
-    listPullRequestsAssociatedWithCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
-    ],
-    listReleaseAssets: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
-    ],
-    listReleases: ["GET /repos/{owner}/{repo}/releases"],
-    listTags: ["GET /repos/{owner}/{repo}/tags"],
-    listTeams: ["GET /repos/{owner}/{repo}/teams"],
-    listWebhookDeliveries: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
-    ],
-    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
-    merge: ["POST /repos/{owner}/{repo}/merges"],
-    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
-    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeAppAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    removeCollaborator: [
-      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
-    ],
-    removeStatusCheckContexts: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    removeStatusCheckProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    removeTeamAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    removeUserAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
-    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
-    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
-    setAdminBranchProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    setAppAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    setStatusCheckContexts: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    setTeamAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    setUserAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
-    transfer: ["POST /repos/{owner}/{repo}/transfer"],
-    update: ["PATCH /repos/{owner}/{repo}"],
-    updateBranchProtection: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
-    updateDeploymentBranchPolicy: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
-    updateInvitation: [
-      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
-    updatePullRequestReviewProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
-    updateReleaseAsset: [
-      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    updateStatusCheckPotection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
-      {},
-      { renamed: ["repos", "updateStatusCheckProtection"] }
-    ],
-    updateStatusCheckProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
-    updateWebhookConfigForRepo: [
-      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    uploadReleaseAsset: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
-      { baseUrl: "https://uploads.github.com" }
-    ]
-  },
-  search: {
-    code: ["GET /search/code"],
-    commits: ["GET /search/commits"],
-    issuesAndPullRequests: ["GET /search/issues"],
-    labels: ["GET /search/labels"],
-    repos: ["GET /search/repositories"],
-    topics: ["GET /search/topics"],
-    users: ["GET /search/users"]
-  },
-  secretScanning: {
-    createPushProtectionBypass: [
-      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
-    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
-    listLocationsForAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
-    ],
-    listOrgPatternConfigs: [
-      "GET /orgs/{org}/secret-scanning/pattern-configurations"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    updateOrgPatternConfigs: [
-      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
-    ]
-  },
-  securityAdvisories: {
-    createFork: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
-    ],
-    createPrivateVulnerabilityReport: [
-      "POST /repos/{owner}/{repo}/security-advisories/reports"
-    ],
-    createRepositoryAdvisory: [
-      "POST /repos/{owner}/{repo}/security-advisories"
-    ],
-    createRepositoryAdvisoryCveRequest: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
-    ],
-    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
-    getRepositoryAdvisory: [
-      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ],
-    listGlobalAdvisories: ["GET /advisories"],
-    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
-    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
-    updateRepositoryAdvisory: [
-      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ]
-  },
-  teams: {
-    addOrUpdateMembershipForUserInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    addOrUpdateRepoPermissionsInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    checkPermissionsForRepoInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    create: ["POST /orgs/{org}/teams"],
-    createDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
-    deleteDiscussionCommentInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    deleteDiscussionInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
-    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
-    getDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    getDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    getMembershipForUserInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    list: ["GET /orgs/{org}/teams"],
-    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
-    listDiscussionCommentsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
-    listForAuthenticatedUser: ["GET /user/teams"],
-    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
-    listPendingInvitationsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/invitations"
-    ],
-    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
-    removeMembershipForUserInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    removeRepoInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    updateDiscussionCommentInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    updateDiscussionInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
-  },
-  users: {
-    addEmailForAuthenticated: [
-      "POST /user/emails",
-      {},
-      { renamed: ["users", "addEmailForAuthenticatedUser"] }
-    ],
-    addEmailForAuthenticatedUser: ["POST /user/emails"],
-    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
-    block: ["PUT /user/blocks/{username}"],
-    checkBlocked: ["GET /user/blocks/{username}"],
-    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
-    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
-    createGpgKeyForAuthenticated: [
-      "POST /user/gpg_keys",
-      {},
-      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
-    ],
-    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
-    createPublicSshKeyForAuthenticated: [
-      "POST /user/keys",
-      {},
-      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
-    ],
-    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
-    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
-    deleteAttestationsBulk: [
-      "POST /users/{username}/attestations/delete-request"
-    ],
-    deleteAttestationsById: [
-      "DELETE /users/{username}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /users/{username}/attestations/digest/{subject_digest}"
-    ],
-    deleteEmailForAuthenticated: [
-      "DELETE /user/emails",
-      {},
-      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
-    ],
-    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
-    deleteGpgKeyForAuthenticated: [
-      "DELETE /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
-    ],
-    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
-    deletePublicSshKeyForAuthenticated: [
-      "DELETE /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
-    ],
-    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
-    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
-    deleteSshSigningKeyForAuthenticatedUser: [
-      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    follow: ["PUT /user/following/{username}"],
-    getAuthenticated: ["GET /user"],
-    getById: ["GET /user/{account_id}"],
-    getByUsername: ["GET /users/{username}"],
-    getContextForUser: ["GET /users/{username}/hovercard"],
-    getGpgKeyForAuthenticated: [
-      "GET /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
-    ],
-    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
-    getPublicSshKeyForAuthenticated: [
-      "GET /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
-    ],
-    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
-    getSshSigningKeyForAuthenticatedUser: [
-      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    list: ["GET /users"],
-    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedByAuthenticated: [
-      "GET /user/blocks",
-      {},
-      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
-    ],
-    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
-    listEmailsForAuthenticated: [
-      "GET /user/emails",
-      {},
-      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
-    ],
-    listEmailsForAuthenticatedUser: ["GET /user/emails"],
-    listFollowedByAuthenticated: [
-      "GET /user/following",
-      {},
-      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
-    ],
-    listFollowedByAuthenticatedUser: ["GET /user/following"],
-    listFollowersForAuthenticatedUser: ["GET /user/followers"],
-    listFollowersForUser: ["GET /users/{username}/followers"],
-    listFollowingForUser: ["GET /users/{username}/following"],
-    listGpgKeysForAuthenticated: [
-      "GET /user/gpg_keys",
-      {},
-      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
-    ],
-    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
-    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
-    listPublicEmailsForAuthenticated: [
-      "GET /user/public_emails",
-      {},
-      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
-    ],
-    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
-    listPublicKeysForUser: ["GET /users/{username}/keys"],
-    listPublicSshKeysForAuthenticated: [
-      "GET /user/keys",
-      {},
-      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
-    ],
-    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
-    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
-    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
-    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
-    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
-    setPrimaryEmailVisibilityForAuthenticated: [
-      "PATCH /user/email/visibility",
-      {},
-      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
-    ],
-    setPrimaryEmailVisibilityForAuthenticatedUser: [
-      "PATCH /user/email/visibility"
-    ],
-    unblock: ["DELETE /user/blocks/{username}"],
-    unfollow: ["DELETE /user/following/{username}"],
-    updateAuthenticated: ["PATCH /user"]
-  }
-};
-var endpoints_default = Endpoints;
-
-//# sourceMappingURL=endpoints.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
-
-const endpointMethodsMap = /* @__PURE__ */ new Map();
-for (const [scope, endpoints] of Object.entries(endpoints_default)) {
-  for (const [methodName, endpoint] of Object.entries(endpoints)) {
-    const [route, defaults, decorations] = endpoint;
-    const [method, url] = route.split(/ /);
-    const endpointDefaults = Object.assign(
-      {
-        method,
-        url
-      },
-      defaults
-    );
-    if (!endpointMethodsMap.has(scope)) {
-      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
-    }
-    endpointMethodsMap.get(scope).set(methodName, {
-      scope,
-      methodName,
-      endpointDefaults,
-      decorations
+        : rows;
+}
+const isManagedX509 = (user) => user.databaseName === EXTERNAL_DATABASE && user.x509Type === 'MANAGED';
+/**
+ * The project's (or, with org-id, every project's) users and database-user limits, read together
+ * through the limiter.
+ */
+async function readProjects(ctx, limiter) {
+    const inScope = await projectsInScope(ctx, limiter);
+    const listing = listUsersOfProjects(ctx, limiter, inScope);
+    const limitsRead = readUserLimits(ctx, limiter, inScope);
+    const { listed, skipped, warnings } = await listing;
+    return { projects: listed, skipped, limits: await limitsRead, warnings };
+}
+/** The Atlas-managed X.509 users of the projects read: those list-certificates looks at. */
+function managedOwners(projects) {
+    return projects.flatMap(({ project, users }) => users.filter(isManagedX509).map(user => ({ groupId: project.id, username: user.username })));
+}
+/** Each user's certificates, in the order of `owners`, through the step's limiter. */
+async function readEveryUser(owners, limiter, ctx) {
+    const tally = new CertificateTally(owners.length);
+    return mapLimited(limiter, owners, owner => readCertificates(ctx, owner, tally));
+}
+/** The organisation step's table of projects: what each holds, and those skipped. */
+function projectTableRows(read, owners, perUser) {
+    const managed = new Map();
+    const held = new Map();
+    owners.forEach((owner, index) => {
+        managed.set(owner.groupId, (managed.get(owner.groupId) ?? 0) + 1);
+        held.set(owner.groupId, (held.get(owner.groupId) ?? 0) + perUser[index].length);
     });
-  }
+    const rows = [
+        ...read.projects.map(({ project, users }) => {
+            const limit = read.limits.get(project.id);
+            return [
+                project.id,
+                project.name,
+                limit === undefined ? String(users.length) : `${users.length} of ${limit}`,
+                String(managed.get(project.id) ?? 0),
+                String(held.get(project.id) ?? 0),
+                limit !== undefined && nearUserLimit(users.length, limit) ? 'near the user limit' : 'read'
+            ];
+        }),
+        ...read.skipped.map(s => [s.groupId, s.name, '', '', '', `skipped: ${s.error}`])
+    ];
+    const more = rows.length - MAX_TABLE_ROWS;
+    return more > 0
+        ? [
+            ...rows.slice(0, MAX_TABLE_ROWS),
+            ['…', `${more} more projects not listed here`, '', '', '', '']
+        ]
+        : rows;
 }
-const handler = {
-  has({ scope }, methodName) {
-    return endpointMethodsMap.get(scope).has(methodName);
-  },
-  getOwnPropertyDescriptor(target, methodName) {
-    return {
-      value: this.get(target, methodName),
-      // ensures method is in the cache
-      configurable: true,
-      writable: true,
-      enumerable: true
-    };
-  },
-  defineProperty(target, methodName, descriptor) {
-    Object.defineProperty(target.cache, methodName, descriptor);
-    return true;
-  },
-  deleteProperty(target, methodName) {
-    delete target.cache[methodName];
-    return true;
-  },
-  ownKeys({ scope }) {
-    return [...endpointMethodsMap.get(scope).keys()];
-  },
-  set(target, methodName, value) {
-    return target.cache[methodName] = value;
-  },
-  get({ octokit, scope, cache }, methodName) {
-    if (cache[methodName]) {
-      return cache[methodName];
-    }
-    const method = endpointMethodsMap.get(scope).get(methodName);
-    if (!method) {
-      return void 0;
-    }
-    const { endpointDefaults, decorations } = method;
-    if (decorations) {
-      cache[methodName] = decorate(
-        octokit,
-        scope,
-        methodName,
-        endpointDefaults,
-        decorations
-      );
-    } else {
-      cache[methodName] = octokit.request.defaults(endpointDefaults);
-    }
-    return cache[methodName];
-  }
-};
-function endpointsToMethods(octokit) {
-  const newMethods = {};
-  for (const scope of endpointMethodsMap.keys()) {
-    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
-  }
-  return newMethods;
+/** The summary's rows: whose certificates, how many, and how many users need action. */
+function listSummaryRows(username, users, inventory, warningDays, renewSoon, organisation) {
+    return [
+        ...(organisation
+            ? [
+                [
+                    'Projects',
+                    `${organisation.projects} read${organisation.skipped > 0 ? `, ${organisation.skipped} skipped (the credential cannot read them)` : ''}`
+                ]
+            ]
+            : []),
+        username ? ['User', username] : ['Atlas-managed X.509 users', String(users)],
+        ['Unexpired certificates', String(inventory.certificates.length)],
+        ...(username
+            ? []
+            : [
+                ['Users without an unexpired certificate', String(inventory.usersWithout.length)]
+            ]),
+        [`Users to renew within ${warningDays} days`, String(renewSoon)],
+        ...(organisation && organisation.nearLimit > 0
+            ? [
+                [
+                    `Projects at ${Math.round(USER_LIMIT_WARNING_SHARE * 100)} % of their database-user limit`,
+                    String(organisation.nearLimit)
+                ]
+            ]
+            : [])
+    ];
 }
-function decorate(octokit, scope, methodName, defaults, decorations) {
-  const requestWithDefaults = octokit.request.defaults(defaults);
-  function withDecorations(...args) {
-    let options = requestWithDefaults.endpoint.merge(...args);
-    if (decorations.mapToData) {
-      options = Object.assign({}, options, {
-        data: options[decorations.mapToData],
-        [decorations.mapToData]: void 0
-      });
-      return requestWithDefaults(options);
-    }
-    if (decorations.renamed) {
-      const [newScope, newMethodName] = decorations.renamed;
-      octokit.log.warn(
-        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
-      );
-    }
-    if (decorations.deprecated) {
-      octokit.log.warn(decorations.deprecated);
-    }
-    if (decorations.renamedParameters) {
-      const options2 = requestWithDefaults.endpoint.merge(...args);
-      for (const [name, alias] of Object.entries(
-        decorations.renamedParameters
-      )) {
-        if (name in options2) {
-          octokit.log.warn(
-            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
-          );
-          if (!(alias in options2)) {
-            options2[alias] = options2[name];
-          }
-          delete options2[name];
+/**
+ * Every unexpired certificate of a user, or without `username` of every Atlas-managed X.509 user
+ * of the project (or of every project of the `org-id` organisation), sorted by expiry, with a
+ * warning per user whose newest certificate ends soon and per project near its database-user limit.
+ */
+const listCertificates = {
+    name: 'list-certificates',
+    parallelRequests: PARALLEL_REQUESTS,
+    orgWide: read => !read('username'),
+    parse: read => ({
+        username: read('username') ? parseUsername(read) : undefined,
+        expiryWarningDays: parseExpiryWarningDays(read)
+    }),
+    async run({ username, expiryWarningDays }, ctx) {
+        const oneUser = username !== undefined;
+        const orgWide = ctx.orgId !== undefined;
+        const limiter = requestLimiter(ctx);
+        const read = oneUser
+            ? { projects: [], skipped: [], limits: new Map(), warnings: 0 }
+            : await readProjects(ctx, limiter);
+        if (!oneUser)
+            ctx.io.setOutput('skipped-projects', JSON.stringify(read.skipped));
+        const owners = username ? [{ groupId: ctx.groupId, username }] : managedOwners(read.projects);
+        const perUser = await readEveryUser(owners, limiter, ctx);
+        const now = ctx.clock.now();
+        const inventory = takeInventory(owners, perUser, now, !oneUser);
+        let warnings = read.warnings + warnAboutUndated(inventory.undated, ctx);
+        warnings += setListOutputs(inventory, oneUser, ctx);
+        const whose = username ??
+            `${owners.length} Atlas-managed X.509 user(s)${orgWide ? ` in ${read.projects.length} project(s)` : ''}`;
+        ctx.io.info(inventoryLine(inventory, whose, oneUser));
+        warnings += warnAboutUsersWithout(ctx, inventory.usersWithout.map(owner => orgWide ? `${owner.username} (project ${owner.groupId})` : owner.username));
+        const nearLimit = warnNearUserLimit(ctx, read.projects, read.limits, MAX_WARNINGS_PER_STEP - 1 - warnings);
+        if (nearLimit.length > 0)
+            warnings += 1;
+        const newest = new Set(newestPerUser(inventory.dated));
+        const soon = warnAboutExpiry(ctx, [...newest].map(c => ({
+            name: `The newest certificate of ${c.username} (${orgWide ? `project ${c.groupId}, ` : ''}${c.id})`,
+            notAfter: c.notAfter
+        })), expiryWarningDays, 'issue a new one with create-certificate before then', MAX_WARNINGS_PER_STEP - warnings);
+        await ctx.summary(username ? `Atlas X.509 certificates of ${username}` : 'Atlas X.509 certificates', listSummaryRows(username, owners.length, inventory, expiryWarningDays, soon, orgWide
+            ? {
+                projects: read.projects.length,
+                skipped: read.skipped.length,
+                nearLimit: nearLimit.length
+            }
+            : undefined));
+        if (orgWide) {
+            await ctx.io.summaryTable('Projects', [
+                'Project',
+                'Name',
+                'Database users',
+                'Atlas-managed X.509 users',
+                'Unexpired certificates',
+                'Status'
+            ], projectTableRows(read, owners, perUser));
         }
-      }
-      return requestWithDefaults(options2);
+        const projectOrder = orgWide
+            ? new Map(read.projects.map(({ project }, index) => [project.id, index]))
+            : undefined;
+        const rows = certificateTableRows(inventory, newest, expiryWarningDays, now, projectOrder);
+        if (rows.length > 0) {
+            await ctx.io.summaryTable('Certificates by days left', [
+                ...(orgWide ? ['Project'] : []),
+                'User',
+                'Certificate',
+                'Subject',
+                'Expires',
+                'Days left',
+                'Status'
+            ], rows);
+        }
     }
-    return requestWithDefaults(...args);
-  }
-  return Object.assign(withDecorations, requestWithDefaults);
-}
+};
 
-//# sourceMappingURL=endpoints-to-methods.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ./src/operations/prune-ephemeral-users.ts
 
 
-function restEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    rest: api
-  };
-}
-restEndpointMethods.VERSION = dist_src_version_VERSION;
-function legacyRestEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    ...api,
-    rest: api
-  };
-}
-legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
-//# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
-// pkg/dist-src/version.js
-var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
-// pkg/dist-src/normalize-paginated-list-response.js
-function normalizePaginatedListResponse(response) {
-  if (!response.data) {
-    return {
-      ...response,
-      data: []
-    };
-  }
-  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
-  if (!responseNeedsNormalization) return response;
-  const incompleteResults = response.data.incomplete_results;
-  const repositorySelection = response.data.repository_selection;
-  const totalCount = response.data.total_count;
-  const totalCommits = response.data.total_commits;
-  delete response.data.incomplete_results;
-  delete response.data.repository_selection;
-  delete response.data.total_count;
-  delete response.data.total_commits;
-  const namespaceKey = Object.keys(response.data)[0];
-  const data = response.data[namespaceKey];
-  response.data = data;
-  if (typeof incompleteResults !== "undefined") {
-    response.data.incomplete_results = incompleteResults;
-  }
-  if (typeof repositorySelection !== "undefined") {
-    response.data.repository_selection = repositorySelection;
-  }
-  response.data.total_count = totalCount;
-  response.data.total_commits = totalCommits;
-  return response;
-}
 
-// pkg/dist-src/iterator.js
-function iterator(octokit, route, parameters) {
-  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
-  const requestMethod = typeof route === "function" ? route : octokit.request;
-  const method = options.method;
-  const headers = options.headers;
-  let url = options.url;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      async next() {
-        if (!url) return { done: true };
+
+/** One project: users are their names. */
+const BY_NAME = { keyOf: user => user.username, nameOf: user => user.username };
+/** Up to ten names, for a message that must stay short. */
+const someUsernames = (users) => users
+    .slice(0, 10)
+    .map(user => user.username)
+    .join(', ') + (users.length > 10 ? ', …' : '');
+/** Deletes in flight at most: the step's bound on requests in flight. */
+const PARALLEL_DELETES = PARALLEL_REQUESTS;
+/** Rows of the step summary's user list at most: the summary has a size limit (1 MiB). */
+const MAX_SUMMARY_ROWS = 50;
+const isStop = (error) => error instanceof AtlasUnreachableError || (error instanceof AtlasApiError && error.status === 429);
+/**
+ * Deletes users through the step's limiter (a few at a time, one at a time while Atlas's
+ * rate-limit bucket runs low; a 429's Retry-After already holds every request back). The first
+ * budget error, or a 429 left after every retry, stops every delete not yet sent, and what is left
+ * stays for the next run.
+ */
+async function deleteInParallel(items, limiter, remove) {
+    const outcomes = new Map();
+    let started = 0;
+    let stopped;
+    const removeOne = async (item) => {
+        if (stopped)
+            return;
+        started += 1;
         try {
-          const response = await requestMethod({ method, url, headers });
-          const normalizedResponse = normalizePaginatedListResponse(response);
-          url = ((normalizedResponse.headers.link || "").match(
-            /<([^<>]+)>;\s*rel="next"/
-          ) || [])[1];
-          if (!url && "total_commits" in normalizedResponse.data) {
-            const parsedUrl = new URL(normalizedResponse.url);
-            const params = parsedUrl.searchParams;
-            const page = parseInt(params.get("page") || "1", 10);
-            const per_page = parseInt(params.get("per_page") || "250", 10);
-            if (page * per_page < normalizedResponse.data.total_commits) {
-              params.set("page", String(page + 1));
-              url = parsedUrl.toString();
-            }
-          }
-          return { value: normalizedResponse };
-        } catch (error) {
-          if (error.status !== 409) throw error;
-          url = "";
-          return {
-            value: {
-              status: 200,
-              headers: {},
-              data: []
-            }
-          };
+            outcomes.set(item, (await remove(item)) ? 'deleted' : 'gone');
         }
-      }
-    })
-  };
+        catch (error) {
+            if (isStop(error))
+                stopped ??= error;
+            else {
+                const message = error instanceof Error ? error.message : String(error);
+                // A long Atlas detail per user would make the one error unreadable.
+                outcomes.set(item, { failure: message.slice(0, 300) });
+            }
+        }
+    };
+    await Promise.all(items.map(item => limiter.run(() => removeOne(item))));
+    return { outcomes, started, stopped };
 }
-
-// pkg/dist-src/paginate.js
-function paginate(octokit, route, parameters, mapFn) {
-  if (typeof parameters === "function") {
-    mapFn = parameters;
-    parameters = void 0;
-  }
-  return gather(
-    octokit,
-    [],
-    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
-    mapFn
-  );
+/** Failed deletes named in the error at most. */
+const MAX_NAMED_FAILURES = 10;
+/** Which users are ours, which have expired (by `now`), and which of those this run deletes. */
+function planPrune(users, now, limit) {
+    const labelled = users.filter(isManagedByAction);
+    const ours = labelled.filter(user => user.databaseName === EXTERNAL_DATABASE && EPHEMERAL_X509_TYPES.has(user.x509Type ?? ''));
+    const oursSet = new Set(ours);
+    // Only a strict ISO 8601 UTC label is a date: anything else is left alone, never read as past.
+    const expiry = new Map(ours.map(user => [user, parseIsoUtc(labelValue(user, LABELS.expiresAt))]));
+    const expiresBy = (user) => expiry.get(user) ?? Infinity;
+    const expired = ours
+        .filter(user => expiresBy(user) <= now)
+        .sort((a, b) => expiresBy(a) - expiresBy(b) || a.username.localeCompare(b.username));
+    return {
+        listed: users.length,
+        ours,
+        // Our label on another kind of user (a password or LDAP user, another database) is not ours.
+        notOurKind: labelled.filter(user => !oursSet.has(user)),
+        undated: ours.filter(user => expiry.get(user) === undefined),
+        expired,
+        due: expired.slice(0, limit),
+        leftOver: expired.slice(limit)
+    };
 }
-function gather(octokit, results, iterator2, mapFn) {
-  return iterator2.next().then((result) => {
-    if (result.done) {
-      return results;
+/** The warnings and lines that say what the plan leaves alone, and what it deletes. */
+function reportPlan(plan, limit, ctx, naming, where) {
+    const { io } = ctx;
+    const someNames = (users) => someUsernames(users.map(user => ({ username: naming.nameOf(user) })));
+    if (plan.notOurKind.length > 0) {
+        io.warning(`${plan.notOurKind.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} are not ${EXTERNAL_DATABASE} users of x509Type ${[...EPHEMERAL_X509_TYPES].join(' or ')}, so this action did not create them; they are left alone: ${someNames(plan.notOurKind)}.`, 'Users left alone');
     }
-    let earlyExit = false;
-    function done() {
-      earlyExit = true;
+    if (plan.undated.length > 0) {
+        io.warning(`${plan.undated.length} user(s) labelled ${LABELS.managedBy}=${MANAGED_BY} have an expires-at label that is not an ISO 8601 UTC date (YYYY-MM-DDTHH:MM:SS.sssZ) and are left alone: ${someNames(plan.undated)}. Delete them with delete-user once they are no longer needed.`, 'Ephemeral users left alone');
     }
-    results = results.concat(
-      mapFn ? mapFn(result.value, done) : result.value.data
-    );
-    if (earlyExit) {
-      return results;
+    io.info(`${plan.listed} database users in ${where}; ${plan.ours.length} created by this action; ${plan.expired.length} expired.`);
+    if (plan.leftOver.length > 0) {
+        io.info(`${plan.leftOver.length} more expired user(s) are beyond prune-limit (${limit}) and left for the next run: ${someNames(plan.leftOver)}.`);
     }
-    return gather(octokit, results, iterator2, mapFn);
-  });
 }
-
-// pkg/dist-src/compose-paginate.js
-var composePaginateRest = Object.assign(paginate, {
-  iterator
-});
-
-// pkg/dist-src/generated/paginating-endpoints.js
-var paginatingEndpoints = (/* unused pure expression or super */ null && ([
-  "GET /advisories",
-  "GET /app/hook/deliveries",
-  "GET /app/installation-requests",
-  "GET /app/installations",
-  "GET /assignments/{assignment_id}/accepted_assignments",
-  "GET /classrooms",
-  "GET /classrooms/{classroom_id}/assignments",
-  "GET /enterprises/{enterprise}/code-security/configurations",
-  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
-  "GET /enterprises/{enterprise}/dependabot/alerts",
-  "GET /enterprises/{enterprise}/teams",
-  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
-  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
-  "GET /events",
-  "GET /gists",
-  "GET /gists/public",
-  "GET /gists/starred",
-  "GET /gists/{gist_id}/comments",
-  "GET /gists/{gist_id}/commits",
-  "GET /gists/{gist_id}/forks",
-  "GET /installation/repositories",
-  "GET /issues",
-  "GET /licenses",
-  "GET /marketplace_listing/plans",
-  "GET /marketplace_listing/plans/{plan_id}/accounts",
-  "GET /marketplace_listing/stubbed/plans",
-  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
-  "GET /networks/{owner}/{repo}/events",
-  "GET /notifications",
-  "GET /organizations",
-  "GET /organizations/{org}/dependabot/repository-access",
-  "GET /orgs/{org}/actions/cache/usage-by-repository",
-  "GET /orgs/{org}/actions/hosted-runners",
-  "GET /orgs/{org}/actions/permissions/repositories",
-  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
-  "GET /orgs/{org}/actions/runner-groups",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
-  "GET /orgs/{org}/actions/runners",
-  "GET /orgs/{org}/actions/secrets",
-  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/actions/variables",
-  "GET /orgs/{org}/actions/variables/{name}/repositories",
-  "GET /orgs/{org}/attestations/repositories",
-  "GET /orgs/{org}/attestations/{subject_digest}",
-  "GET /orgs/{org}/blocks",
-  "GET /orgs/{org}/campaigns",
-  "GET /orgs/{org}/code-scanning/alerts",
-  "GET /orgs/{org}/code-security/configurations",
-  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
-  "GET /orgs/{org}/codespaces",
-  "GET /orgs/{org}/codespaces/secrets",
-  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/copilot/billing/seats",
-  "GET /orgs/{org}/copilot/metrics",
-  "GET /orgs/{org}/dependabot/alerts",
-  "GET /orgs/{org}/dependabot/secrets",
-  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/events",
-  "GET /orgs/{org}/failed_invitations",
-  "GET /orgs/{org}/hooks",
-  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
-  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
-  "GET /orgs/{org}/insights/api/subject-stats",
-  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
-  "GET /orgs/{org}/installations",
-  "GET /orgs/{org}/invitations",
-  "GET /orgs/{org}/invitations/{invitation_id}/teams",
-  "GET /orgs/{org}/issues",
-  "GET /orgs/{org}/members",
-  "GET /orgs/{org}/members/{username}/codespaces",
-  "GET /orgs/{org}/migrations",
-  "GET /orgs/{org}/migrations/{migration_id}/repositories",
-  "GET /orgs/{org}/organization-roles/{role_id}/teams",
-  "GET /orgs/{org}/organization-roles/{role_id}/users",
-  "GET /orgs/{org}/outside_collaborators",
-  "GET /orgs/{org}/packages",
-  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-  "GET /orgs/{org}/personal-access-token-requests",
-  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
-  "GET /orgs/{org}/personal-access-tokens",
-  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
-  "GET /orgs/{org}/private-registries",
-  "GET /orgs/{org}/projects",
-  "GET /orgs/{org}/projectsV2",
-  "GET /orgs/{org}/projectsV2/{project_number}/fields",
-  "GET /orgs/{org}/projectsV2/{project_number}/items",
-  "GET /orgs/{org}/properties/values",
-  "GET /orgs/{org}/public_members",
-  "GET /orgs/{org}/repos",
-  "GET /orgs/{org}/rulesets",
-  "GET /orgs/{org}/rulesets/rule-suites",
-  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
-  "GET /orgs/{org}/secret-scanning/alerts",
-  "GET /orgs/{org}/security-advisories",
-  "GET /orgs/{org}/settings/immutable-releases/repositories",
-  "GET /orgs/{org}/settings/network-configurations",
-  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
-  "GET /orgs/{org}/teams",
-  "GET /orgs/{org}/teams/{team_slug}/discussions",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
-  "GET /orgs/{org}/teams/{team_slug}/invitations",
-  "GET /orgs/{org}/teams/{team_slug}/members",
-  "GET /orgs/{org}/teams/{team_slug}/projects",
-  "GET /orgs/{org}/teams/{team_slug}/repos",
-  "GET /orgs/{org}/teams/{team_slug}/teams",
-  "GET /projects/{project_id}/collaborators",
-  "GET /repos/{owner}/{repo}/actions/artifacts",
-  "GET /repos/{owner}/{repo}/actions/caches",
-  "GET /repos/{owner}/{repo}/actions/organization-secrets",
-  "GET /repos/{owner}/{repo}/actions/organization-variables",
-  "GET /repos/{owner}/{repo}/actions/runners",
-  "GET /repos/{owner}/{repo}/actions/runs",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
-  "GET /repos/{owner}/{repo}/actions/secrets",
-  "GET /repos/{owner}/{repo}/actions/variables",
-  "GET /repos/{owner}/{repo}/actions/workflows",
-  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
-  "GET /repos/{owner}/{repo}/activity",
-  "GET /repos/{owner}/{repo}/assignees",
-  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
-  "GET /repos/{owner}/{repo}/branches",
-  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
-  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
-  "GET /repos/{owner}/{repo}/code-scanning/alerts",
-  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-  "GET /repos/{owner}/{repo}/code-scanning/analyses",
-  "GET /repos/{owner}/{repo}/codespaces",
-  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
-  "GET /repos/{owner}/{repo}/codespaces/secrets",
-  "GET /repos/{owner}/{repo}/collaborators",
-  "GET /repos/{owner}/{repo}/comments",
-  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/commits",
-  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
-  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
-  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
-  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
-  "GET /repos/{owner}/{repo}/commits/{ref}/status",
-  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
-  "GET /repos/{owner}/{repo}/compare/{basehead}",
-  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
-  "GET /repos/{owner}/{repo}/contributors",
-  "GET /repos/{owner}/{repo}/dependabot/alerts",
-  "GET /repos/{owner}/{repo}/dependabot/secrets",
-  "GET /repos/{owner}/{repo}/deployments",
-  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
-  "GET /repos/{owner}/{repo}/environments",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
-  "GET /repos/{owner}/{repo}/events",
-  "GET /repos/{owner}/{repo}/forks",
-  "GET /repos/{owner}/{repo}/hooks",
-  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
-  "GET /repos/{owner}/{repo}/invitations",
-  "GET /repos/{owner}/{repo}/issues",
-  "GET /repos/{owner}/{repo}/issues/comments",
-  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/issues/events",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
-  "GET /repos/{owner}/{repo}/keys",
-  "GET /repos/{owner}/{repo}/labels",
-  "GET /repos/{owner}/{repo}/milestones",
-  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
-  "GET /repos/{owner}/{repo}/notifications",
-  "GET /repos/{owner}/{repo}/pages/builds",
-  "GET /repos/{owner}/{repo}/projects",
-  "GET /repos/{owner}/{repo}/pulls",
-  "GET /repos/{owner}/{repo}/pulls/comments",
-  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
-  "GET /repos/{owner}/{repo}/releases",
-  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
-  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
-  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
-  "GET /repos/{owner}/{repo}/rulesets",
-  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
-  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
-  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
-  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
-  "GET /repos/{owner}/{repo}/security-advisories",
-  "GET /repos/{owner}/{repo}/stargazers",
-  "GET /repos/{owner}/{repo}/subscribers",
-  "GET /repos/{owner}/{repo}/tags",
-  "GET /repos/{owner}/{repo}/teams",
-  "GET /repos/{owner}/{repo}/topics",
-  "GET /repositories",
-  "GET /search/code",
-  "GET /search/commits",
-  "GET /search/issues",
-  "GET /search/labels",
-  "GET /search/repositories",
-  "GET /search/topics",
-  "GET /search/users",
-  "GET /teams/{team_id}/discussions",
-  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
-  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
-  "GET /teams/{team_id}/invitations",
-  "GET /teams/{team_id}/members",
-  "GET /teams/{team_id}/projects",
-  "GET /teams/{team_id}/repos",
-  "GET /teams/{team_id}/teams",
-  "GET /user/blocks",
-  "GET /user/codespaces",
-  "GET /user/codespaces/secrets",
-  "GET /user/emails",
-  "GET /user/followers",
-  "GET /user/following",
-  "GET /user/gpg_keys",
-  "GET /user/installations",
-  "GET /user/installations/{installation_id}/repositories",
-  "GET /user/issues",
-  "GET /user/keys",
-  "GET /user/marketplace_purchases",
-  "GET /user/marketplace_purchases/stubbed",
-  "GET /user/memberships/orgs",
-  "GET /user/migrations",
-  "GET /user/migrations/{migration_id}/repositories",
-  "GET /user/orgs",
-  "GET /user/packages",
-  "GET /user/packages/{package_type}/{package_name}/versions",
-  "GET /user/public_emails",
-  "GET /user/repos",
-  "GET /user/repository_invitations",
-  "GET /user/social_accounts",
-  "GET /user/ssh_signing_keys",
-  "GET /user/starred",
-  "GET /user/subscriptions",
-  "GET /user/teams",
-  "GET /users",
-  "GET /users/{username}/attestations/{subject_digest}",
-  "GET /users/{username}/events",
-  "GET /users/{username}/events/orgs/{org}",
-  "GET /users/{username}/events/public",
-  "GET /users/{username}/followers",
-  "GET /users/{username}/following",
-  "GET /users/{username}/gists",
-  "GET /users/{username}/gpg_keys",
-  "GET /users/{username}/keys",
-  "GET /users/{username}/orgs",
-  "GET /users/{username}/packages",
-  "GET /users/{username}/projects",
-  "GET /users/{username}/projectsV2",
-  "GET /users/{username}/projectsV2/{project_number}/fields",
-  "GET /users/{username}/projectsV2/{project_number}/items",
-  "GET /users/{username}/received_events",
-  "GET /users/{username}/received_events/public",
-  "GET /users/{username}/repos",
-  "GET /users/{username}/social_accounts",
-  "GET /users/{username}/ssh_signing_keys",
-  "GET /users/{username}/starred",
-  "GET /users/{username}/subscriptions"
-]));
-
-// pkg/dist-src/paginating-endpoints.js
-function isPaginatingEndpoint(arg) {
-  if (typeof arg === "string") {
-    return paginatingEndpoints.includes(arg);
-  } else {
-    return false;
-  }
+const expiredNote = (user) => `expired ${labelValue(user, LABELS.expiresAt)}`;
+/** The users counted as pruned: every due one in a dry run, else those this step deleted. */
+function prunedNames(plan, deletes, dryRun, naming = BY_NAME) {
+    const names = plan.due.map(naming.keyOf);
+    return dryRun ? names : names.filter(name => deletes.outcomes.get(name) === 'deleted');
 }
-
-// pkg/dist-src/index.js
-function paginateRest(octokit) {
-  return {
-    paginate: Object.assign(paginate.bind(null, octokit), {
-      iterator: iterator.bind(null, octokit)
-    })
-  };
+/** A line per delete; the failures, for the error. */
+function reportDeletes(plan, deletes, io, naming) {
+    const byKey = new Map(plan.due.map(user => [naming.keyOf(user), user]));
+    const failures = [];
+    for (const [key, outcome] of deletes.outcomes) {
+        const user = byKey.get(key);
+        const name = naming.nameOf(user);
+        if (outcome === 'deleted')
+            io.info(`Deleted ${name} (${expiredNote(user)}).`);
+        // Counted only when this step deleted it: a user already gone was pruned by someone else.
+        else if (outcome === 'gone')
+            io.info(`${name} was already gone (deleted by someone else); not counted.`);
+        else
+            failures.push(`${name}: ${outcome.failure}`);
+    }
+    return failures;
 }
-paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
-
-
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
-
-
-// octokit + plugins
-
-
-
-const context = new Context();
-const baseUrl = getApiBaseUrl();
-const defaults = {
-    baseUrl,
-    request: {
-        agent: getProxyAgent(baseUrl),
-        fetch: getProxyFetch(baseUrl)
+/** The summary's rows: the counts, then what became of each due user (MAX_SUMMARY_ROWS at most). */
+function pruneSummaryRows(plan, deletes, pruned, run, naming = BY_NAME) {
+    const { due, leftOver } = plan;
+    const result = (user) => {
+        const outcome = deletes.outcomes.get(naming.keyOf(user));
+        if (run.dryRun || outcome === 'deleted')
+            return '';
+        return outcome === 'gone' ? '; already gone' : '; NOT deleted';
+    };
+    return [
+        ['Users listed', String(plan.listed)],
+        [run.dryRun ? 'Would delete' : 'Deleted', String(pruned.length)],
+        ...(leftOver.length > 0
+            ? [
+                [
+                    run.dryRun ? 'Would be left for the next run' : 'Left for the next run',
+                    `${leftOver.length} expired user(s) beyond prune-limit (${run.limit})`
+                ]
+            ]
+            : []),
+        ...due
+            .slice(0, MAX_SUMMARY_ROWS)
+            .map((user) => [
+            naming.nameOf(user),
+            `${expiredNote(user)}; ${labelValue(user, LABELS.githubRun) ?? 'no github-run label'}${result(user)}`
+        ]),
+        ...(due.length > MAX_SUMMARY_ROWS
+            ? [
+                [
+                    '…',
+                    `${due.length - MAX_SUMMARY_ROWS} more not listed here; the pruned output has every deleted name`
+                ]
+            ]
+            : [])
+    ];
+}
+/**
+ * The step's one error when deletes were stopped or failed, saying what was deleted and what is
+ * left for the next run; undefined when every due delete went through.
+ */
+function pruneFailure(plan, deletes, pruned, limit, failures) {
+    const { due, leftOver } = plan;
+    const { stopped, started } = deletes;
+    const unanswered = started - deletes.outcomes.size;
+    const tally = (what) => `Deleted ${pruned.length} of ${due.length} expired user(s) before ${what}; ${due.length - started} not tried${leftOver.length > 0 ? ` and ${leftOver.length} beyond prune-limit (${limit})` : ''} are left for the next run.`;
+    if (stopped instanceof AtlasApiError) {
+        // Atlas's rate limit outlasted every retry: one Atlas error, with its hint.
+        return new AtlasApiError(stopped.status, stopped.errorCode, `${stopped.detail} ${tally(`Atlas's rate limit stopped the run; ${unanswered} refused`)}`, stopped.retryAfterMs);
+    }
+    if (stopped) {
+        return new AtlasUnreachableError(`${stopped.message} ${tally(`stopping; ${unanswered} delete(s) got no answer (they may have taken effect)`)}`);
+    }
+    if (failures.length === 0)
+        return undefined;
+    const named = failures.slice(0, MAX_NAMED_FAILURES).join('; ');
+    const more = failures.length > MAX_NAMED_FAILURES
+        ? `; … and ${failures.length - MAX_NAMED_FAILURES} more`
+        : '';
+    return new errors/* TitledError */.D('Ephemeral users not deleted', `Could not delete ${failures.length} of ${due.length} expired ephemeral user(s) due this run: ${named}${more}. They stay until a later run deletes them: check the errors above (the credentials' role, the project), then run prune-ephemeral-users again.`);
+}
+/**
+ * Deletes the users this action created whose `expires-at` has passed: what a post step that
+ * never ran (a dead runner) left behind, the longest expired first, at most `prune-limit` per run.
+ * Only `$external` users of a type this action creates and with its `managed-by` label are ever
+ * touched.
+ */
+const pruneEphemeralUsers = {
+    name: 'prune-ephemeral-users',
+    parallelRequests: PARALLEL_DELETES,
+    orgWide: () => true,
+    parse: read => ({
+        dryRun: parseBoolean(read, 'dry-run', DEFAULTS['dry-run']),
+        limit: parseInteger(read, 'prune-limit', DEFAULTS['prune-limit'], 1, MAX_LIST_ITEMS)
+    }),
+    summaryName: ({ dryRun }) => `prune-ephemeral-users${dryRun ? ' (dry run)' : ''}`,
+    async run({ dryRun, limit }, ctx) {
+        const { api, io } = ctx;
+        const orgWide = ctx.orgId !== undefined;
+        const limiter = requestLimiter(ctx);
+        const { listed, skipped } = await listUsersOfProjects(ctx, limiter, await projectsInScope(ctx, limiter));
+        // Each listed user is its own object: its project is found by identity.
+        const projectOf = new Map(listed.flatMap(({ project, users }) => users.map(user => [user, project.id])));
+        const groupOf = (user) => projectOf.get(user) ?? ctx.groupId;
+        const naming = orgWide
+            ? {
+                keyOf: user => `${groupOf(user)}\u0000${user.username}`,
+                nameOf: user => `${user.username} (project ${groupOf(user)})`
+            }
+            : BY_NAME;
+        // Grouped by project in an organisation step, in the order Atlas lists the projects; the
+        // plan's order (longest expired first) within each.
+        const users = listed.flatMap(project => project.users);
+        const plan = planPrune(users, ctx.clock.now(), limit);
+        if (orgWide) {
+            const order = new Map(listed.map(({ project }, index) => [project.id, index]));
+            const byProject = (a, b) => order.get(groupOf(a)) - order.get(groupOf(b));
+            plan.due = [...plan.due].sort(byProject);
+        }
+        reportPlan(plan, limit, ctx, naming, orgWide
+            ? `${listed.length} project(s) of organisation ${ctx.orgId}`
+            : `project ${ctx.groupId}`);
+        let deletes = { outcomes: new Map(), started: 0 };
+        if (dryRun) {
+            for (const user of plan.due)
+                io.info(`Would delete ${naming.nameOf(user)} (${expiredNote(user)}).`);
+        }
+        else {
+            const byKey = new Map(plan.due.map(user => [naming.keyOf(user), user]));
+            deletes = await deleteInParallel([...byKey.keys()], limiter, key => {
+                const user = byKey.get(key);
+                return api.deleteUser(groupOf(user), user.username);
+            });
+        }
+        const pruned = prunedNames(plan, deletes, dryRun, naming);
+        const failures = reportDeletes(plan, deletes, io, naming);
+        // One project: the usernames, as always; an organisation: each with its project.
+        const byKey = new Map(plan.due.map(user => [naming.keyOf(user), user]));
+        io.setOutput('pruned', JSON.stringify(orgWide
+            ? pruned.map(key => {
+                const user = byKey.get(key);
+                return { groupId: groupOf(user), username: user.username };
+            })
+            : pruned));
+        io.setOutput('count', String(pruned.length));
+        if (orgWide)
+            io.setOutput('skipped-projects', JSON.stringify(skipped));
+        await ctx.summary(`Atlas ephemeral users ${dryRun ? 'that would be pruned (dry run)' : 'pruned'}`, [
+            ...(orgWide ? [projectsRow(listed.length, skipped)] : []),
+            ...pruneSummaryRows(plan, deletes, pruned, { dryRun, limit }, naming)
+        ]);
+        const failure = pruneFailure(plan, deletes, pruned, limit, failures);
+        if (failure)
+            throw failure;
     }
 };
-const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+/** The organisation step's row of projects read, naming those skipped. */
+function projectsRow(read, skipped) {
+    const named = skipped
+        .slice(0, 20)
+        .map(s => `${s.groupId}${s.name ? ` ${s.name}` : ''} (${s.error})`)
+        .join(', ');
+    return [
+        'Projects',
+        `${read} read${skipped.length > 0 ? `, ${skipped.length} skipped (the credential cannot read them): ${named}${skipped.length > 20 ? ', …' : ''}` : ''}`
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/operations/set-customer-x509.ts
+
+
+
+
+async function readCaSource(source, ctx) {
+    if (source.kind === 'text')
+        return { pem: source.pem, input: 'ca-certificates' };
+    try {
+        return { pem: await ctx.fs.readFile(source.path), input: 'ca-file' };
+    }
+    catch (error) {
+        const code = error.code ?? error.message;
+        throw new errors/* InputError */.d('ca-file', `Cannot read ${source.path} (${code}). A relative path is read from the workspace: check that the file is committed and that actions/checkout ran before this step.`);
+    }
+}
+/** The bundle given, checked as a CA bundle; what is wrong with it is an error of its input. */
+function checkedBundle(pem, input, now) {
+    try {
+        return checkCaBundle(pem, now);
+    }
+    catch (error) {
+        if (error instanceof CaBundleError) {
+            throw new errors/* InputError */.d(input, `${error.message} Accepted: one or more PEM CA certificates (basic constraints CA:TRUE), not expired.`);
+        }
+        throw error;
+    }
+}
+/** The summary rows after an upload, or after finding the same certificates already there. */
+function uploadSummaryRows(unchanged, count, expiresAt, now) {
+    return [
+        [
+            'Result',
+            unchanged ? 'unchanged (no request sent, no restart)' : 'uploaded (rolling restart started)'
+        ],
+        ['CA certificates', String(count)],
+        ['Earliest expiry', `${expiresAt} (${daysUntil(expiresAt, now)} days)`]
+    ];
+}
+/**
+ * Uploads the project's CA bundle. Checked locally first (each block a CA certificate, none
+ * expired), then compared with what Atlas holds: the PATCH restarts every cluster of the project,
+ * so it is sent only when the certificates differ, and never twice.
+ */
+const setCustomerX509 = {
+    name: 'set-customer-x509',
+    parse: read => ({ ca: parseCaSource(read) }),
+    async run({ ca }, ctx) {
+        const { api, groupId, io } = ctx;
+        const { pem: given, input } = await readCaSource(ca, ctx);
+        const certificates = checkedBundle(given, input, ctx.clock.now());
+        const expiresAt = earliestExpiry(certificates);
+        const current = customerCas(await api.getUserSecurity(groupId));
+        const currentCertificates = heldCertificates(current);
+        const unchanged = currentCertificates !== undefined && sameCertificates(currentCertificates, certificates);
+        if (unchanged) {
+            io.info(`Project ${groupId} already has these ${certificates.length} CA certificate(s): nothing was sent, nothing restarts.`);
+        }
+        else {
+            const pem = normalisedPem(certificates);
+            await sendOnceConfirmed({ method: 'PATCH', certificates }, () => api.setCustomerCas(groupId, pem), ctx);
+            io.warning(`Customer-managed X.509 CA ${current ? 'replaced' : 'set'} for project ${groupId} (${certificates.length} certificate(s)). Atlas is doing a rolling restart of every cluster in the project.`, 'Rolling restart of the project clusters');
+        }
+        io.setOutput('customer-x509-enabled', 'true');
+        io.setOutput('ca-count', String(certificates.length));
+        io.setOutput('ca-expires-at', expiresAt);
+        await ctx.summary('Atlas customer-managed X.509', uploadSummaryRows(unchanged, certificates.length, expiresAt, ctx.clock.now()));
+    }
+};
+
+;// CONCATENATED MODULE: ./src/operations/registry.ts
+
+
+
+
+
+
+
+
+
+/** Every operation, once: the `operation` input's accepted values and dispatch derive from it. */
+const OPERATIONS = [
+    createCertificate,
+    disableCustomerX509,
+    listCertificates,
+    createEphemeralUser,
+    deleteUser,
+    pruneEphemeralUsers,
+    getCustomerX509,
+    setCustomerX509
+];
+const OPERATION_NAMES = OPERATIONS.map(operation => operation.name);
+/** The operation an `operation` input names ('' means the default). */
+function findOperation(value, fallback) {
+    const name = value || fallback;
+    const operation = OPERATIONS.find(candidate => candidate.name === name);
+    if (!operation) {
+        throw new errors/* InputError */.d('operation', `"${name}" is not an operation. Use one of: ${OPERATION_NAMES.join(', ')}.`);
+    }
+    return operation;
+}
+
+;// CONCATENATED MODULE: ./src/report.ts
+
+
+/** One annotation for a failure: its title says what kind, its message what to do. */
+function describeFailure(error) {
+    if (error instanceof errors/* TitledError */.D)
+        return { title: error.title, message: error.annotation };
+    // A failure nothing named: a defect of the action. It may quote what it choked on, so it is
+    // cut to a readable length, and it says what to do rather than leave a bare JavaScript error.
+    const kind = error instanceof Error ? error.name : typeof error;
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+        title: 'atlas-x509-action failed',
+        message: `An unexpected ${kind} inside the action: ${message.slice(0, 2000)}. This is a defect of atlas-x509-action: re-run the step with debug logging and report it with that log.`
+    };
+}
+/** The step's one error annotation, repeated in the step summary where people look first. */
+async function reportFailure(error, io) {
+    const { title, message } = describeFailure(error);
+    if (error instanceof Error && error.stack)
+        io.debug(error.stack);
+    io.fail(message, title);
+    try {
+        await io.summary('Atlas X.509 action failed', [
+            ['Error', title],
+            ['Detail', message]
+        ]);
+    }
+    catch (summaryError) {
+        io.debug(`No step summary written: ${summaryError.message}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/atlas/auth/digest.ts
+
+
+const ALGORITHMS = {
+    MD5: 'MD5',
+    'MD5-SESS': 'MD5-sess',
+    'SHA-256': 'SHA-256',
+    'SHA-256-SESS': 'SHA-256-sess'
+};
+/** Splits `key=value, key="quoted, value"` auth-params, honouring quoted-string escapes. */
+function parseAuthParams(text) {
+    const params = new Map();
+    const pattern = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+    for (const match of text.matchAll(pattern)) {
+        const value = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? '');
+        params.set(match[1].toLowerCase(), value);
+    }
+    return params;
+}
+/** Returns the Digest challenge of a `WWW-Authenticate` header, or undefined if it offers none. */
+function parseDigestChallenge(header) {
+    const headers = Array.isArray(header) ? header : header ? [header] : [];
+    for (const value of headers) {
+        const start = value.search(/(^|,\s*)Digest\s/i);
+        if (start < 0)
+            continue;
+        const params = parseAuthParams(value.slice(value.indexOf('igest', start) + 5));
+        const nonce = params.get('nonce');
+        const realm = params.get('realm');
+        if (!nonce || realm === undefined)
+            continue;
+        const algorithm = ALGORITHMS[(params.get('algorithm') ?? 'MD5').toUpperCase()];
+        if (!algorithm)
+            continue;
+        // Atlas's documented header says `op="auth"` for `qop`; accept both spellings.
+        const qop = params.get('qop') ?? params.get('op');
+        return {
+            realm,
+            nonce,
+            algorithm,
+            qop,
+            opaque: params.get('opaque'),
+            stale: (params.get('stale') ?? '').toLowerCase() === 'true'
+        };
+    }
+    return undefined;
+}
+function hashFor(algorithm) {
+    const name = algorithm.startsWith('SHA-256') ? 'sha256' : 'md5';
+    return data => (0,external_node_crypto_.createHash)(name).update(data, 'utf8').digest('hex');
+}
+/** The `response` value of RFC 7616 §3.4.1 (qop=auth). */
+function digestResponse(input) {
+    const hash = hashFor(input.algorithm);
+    let ha1 = hash(`${input.username}:${input.realm}:${input.password}`);
+    if (input.algorithm.endsWith('-sess'))
+        ha1 = hash(`${ha1}:${input.nonce}:${input.cnonce}`);
+    const ha2 = hash(`${input.method}:${input.uri}`);
+    return hash(`${ha1}:${input.nonce}:${input.nc}:${input.cnonce}:${input.qop}:${ha2}`);
+}
+function quote(value) {
+    return `"${value.replace(/(["\\])/g, '\\$1')}"`;
+}
+/**
+ * Signs requests with one server challenge, reusing its nonce with an increasing nonce count
+ * so that a step pays the challenge round trip once, not once per request.
+ */
+class DigestSigner {
+    username;
+    password;
+    newCnonce;
+    challenge;
+    nonceCount = 0;
+    constructor(username, password, newCnonce = () => (0,external_node_crypto_.randomBytes)(16).toString('hex')) {
+        this.username = username;
+        this.password = password;
+        this.newCnonce = newCnonce;
+    }
+    /** True when the last request signed reused a nonce an earlier request had used (nc above 1). */
+    get reusedNonce() {
+        return this.nonceCount > 1;
+    }
+    accept(challenge) {
+        this.challenge = challenge;
+        this.nonceCount = 0;
+    }
+    /** The Authorization header for this request, or undefined before the first challenge. */
+    authorization(method, uri) {
+        const challenge = this.challenge;
+        if (!challenge)
+            return undefined;
+        const qop = 'auth';
+        if (challenge.qop && !challenge.qop.split(',').some(q => q.trim() === qop)) {
+            throw new AtlasProtocolError(`The server's Digest challenge asks for qop="${challenge.qop}"; only "auth" is supported. Is base-url an Atlas origin?`);
+        }
+        this.nonceCount += 1;
+        const nc = this.nonceCount.toString(16).padStart(8, '0');
+        const cnonce = this.newCnonce();
+        const response = digestResponse({
+            algorithm: challenge.algorithm,
+            username: this.username,
+            password: this.password,
+            realm: challenge.realm,
+            method,
+            uri,
+            nonce: challenge.nonce,
+            nc,
+            cnonce,
+            qop
+        });
+        const parts = [
+            `username=${quote(this.username)}`,
+            `realm=${quote(challenge.realm)}`,
+            `nonce=${quote(challenge.nonce)}`,
+            `uri=${quote(uri)}`,
+            `algorithm=${challenge.algorithm}`,
+            `qop=${qop}`,
+            `nc=${nc}`,
+            `cnonce=${quote(cnonce)}`,
+            `response=${quote(response)}`
+        ];
+        if (challenge.opaque !== undefined)
+            parts.push(`opaque=${quote(challenge.opaque)}`);
+        return `Digest ${parts.join(', ')}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/atlas/auth/methods.ts
+
+/** Programmatic API key: HTTP Digest (RFC 7616), MD5 or SHA-256 as the server's challenge says. */
+class DigestAuth {
+    signer;
+    constructor(publicKey, privateKey, newCnonce) {
+        this.signer = new DigestSigner(publicKey, privateKey, newCnonce);
+    }
+    // async although nothing is awaited: the interface is a promise (a token may be fetched), and a
+    // challenge the signer refuses must reach the caller as a rejection, not a synchronous throw.
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async authorize(method, uri) {
+        return this.signer.authorization(method, uri);
+    }
+    acceptUnauthorized(wwwAuthenticate, sentAuthorization) {
+        const challenge = parseDigestChallenge(wwwAuthenticate);
+        if (!challenge)
+            return false;
+        // First contact, a stale nonce, or a refused reuse of a nonce (servers need not accept one,
+        // stale flag or not): take the new challenge. A fresh nonce refused means the key is wrong.
+        if (!sentAuthorization || challenge.stale || this.signer.reusedNonce) {
+            this.signer.accept(challenge);
+            return true;
+        }
+        return false;
+    }
+}
+/** Service account: a Bearer token from its token source, the same one for every request. */
+class BearerAuth {
+    tokens;
+    constructor(tokens) {
+        this.tokens = tokens;
+    }
+    async authorize() {
+        return `Bearer ${await this.tokens.token()}`;
+    }
+    acceptUnauthorized() {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/atlas/auth/oauth.ts
+
+/** OAuth 2.0 client credentials for Atlas service accounts (RFC 6749 §4.4). */
+/** RFC 6749 §2.3.1: client id and secret are form-encoded before Basic encoding. */
+function formEncode(value) {
+    return encodeURIComponent(value).replace(/%20/g, '+');
+}
+function basicAuthorization(clientId, clientSecret) {
+    const pair = `${formEncode(clientId)}:${formEncode(clientSecret)}`;
+    return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+}
+const TOKEN_PATH = '/api/oauth/token';
+const REVOKE_PATH = '/api/oauth/revoke';
+const TOKEN_REQUEST_BODY = 'grant_type=client_credentials';
+/** Atlas's documented token lifetime: used when an answer does not say, and never exceeded. */
+const DEFAULT_LIFETIME_SECONDS = 3600;
+/** A longer lifetime is no answer of Atlas's (1e306 s once made the expiry Infinity). */
+const MAX_CLAIMED_LIFETIME_SECONDS = 86_400;
+/**
+ * A token is saved to state, which the runner passes to the post step in its environment: a huge
+ * one (128 KiB) made that step impossible to start ("Argument list too long").
+ */
+const MAX_ACCESS_TOKEN_LENGTH = 8 * 1024;
+/**
+ * Registered as a mask: a shorter value would blank common text in the whole log. Visible ASCII
+ * only (the token68 of a Bearer header fits in it): no control character reaches a header, the
+ * state or the mask.
+ */
+const ACCESS_TOKEN = /^[\x21-\x7e]{8,}$/;
+/** A token handed over from the main step is reused only while it has this long left. */
+const MIN_REUSE_MS = 60_000;
+/** A token value fit for a header, a mask and the state (readAccessToken's checks of it). */
+function isAccessTokenValue(value) {
+    return value.length <= MAX_ACCESS_TOKEN_LENGTH && ACCESS_TOKEN.test(value);
+}
+const unexpected = (what) => new AtlasProtocolError(`The token endpoint answered 200 with ${what}: not an answer of Atlas's. No token was used or saved; check base-url and any proxy in between.`);
+/**
+ * Reads the access token from a 200 token response. A body without a usable token (none, one
+ * that cannot be a header value, a mask or a state entry, an `expires_in` that is not a plausible
+ * number of seconds) is an unexpected answer.
+ */
+function readAccessToken(body, now) {
+    let parsed;
+    try {
+        parsed = JSON.parse(body);
+    }
+    catch {
+        throw new AtlasProtocolError('The token endpoint answered 200 with a body that is not JSON: is base-url an Atlas origin?');
+    }
+    const doc = (parsed ?? {});
+    const token = doc.access_token;
+    if (typeof token !== 'string' || token.length === 0) {
+        throw new AtlasProtocolError('The token endpoint answered 200 without an access_token.');
+    }
+    if (token.length > MAX_ACCESS_TOKEN_LENGTH)
+        throw unexpected(`an access_token of ${token.length} characters (at most ${MAX_ACCESS_TOKEN_LENGTH})`);
+    if (!isAccessTokenValue(token))
+        throw unexpected('an access_token that is not 8 or more visible ASCII characters (a control character, a space or a short value)');
+    const claimed = doc.expires_in;
+    if (claimed !== undefined &&
+        !(typeof claimed === 'number' && claimed > 0 && claimed <= MAX_CLAIMED_LIFETIME_SECONDS)) {
+        throw unexpected(`an expires_in that is not a positive number of seconds up to ${MAX_CLAIMED_LIFETIME_SECONDS}`);
+    }
+    const lifetime = Math.min(claimed ?? DEFAULT_LIFETIME_SECONDS, DEFAULT_LIFETIME_SECONDS);
+    return { value: token, expiresAt: now + lifetime * 1000 };
+}
+/**
+ * One token per job from the service account's token endpoint: fetched on first use, handed from
+ * the main step to the post step, revoked there. The endpoint is rate-limited, and a service
+ * account holds at most 100 active tokens.
+ */
+class ClientCredentialsTokenSource {
+    send;
+    options;
+    current;
+    pending;
+    /** Every token this step used: the post step revokes them all. */
+    used = new Map();
+    basic;
+    constructor(clientId, clientSecret, send, options) {
+        this.send = send;
+        this.options = options;
+        this.basic = basicAuthorization(clientId, clientSecret);
+        // The Basic credential carries the client secret in another encoding: mask it before any request.
+        options.registerSecret(this.basic.slice('Basic '.length));
+        const handed = options.handedOver;
+        // State is text a later step could have touched: only a token the main step could have saved.
+        if (handed && isAccessTokenValue(handed.value) && Number.isFinite(handed.expiresAt)) {
+            options.registerSecret(handed.value);
+            this.used.set(handed.value, handed);
+            if (handed.expiresAt - options.clock.now() >= MIN_REUSE_MS)
+                this.current = handed;
+        }
+    }
+    /** The token in use, if any (what the main step hands over). */
+    get accessToken() {
+        return this.current;
+    }
+    async token() {
+        if (this.current && this.current.expiresAt - this.options.clock.now() > 0)
+            return this.current.value;
+        this.pending ??= this.fetch().finally(() => (this.pending = undefined));
+        return (await this.pending).value;
+    }
+    /** Revokes every token this step used; answers how many. */
+    async revokeAll() {
+        let revoked = 0;
+        for (const token of this.used.values()) {
+            await this.send(this.form(REVOKE_PATH, `token=${encodeURIComponent(token.value)}&token_type_hint=access_token`));
+            revoked += 1;
+        }
+        this.used.clear();
+        this.current = undefined;
+        return revoked;
+    }
+    form(target, body) {
+        return {
+            method: 'POST',
+            target,
+            headers: {
+                authorization: this.basic,
+                'content-type': 'application/x-www-form-urlencoded',
+                accept: 'application/json'
+            },
+            body
+        };
+    }
+    async fetch() {
+        const response = await this.send(this.form(TOKEN_PATH, TOKEN_REQUEST_BODY));
+        const token = readAccessToken(response.text, this.options.clock.now());
+        this.options.registerSecret(token.value);
+        this.used.set(token.value, token);
+        this.current = token;
+        this.options.onToken?.(token);
+        return token;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/atlas/client.ts
+
+
+
+
+
 
 /**
- * Convience function to correctly format Octokit Options to pass into the constructor.
- *
- * @param     token    the repo PAT or GITHUB_TOKEN
- * @param     options  other options to set
+ * The one way the action talks to Atlas: the transport within the step's budget, Digest or
+ * Bearer auth, the retry loop, and turning answers that are not 2xx into errors.
  */
-function getOctokitOptions(token, options) {
-    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
-    // Auth
-    const auth = getAuthString(token, opts);
-    if (auth) {
-        opts.auth = auth;
+class AtlasClient {
+    transport;
+    retrier;
+    /** Idle signers: a request takes one and gives it back, so parallel requests never share a Digest nonce. */
+    idleAuths = [];
+    newAuth;
+    tokens;
+    constructor(options) {
+        const budget = options.budget;
+        this.transport = new Transport({
+            baseUrl: options.baseUrl,
+            dispatcher: options.dispatcher,
+            budget,
+            clock: options.clock,
+            userAgent: options.userAgent ?? 'atlas-x509-action',
+            debug: options.debug
+        });
+        this.retrier = {
+            maxRetries: options.maxRetries,
+            budget,
+            clock: options.clock,
+            random: options.random ?? Math.random,
+            backoff: DEFAULT_BACKOFF,
+            debug: options.debug,
+            notice: options.notice,
+            baseUrl: options.baseUrl,
+            pause: { until: 0 }
+        };
+        const credentials = options.credentials;
+        if (credentials.kind === 'api-key') {
+            // One Digest session (nonce and count) per request in flight: one in all for a sequential step.
+            this.newAuth = () => new DigestAuth(credentials.publicKey, credentials.privateKey);
+        }
+        else {
+            this.tokens = new ClientCredentialsTokenSource(credentials.clientId, credentials.clientSecret, 
+            // The token endpoint's requests carry their own Basic credential: sent unsigned.
+            request => this.send(request, 'retry-safe', false), {
+                clock: options.clock,
+                registerSecret: options.registerSecret,
+                handedOver: options.handedOverToken,
+                onToken: options.onAccessToken
+            });
+            const bearer = new BearerAuth(this.tokens);
+            this.newAuth = () => bearer;
+        }
     }
-    // Orchestration ID
-    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
-    if (userAgent) {
-        opts.userAgent = userAgent;
+    /** Revokes the service account's access tokens this step used (none for an API key). */
+    revokeAccessTokens() {
+        return this.tokens ? this.tokens.revokeAll() : Promise.resolve(0);
     }
-    return opts;
+    get requestCount() {
+        return this.transport.requestCount;
+    }
+    /** Atlas's `RateLimit-Remaining` on the latest answer that carried it. */
+    get rateLimitRemaining() {
+        return this.transport.rateLimitRemaining;
+    }
+    get baseUrl() {
+        return this.transport.baseUrl;
+    }
+    /** Runs `work` with requests (their retries, waits and connections) bounded by `deadlineMs` alone. */
+    withinBudget(deadlineMs, seconds, input, work) {
+        return this.transport.budget.within(deadlineMs, seconds, input, work);
+    }
+    /**
+     * Sends one API call to a path of the Atlas origin; answers 2xx, or throws AtlasApiError /
+     * AtlasUnreachableError.
+     */
+    async call(method, path, options) {
+        const query = options.query
+            ? '?' +
+                new URLSearchParams(Object.entries(options.query).map(([k, v]) => [k, String(v)])).toString()
+            : '';
+        const mediaType = `application/vnd.atlas.${options.version}+json`;
+        const exchange = {
+            method,
+            target: `${path}${query}`,
+            headers: { accept: mediaType },
+            body: options.body === undefined ? undefined : JSON.stringify(options.body)
+        };
+        if (exchange.body !== undefined)
+            exchange.headers['content-type'] = mediaType;
+        const response = await this.send(exchange, options.retry ?? 'retry-safe', true);
+        return { status: response.status, text: response.text };
+    }
+    /**
+     * The one road to the network, for API and token requests alike: the request within the step's
+     * budget, retried by `policy`, signed when `signed`; answers 2xx or throws the answer's error.
+     */
+    async send(exchange, policy, signed) {
+        const response = await withRetries(`${exchange.method} ${exchange.target}`, policy, this.retrier, () => (signed ? this.authenticated(exchange) : this.transport.send(exchange)));
+        if (response.status < 200 || response.status >= 300)
+            throw errorForAnswer(response, this.transport.baseUrl);
+        return response;
+    }
+    /** Like call, for JSON answers; `parse` may replace JSON.parse (exact int64 ids). */
+    async json(method, path, options, parse = JSON.parse) {
+        const response = await this.call(method, path, options);
+        try {
+            return parse(response.text);
+        }
+        catch {
+            throw new AtlasProtocolError(`${method} ${path} answered ${response.status} with a body that is not JSON: an answer that is not Atlas's (a proxy's page?). Check base-url and any proxy in between.`);
+        }
+    }
+    /** One attempt: the request, plus the Digest challenge round trip when the auth method needs one. */
+    async authenticated(exchange) {
+        const auth = this.idleAuths.pop() ?? this.newAuth();
+        try {
+            return await this.signedExchange(auth, exchange);
+        }
+        finally {
+            this.idleAuths.push(auth);
+        }
+    }
+    async signedExchange(auth, exchange) {
+        for (let challenges = 0;; challenges++) {
+            const authorization = await auth.authorize(exchange.method, exchange.target);
+            const headers = authorization ? { ...exchange.headers, authorization } : exchange.headers;
+            const response = await this.transport.send({ ...exchange, headers });
+            if (response.status === 401 &&
+                challenges < 2 &&
+                auth.acceptUnauthorized(response.headers['www-authenticate'], authorization !== undefined)) {
+                continue;
+            }
+            return response;
+        }
+    }
 }
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+;// CONCATENATED MODULE: ./src/atlas/dispatcher.ts
 
 
-const github_context = new Context();
+const first = (env, names) => names.map(name => env[name]).find(value => value !== undefined && value !== '');
 /**
- * Returns a hydrated octokit ready to use for GitHub Actions
- *
- * @param     token    the repo PAT or GITHUB_TOKEN
- * @param     options  other options to set
+ * The HTTP dispatcher: through the proxy named by HTTPS_PROXY/HTTP_PROXY (NO_PROXY honoured, either
+ * case) in the step's environment, as the runner's other tools do, or direct.
  */
-function getOctokit(token, options, ...additionalPlugins) {
-    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
-    return new GitHubWithPlugins(getOctokitOptions(token, options));
+function createDispatcher(env, options) {
+    const httpsProxy = first(env, ['HTTPS_PROXY', 'https_proxy']);
+    const httpProxy = first(env, ['HTTP_PROXY', 'http_proxy']);
+    // Read per connection, so that a connection made late in the step gets only what is left.
+    const timeout = () => Math.max(1, Math.floor(options.remainingMs()));
+    const direct = (connectOptions, callback) => (0,undici.buildConnector)({ timeout: timeout() + 1000 })(connectOptions, callback);
+    if (httpsProxy || httpProxy) {
+        return new undici.EnvHttpProxyAgent({
+            httpProxy,
+            httpsProxy,
+            noProxy: first(env, ['NO_PROXY', 'no_proxy']) ?? '',
+            connections: options.connections,
+            // EnvHttpProxyAgent hands the two factories to its ProxyAgent (its type does not list them).
+            // The connection to the proxy itself (TCP, and TLS to an https proxy):
+            clientFactory: (proxyOrigin) => new undici.Pool(proxyOrigin, {
+                connect: (connectOptions, callback) => connectWithin(timeout(), direct, connectOptions, callback)
+            }),
+            // Each connection to the origin, direct (NO_PROXY) or through the tunnel. ProxyAgent hands
+            // its tunnel-making connect here; undici's own timers for it (the CONNECT answer, the
+            // tunnel's TLS) run 300 s or a budget fixed at the start, so ours bound it instead.
+            factory: (origin, agentOptions) => {
+                const viaProxy = agentOptions.connect;
+                const connect = (connectOptions, callback) => viaProxy
+                    ? connectThroughTunnel(timeout, viaProxy, direct, connectOptions, callback)
+                    : connectWithin(timeout(), direct, connectOptions, callback);
+                const clientOptions = { ...agentOptions, connect };
+                return options.connections === 1
+                    ? new undici.Client(origin, clientOptions)
+                    : new undici.Pool(origin, clientOptions);
+            }
+        });
+    }
+    return new undici.Agent({
+        connections: options.connections,
+        connect: (connectOptions, callback) => {
+            const handedOver = options.preconnection?.takeFor(connectOptions, timeout());
+            if (!handedOver)
+                return connectWithin(timeout(), direct, connectOptions, callback);
+            // A handshake that failed is made again the usual way, which reports what went wrong.
+            void handedOver.then(socket => socket ? callback(null, socket) : connectWithin(timeout(), direct, connectOptions, callback));
+        }
+    });
 }
-//# sourceMappingURL=github.js.map
+/**
+ * Runs one connection attempt within `ms`. undici times this phase on a coarse clock that fires up
+ * to half a second early or late, and a request's abort signal does not reach a connection still
+ * being made, so a timer of our own ends the attempt when the budget does: it aborts the attempt's
+ * signal (ProxyAgent's CONNECT exchange listens to it) and destroys a socket still being made.
+ */
+function connectWithin(ms, connector, connectOptions, callback) {
+    let settled = false;
+    const settle = (...args) => {
+        clearTimeout(timer);
+        if (settled) {
+            args[1]?.destroy();
+            return;
+        }
+        settled = true;
+        callback(...args);
+    };
+    const aborted = new AbortController();
+    const attempt = {};
+    const timer = setTimeout(() => {
+        const error = new undici.errors.ConnectTimeoutError();
+        aborted.abort(error);
+        if (attempt.socket instanceof external_node_net_.Socket)
+            attempt.socket.destroy(error);
+        else
+            settle(error, null);
+    }, ms);
+    // undici's connector returns the socket it makes (its types say void): destroyed on time.
+    attempt.socket = connector({ ...connectOptions, signal: aborted.signal }, settle);
+}
+/**
+ * Through a proxy: the CONNECT exchange, then for an https origin the TLS handshake over the
+ * tunnel, each within what is then left of the budget. ProxyAgent is asked for a bare tunnel (as
+ * for http) so that the handshake is made here, where its socket can be destroyed on time.
+ */
+function connectThroughTunnel(timeout, viaProxy, direct, connectOptions, callback) {
+    if (connectOptions.protocol !== 'https:') {
+        connectWithin(timeout(), viaProxy, connectOptions, callback);
+        return;
+    }
+    // ProxyAgent's CONNECT target is `host`, with a default port added only when `port` is empty,
+    // and that default is the protocol's: the https port is spelled out here.
+    const port = connectOptions.port || '443';
+    const tunnelOptions = {
+        ...connectOptions,
+        protocol: 'http:',
+        port,
+        host: connectOptions.port ? connectOptions.host : `${connectOptions.hostname}:${port}`
+    };
+    connectWithin(timeout(), viaProxy, tunnelOptions, (error, tunnel) => {
+        if (!tunnel)
+            return callback(error ?? new undici.errors.ConnectTimeoutError(), null);
+        connectWithin(timeout(), direct, { ...connectOptions, httpSocket: tunnel }, (handshakeError, socket) => {
+            if (!socket) {
+                tunnel.destroy();
+                return callback(handshakeError ?? new undici.errors.ConnectTimeoutError(), null);
+            }
+            callback(null, socket);
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/atlas/plain-text.ts
+
+
+/**
+ * One GET of a URL outside Atlas (the runner's "what is my IP" service): through the step's
+ * dispatcher (proxies honoured) and within its budget, with no credential of any kind, no retry
+ * and no redirect followed. Throws AtlasUnreachableError when no answer comes.
+ */
+async function getPlainText(url, options) {
+    const target = new URL(url);
+    const transport = new Transport({ ...options, baseUrl: target.origin });
+    try {
+        return await transport.send({
+            method: 'GET',
+            target: `${target.pathname}${target.search}`,
+            headers: { accept: 'text/plain' }
+        });
+    }
+    catch (error) {
+        if (error instanceof AtlasUnreachableError)
+            throw error;
+        const what = isTimeout(error)
+            ? `no answer within ${options.budget.description}`
+            : describeNetworkError(error);
+        throw new AtlasUnreachableError(`GET ${target.origin}${target.pathname}: ${what}.`, {
+            cause: error
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms))
+};
+
+;// CONCATENATED MODULE: ./src/inputs/issuer-key.ts
+/**
+ * What the runner must mask of `issuer-key` before anything prints: the whole value and every
+ * non-empty line (without `\r`).
+ */
+function issuerKeyMasks(value) {
+    const lines = value.split('\n').map(line => line.replace(/\r/g, '').trim());
+    return [value.trim(), ...lines].filter(Boolean);
+}
+
+;// CONCATENATED MODULE: ./src/runtime.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const USER_AGENT = 'atlas-x509-action/1.0.0';
+function defaultDependencies() {
+    return {
+        env: process.env,
+        readInput: name => core/* getInput */.V4(name),
+        io: coreIO(),
+        clock: systemClock,
+        fs: nodeFileSystem,
+        cwd: process.cwd()
+    };
+}
+/** Registers secret inputs (and their environment fallbacks) before anything can print them. */
+function maskSecretInputs(deps) {
+    for (const value of secretCredentialValues(deps.readInput, deps.env))
+        deps.io.setSecret(value);
+    const githubToken = deps.readInput('github-token');
+    if (githubToken)
+        deps.io.setSecret(githubToken);
+    const issuerKey = deps.readInput('issuer-key');
+    if (issuerKey)
+        for (const value of issuerKeyMasks(issuerKey))
+            deps.io.setSecret(value);
+}
+/**
+ * Runs work with an operation context: one Atlas client for the step, its dispatcher closed
+ * afterwards so idle keep-alive connections do not hold the step open.
+ */
+async function withStepContext(config, deps, work, session = { accessToken: { handOver: true } }) {
+    const parallelRequests = session.parallelRequests ?? 1;
+    const budget = new Budget(config.timeoutSeconds, deps.clock);
+    const dispatcher = deps.dispatcher ??
+        createDispatcher(deps.env, {
+            connections: parallelRequests,
+            remainingMs: () => budget.remainingMs(),
+            ...(deps.preconnection ? { preconnection: deps.preconnection } : {})
+        });
+    const tokenHandling = session.accessToken;
+    const client = new AtlasClient({
+        baseUrl: config.baseUrl,
+        credentials: config.credentials,
+        dispatcher,
+        budget,
+        maxRetries: config.maxRetries,
+        clock: deps.clock,
+        registerSecret: value => deps.io.setSecret(value),
+        debug: message => deps.io.debug(message),
+        notice: message => deps.io.notice(message, 'Atlas rate limit'),
+        userAgent: USER_AGENT,
+        ...(tokenHandling.handOver
+            ? {
+                onAccessToken: token => deps.io.saveState(STATE.accessToken, JSON.stringify(token))
+            }
+            : { handedOverToken: tokenHandling.handedOver })
+    });
+    const api = new HttpAtlasApi(client);
+    try {
+        return await work({
+            groupId: config.groupId,
+            ...(config.orgId ? { orgId: config.orgId } : {}),
+            api,
+            io: deps.io,
+            env: deps.env,
+            fs: deps.fs,
+            cwd: deps.cwd,
+            clock: deps.clock,
+            githubSecretStore: deps.githubSecretStore,
+            githubConnection: (token, baseUrl) => ({
+                token,
+                baseUrl,
+                budget,
+                clock: deps.clock,
+                dispatcher,
+                maxRetries: config.maxRetries,
+                debug: message => deps.io.debug(message),
+                notice: message => deps.io.notice(message, 'GitHub rate limit')
+            }),
+            summary: (heading, rows) => deps.io.summary(heading, [
+                ...commonSummaryRows(session.operation, config.groupId, config.orgId),
+                ...rows
+            ]),
+            getPlainText: url => getPlainText(url, {
+                dispatcher,
+                budget,
+                clock: deps.clock,
+                userAgent: USER_AGENT,
+                debug: message => deps.io.debug(message)
+            })
+        });
+    }
+    finally {
+        if (!tokenHandling.handOver)
+            await revokeAccessTokens(client, deps);
+        deps.io.debug(`Atlas HTTP requests sent: ${api.requestCount}`);
+        if (!deps.dispatcher)
+            await dispatcher.destroy().catch(() => undefined);
+    }
+}
+/** The rows every summary starts with: which operation ran, on which project. */
+function commonSummaryRows(operation, groupId, 
+/** Set when the step covers every project of an organisation instead of one. */
+orgId) {
+    return [
+        ...(operation === undefined ? [] : [['Operation', operation]]),
+        orgId ? ['Organisation', orgId] : ['Project', groupId]
+    ];
+}
+/** The post step's last call: no access token of the job is left active (a warning if one is). */
+async function revokeAccessTokens(client, deps) {
+    try {
+        const revoked = await client.revokeAccessTokens();
+        if (revoked > 0)
+            deps.io.info(`Revoked the service account's access token (${revoked}).`);
+    }
+    catch (error) {
+        deps.io.warning(`Could not revoke the service account's access token: ${error.message} It stays active until it expires (1 hour after it was issued) and counts against the service account's limit of 100 active tokens.`, 'Access token not revoked');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+/**
+ * Every key the post step reads, saved empty before anything else: the runner gives the post step
+ * the main step's value of each saved key, so no `STATE_*` line a later step appends to
+ * $GITHUB_ENV can stand in for one, even after an input error.
+ */
+function clearPostStepRecord(io) {
+    for (const name of Object.values(STATE))
+        io.saveState(name, '');
+}
+/** Where and as whom the main step works: the post step goes there with that credential only. */
+function recordSession(common, io) {
+    io.saveState(STATE.atlasOrigin, common.baseUrl);
+    io.saveState(STATE.project, common.groupId);
+    io.saveState(STATE.credential, JSON.stringify(credentialIdentity(common.credentials)));
+}
+/** The main step: inputs → one operation → outputs, summary, or one error annotation. */
+async function run(overrides = {}) {
+    const deps = { ...defaultDependencies(), ...overrides };
+    try {
+        clearPostStepRecord(deps.io);
+        maskSecretInputs(deps);
+        const operation = findOperation(deps.readInput('operation'), DEFAULTS.operation);
+        const common = parseCommonConfig(deps.readInput, deps.env, operation.orgWide?.(deps.readInput) ?? false);
+        const config = operation.parse(deps.readInput);
+        recordSession(common, deps.io);
+        await withStepContext(common, deps, ctx => operation.run(config, ctx), {
+            operation: operation.summaryName?.(config) ?? operation.name,
+            parallelRequests: operation.parallelRequests,
+            accessToken: { handOver: true }
+        });
+    }
+    catch (error) {
+        await reportFailure(error, deps.io);
+    }
+}
+
 
 /***/ })
 

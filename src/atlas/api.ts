@@ -140,7 +140,7 @@ export interface AtlasApi {
    * `timeout-seconds`, earlier or later: for a wait with a budget of its own, `seconds` long and
    * set by the input `input` (named in errors).
    */
-  withRequestDeadline<T>(
+  withinBudget<T>(
     deadlineMs: number,
     seconds: number,
     input: string,
@@ -583,13 +583,13 @@ export class HttpAtlasApi implements AtlasApi {
     }
   }
 
-  withRequestDeadline<T>(
+  withinBudget<T>(
     deadlineMs: number,
     seconds: number,
     input: string,
     work: () => Promise<T>
   ): Promise<T> {
-    return this.client.withDeadline(deadlineMs, seconds, input, work)
+    return this.client.withinBudget(deadlineMs, seconds, input, work)
   }
 
   /**

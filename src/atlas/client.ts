@@ -115,7 +115,7 @@ export class AtlasClient {
   }
 
   /** Runs `work` with requests (their retries, waits and connections) bounded by `deadlineMs` alone. */
-  withDeadline<T>(
+  withinBudget<T>(
     deadlineMs: number,
     seconds: number,
     input: string,

@@ -6,7 +6,7 @@ import { LOOPBACK } from '../inputs/common.js'
 import { DEFAULTS, InputError, splitList, type InputReader } from '../inputs/inputs.js'
 import { runIdentity } from '../run-identity.js'
 import { list, READY_POLL, seconds } from './ephemeral-readiness.js'
-import { STATE, type OperationContext } from './operation.js'
+import { STATE, type StepContext } from './operation.js'
 
 /**
  * A temporary entry on the project's IP access list for this job (a GitHub-hosted runner has a
@@ -125,7 +125,7 @@ export const wantsAccessList = (config: AccessListConfig) =>
  */
 export async function resolveEntries(
   config: AccessListConfig,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<string[]> {
   if (!config.runner) return config.entries
   const address = await runnerAddress(config.runnerIpUrl, ctx)
@@ -133,7 +133,7 @@ export async function resolveEntries(
   return config.entries.includes(address) ? config.entries : [...config.entries, address]
 }
 
-async function runnerAddress(url: string, ctx: OperationContext): Promise<string> {
+async function runnerAddress(url: string, ctx: StepContext): Promise<string> {
   const unknown = (what: string) =>
     new TitledError(
       'Runner address unknown',
@@ -157,7 +157,7 @@ async function runnerAddress(url: string, ctx: OperationContext): Promise<string
 }
 
 /** `atlas-x509-action <owner/repo> run <id>/<attempt> <nonce>`, the repository cut to fit 80. */
-export function entryComment(ctx: OperationContext, nonce: string): string {
+export function entryComment(ctx: StepContext, nonce: string): string {
   const run = runIdentity(ctx.env)
   const head = 'atlas-x509-action '
   const tail = ` run ${run.runId}/${run.runAttempt} ${nonce}`
@@ -182,7 +182,7 @@ export async function addEntries(
   entries: string[],
   ttlHours: number,
   record: boolean,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<string[]> {
   const { api, groupId, io } = ctx
   const comment = entryComment(ctx, randomBytes(4).toString('hex'))
@@ -233,12 +233,12 @@ export async function waitUntilActive(
   entries: string[],
   deadlineMs: number,
   timeoutSeconds: number,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<void> {
   if (entries.length === 0) return
   const { api, clock, groupId, io } = ctx
   const started = clock.now()
-  await api.withRequestDeadline(deadlineMs, timeoutSeconds, 'ready-timeout-seconds', async () => {
+  await api.withinBudget(deadlineMs, timeoutSeconds, 'ready-timeout-seconds', async () => {
     let pending = [...entries]
     let intervalMs: number = READY_POLL.firstIntervalMs
     for (;;) {
@@ -294,10 +294,7 @@ export function readAddedEntries(text: string): AddedEntry[] {
  * The post step: deletes each entry the main step added, after reading it. An entry whose comment
  * is no longer the one this step wrote was written again by someone else since: left alone.
  */
-export async function removeAddedEntries(
-  added: AddedEntry[],
-  ctx: OperationContext
-): Promise<void> {
+export async function removeAddedEntries(added: AddedEntry[], ctx: StepContext): Promise<void> {
   const { api, groupId, io } = ctx
   for (const { entry, comment } of added) {
     try {

@@ -19,7 +19,7 @@ import {
   parseInteger,
   type InputReader
 } from '../inputs/inputs.js'
-import { STATE, type OperationContext } from './operation.js'
+import { STATE, type StepContext } from './operation.js'
 
 /** The certificate inputs that create-certificate and create-ephemeral-user share. */
 export interface CertificateOptions {
@@ -50,7 +50,7 @@ export function parseCertificateOptions(
  */
 export async function prepareCertificatePath(
   options: CertificateOptions,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<string> {
   const path = certificatePath(options.certificateFile, ctx.env, ctx.cwd)
   const problem = await checkCertificatePath(path, ctx.fs)
@@ -61,11 +61,7 @@ export async function prepareCertificatePath(
 /** Where a certificate comes from; `issue` masks its key and checks it before returning it. */
 export interface CertificateSource {
   x509Type: 'MANAGED' | 'CUSTOMER'
-  issue(
-    username: string,
-    options: CertificateOptions,
-    ctx: OperationContext
-  ): Promise<IssuedCertificate>
+  issue(username: string, options: CertificateOptions, ctx: StepContext): Promise<IssuedCertificate>
 }
 
 /** Atlas issues the certificate and its key (MANAGED users). */
@@ -96,7 +92,7 @@ export async function issueAndDeliver(
   username: string,
   options: CertificateOptions,
   path: string,
-  ctx: OperationContext,
+  ctx: StepContext,
   source: CertificateSource = atlasIssued
 ): Promise<Array<[string, string]>> {
   return (await deliverCertificate(username, options, path, ctx, source)).rows
@@ -107,7 +103,7 @@ export async function deliverCertificate(
   username: string,
   options: CertificateOptions,
   path: string,
-  ctx: OperationContext,
+  ctx: StepContext,
   source: CertificateSource = atlasIssued
 ): Promise<{ rows: Array<[string, string]>; issued: IssuedCertificate }> {
   const { io } = ctx

@@ -15,7 +15,7 @@ import {
   parseGitHubSecret,
   parseRenewWithinDays,
   type GitHubSecretOptions
-} from '../inputs/release.js'
+} from '../inputs/rotation.js'
 import {
   deliverCertificate,
   parseCertificateOptions,
@@ -24,7 +24,7 @@ import {
 } from './certificate-delivery.js'
 import { TitledError } from '../errors.js'
 import { resolveEntries } from './access-list.js'
-import type { Operation, OperationContext } from './operation.js'
+import type { Operation, StepContext } from './operation.js'
 import {
   parseCertificateReach,
   reachWithCertificate,
@@ -137,7 +137,7 @@ async function readRenewal(
   username: string,
   renewWithinDays: number,
   secret: KeptSecret | undefined,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<RenewalDecision> {
   const [records, state] = await settleBoth(
     ctx.api.listCertificates(ctx.groupId, username),
@@ -185,7 +185,7 @@ export function notDueReport(
   }
 }
 
-async function reportNotDue(report: NotDueReport, ctx: OperationContext): Promise<void> {
+async function reportNotDue(report: NotDueReport, ctx: StepContext): Promise<void> {
   for (const [name, value] of report.outputs) ctx.io.setOutput(name, value)
   ctx.io.notice(report.notice, 'Certificate not due for renewal')
   await ctx.summary(HEADING, report.rows)
@@ -216,7 +216,7 @@ function refusal(error: GitHubRequestError, destination: SecretDestination): str
 async function openSecret(
   token: string,
   target: { destination: SecretDestination; baseUrl: string },
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<KeptSecret> {
   const open = ctx.githubSecretStore ?? octokitSecretStore
   try {
@@ -261,7 +261,7 @@ async function storeSecret(
   key: StorePublicKey,
   certificate: { issued: IssuedCertificate; where: string; path: string },
   cleanup: boolean,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<void> {
   try {
     await store.put(destination, certificate.issued.pem, key)

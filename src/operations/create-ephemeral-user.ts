@@ -24,7 +24,7 @@ import { formatDistinguishedName, type NameAttribute } from '../certificate/dist
 import { parseEphemeralIssuer, type IssuerOptions } from '../inputs/issuer.js'
 import { PARALLEL_POLLS, waitUntilReady, seconds } from './ephemeral-readiness.js'
 import { isFromStep, LABELS, MANAGED_BY } from './ephemeral-labels.js'
-import { STATE, type Operation, type OperationContext } from './operation.js'
+import { STATE, type Operation, type StepContext } from './operation.js'
 import {
   connectionStrings,
   parseReachOptions,
@@ -302,7 +302,7 @@ export function ownershipAfterCreate(
 }
 
 /** The post step's record of the user (with cleanup): it reads the last value saved. */
-function postStepRecord(user: PlannedUser, cleanup: boolean, ctx: OperationContext) {
+function postStepRecord(user: PlannedUser, cleanup: boolean, ctx: StepContext) {
   const save = (value: string) => {
     if (cleanup) ctx.io.saveState(STATE.ephemeralUser, value)
   }
@@ -332,7 +332,7 @@ async function createOwnedUser(
   config: EphemeralUserConfig,
   user: PlannedUser,
   run: RunIdentity,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<void> {
   const { api, groupId } = ctx
   const record = postStepRecord(user, config.certificate.cleanup, ctx)
@@ -384,7 +384,7 @@ async function makeReady(
   config: EphemeralUserConfig,
   user: PlannedUser,
   made: { issued: IssuedCertificate; path: string; entries: string[] },
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<{ readiness: string; rows: Array<[string, string]> }> {
   const { io } = ctx
   const { reach, certificate, readyTimeoutSeconds: timeoutSeconds } = config

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { OutcomeUnknownError } from '../atlas/errors.js'
 import { customerCas, heldCertificates, sameCertificates } from '../customer-ca.js'
-import type { OperationContext } from './operation.js'
+import type { StepContext } from './operation.js'
 
 /**
  * A write to the project's userSecurity that restarts every cluster: the PATCH that uploads CA
@@ -55,7 +55,7 @@ export function judgeLostAnswer(
 export async function sendOnceConfirmed(
   write: CustomerX509Write,
   send: () => Promise<void>,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<void> {
   try {
     await send()

@@ -2,7 +2,7 @@ import type { ClusterEndpoint } from '../atlas/api.js'
 import { AtlasUnreachableError } from '../atlas/errors.js'
 import { mapLimited, RequestLimiter } from '../atlas/limiter.js'
 import { TitledError } from '../errors.js'
-import type { OperationContext } from './operation.js'
+import type { StepContext } from './operation.js'
 
 /**
  * Waiting until a new database user can log in: Atlas applies it to each cluster it reaches
@@ -78,11 +78,11 @@ export function list(names: readonly string[]): string {
 export async function waitUntilReady(
   scopes: string[],
   timeoutSeconds: number,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<ReadyResult> {
   const started = ctx.clock.now()
   const deadline = started + timeoutSeconds * 1000
-  return ctx.api.withRequestDeadline(deadline, timeoutSeconds, 'ready-timeout-seconds', () =>
+  return ctx.api.withinBudget(deadline, timeoutSeconds, 'ready-timeout-seconds', () =>
     pollUntilApplied(scopes, timeoutSeconds, started, ctx)
   )
 }
@@ -91,7 +91,7 @@ async function pollUntilApplied(
   scopes: string[],
   timeoutSeconds: number,
   started: number,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<ReadyResult> {
   const { api, clock, groupId, io } = ctx
   const deadline = started + timeoutSeconds * 1000

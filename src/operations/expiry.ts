@@ -1,4 +1,4 @@
-import type { OperationContext } from './operation.js'
+import type { StepContext } from './operation.js'
 
 const DAY_MS = 86_400_000
 
@@ -14,7 +14,7 @@ export const MAX_WARNINGS_PER_STEP = 10
  * them, the last one sums up the rest.
  */
 export function warnAboutExpiry(
-  ctx: OperationContext,
+  ctx: StepContext,
   items: ReadonlyArray<{ name: string; notAfter: string }>,
   days: number,
   advice: string,

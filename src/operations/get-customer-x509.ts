@@ -2,11 +2,11 @@ import type { X509Certificate } from 'node:crypto'
 import { distinguishedName } from '../certificate/pem.js'
 import { customerCas, earliestExpiry, parseCertificates } from '../customer-ca.js'
 import { parseExpiryWarningDays } from '../inputs/inputs.js'
-import type { Operation, OperationContext } from './operation.js'
+import type { Operation, StepContext } from './operation.js'
 import { warnAboutExpiry } from './expiry.js'
 
 function caOutputs(
-  ctx: OperationContext,
+  ctx: StepContext,
   enabled: boolean,
   pem: string,
   count: number,

@@ -3,7 +3,7 @@ import { parseExpiryWarningDays, parseUsername } from '../inputs/inputs.js'
 import { normalisedIsoUtc } from '../iso-date.js'
 import { TitledError } from '../errors.js'
 import { mapLimited, type RequestLimiter } from '../atlas/limiter.js'
-import type { Operation, OperationContext } from './operation.js'
+import type { Operation, StepContext } from './operation.js'
 import {
   listUsersOfProjects,
   PARALLEL_REQUESTS,
@@ -140,7 +140,7 @@ class CertificateTally {
 }
 
 async function readCertificates(
-  ctx: OperationContext,
+  ctx: StepContext,
   { groupId, username }: Owner,
   tally: CertificateTally
 ): Promise<CertificateSummary[]> {
@@ -189,7 +189,7 @@ function someNames(names: readonly string[]): string {
  * A warning for each user without a certificate, or one naming them all when there are more than
  * a few (the runner shows 10 warnings per step). How many warnings it made.
  */
-function warnAboutUsersWithout(ctx: OperationContext, usernames: readonly string[]): number {
+function warnAboutUsersWithout(ctx: StepContext, usernames: readonly string[]): number {
   const advice =
     'issue one with create-certificate, or delete the user with delete-user if it is no longer used'
   const title = 'No unexpired certificate'
@@ -262,7 +262,7 @@ export function inventoryLine(inventory: Inventory, whose: string, oneUser: bool
 }
 
 /** One warning about certificates whose dates do not read; how many warnings it made. */
-function warnAboutUndated(undated: readonly CertificateSummary[], ctx: OperationContext): number {
+function warnAboutUndated(undated: readonly CertificateSummary[], ctx: StepContext): number {
   if (undated.length === 0) return 0
   ctx.io.warning(
     `Atlas listed ${undated.length} certificate(s) with a createdAt or notAfter that is not an ISO 8601 UTC date (id ${undated
@@ -275,7 +275,7 @@ function warnAboutUndated(undated: readonly CertificateSummary[], ctx: Operation
 }
 
 /** The list's outputs, and a warning if the certificates output was cut; how many warnings. */
-function setListOutputs(inventory: Inventory, oneUser: boolean, ctx: OperationContext): number {
+function setListOutputs(inventory: Inventory, oneUser: boolean, ctx: StepContext): number {
   const orgWide = ctx.orgId !== undefined
   const { io } = ctx
   const { certificates, dated } = inventory
@@ -361,7 +361,7 @@ interface ProjectsRead {
  * The project's (or, with org-id, every project's) users and database-user limits, read together
  * through the limiter.
  */
-async function readProjects(ctx: OperationContext, limiter: RequestLimiter): Promise<ProjectsRead> {
+async function readProjects(ctx: StepContext, limiter: RequestLimiter): Promise<ProjectsRead> {
   const inScope = await projectsInScope(ctx, limiter)
   const listing = listUsersOfProjects(ctx, limiter, inScope)
   const limitsRead = readUserLimits(ctx, limiter, inScope)
@@ -380,7 +380,7 @@ function managedOwners(projects: readonly ProjectUsers[]): Owner[] {
 async function readEveryUser(
   owners: readonly Owner[],
   limiter: RequestLimiter,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<CertificateSummary[][]> {
   const tally = new CertificateTally(owners.length)
   return mapLimited(limiter, owners, owner => readCertificates(ctx, owner, tally))

@@ -7,7 +7,7 @@ import type { Environment, InputReader } from '../inputs/inputs.js'
 import type { ActionIO } from '../io.js'
 
 /** What an operation is given: the project, the Atlas API and the runner, nothing global. */
-export interface OperationContext {
+export interface StepContext {
   /** The project; '' when the step covers every project of an organisation (orgId). */
   groupId: string
   /** Set when `org-id` was given instead of `group-id` (operations with `orgWide` only). */
@@ -47,7 +47,7 @@ export interface Operation<Config> {
   parse(read: InputReader): Config
   /** What the summary's Operation row says when it is more than the name (a dry run). */
   summaryName?(config: Config): string
-  run(config: Config, ctx: OperationContext): Promise<void>
+  run(config: Config, ctx: StepContext): Promise<void>
 }
 
 /**

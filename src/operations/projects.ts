@@ -1,7 +1,7 @@
 import type { DatabaseUser, Project } from '../atlas/api.js'
 import { AtlasApiError } from '../atlas/errors.js'
 import { RequestLimiter } from '../atlas/limiter.js'
-import type { OperationContext } from './operation.js'
+import type { StepContext } from './operation.js'
 
 /**
  * The projects a step covers: the one of `group-id`, or every project of the `org-id`
@@ -31,7 +31,7 @@ export interface ProjectUsers {
 const MAX_PROJECT_WARNINGS = 3
 
 /** The step's one request limiter, paced by Atlas's rate-limit headers. */
-export function requestLimiter(ctx: OperationContext): RequestLimiter {
+export function requestLimiter(ctx: StepContext): RequestLimiter {
   return new RequestLimiter(PARALLEL_REQUESTS, () => ctx.api.rateLimitRemaining)
 }
 
@@ -43,7 +43,7 @@ export function projectLabel(project: Project): string {
 
 /** The project of `group-id`, or every project of the organisation (every page). */
 export async function projectsInScope(
-  ctx: OperationContext,
+  ctx: StepContext,
   limiter: RequestLimiter
 ): Promise<Project[]> {
   const orgId = ctx.orgId
@@ -73,7 +73,7 @@ function isUnreadable(error: unknown): error is AtlasApiError {
  * stops the step, as it does for one project.
  */
 export async function listUsersOfProjects(
-  ctx: OperationContext,
+  ctx: StepContext,
   limiter: RequestLimiter,
   projects: readonly Project[]
 ): Promise<{ listed: ProjectUsers[]; skipped: SkippedProject[]; warnings: number }> {
@@ -116,7 +116,7 @@ export async function listUsersOfProjects(
  * A warning for each skipped project, or one naming them all when there are more than a few
  * (the runner shows 10 warnings per step). How many warnings it made.
  */
-function warnAboutSkipped(ctx: OperationContext, skipped: readonly SkippedProject[]): number {
+function warnAboutSkipped(ctx: StepContext, skipped: readonly SkippedProject[]): number {
   const title = 'Project skipped'
   const advice =
     'give the API key or service account a role on the project (Project Read Only to list, Project Owner or Database Access Admin to prune), or leave it if it is not meant to be covered'

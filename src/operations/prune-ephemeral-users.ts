@@ -10,7 +10,7 @@ import {
   labelValue,
   MANAGED_BY
 } from './ephemeral-labels.js'
-import type { Operation, OperationContext } from './operation.js'
+import type { Operation, StepContext } from './operation.js'
 import type { RequestLimiter } from '../atlas/limiter.js'
 import {
   listUsersOfProjects,
@@ -141,7 +141,7 @@ export function planPrune(users: readonly DatabaseUser[], now: number, limit: nu
 function reportPlan(
   plan: PrunePlan,
   limit: number,
-  ctx: OperationContext,
+  ctx: StepContext,
   naming: UserNaming,
   where: string
 ): void {
@@ -190,7 +190,7 @@ export function prunedNames(
 function reportDeletes(
   plan: PrunePlan,
   deletes: Deletes,
-  io: OperationContext['io'],
+  io: StepContext['io'],
   naming: UserNaming
 ): string[] {
   const byKey = new Map(plan.due.map(user => [naming.keyOf(user), user]))

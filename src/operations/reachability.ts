@@ -17,7 +17,7 @@ import {
   type AccessListConfig
 } from './access-list.js'
 import { list, READY_POLL, seconds } from './ephemeral-readiness.js'
-import type { OperationContext } from './operation.js'
+import type { StepContext } from './operation.js'
 
 /**
  * What makes a new credential usable from this runner beyond Atlas's own readiness: the access
@@ -45,7 +45,7 @@ const MAX_LOGIN_ATTEMPT_MS = 10_000
 export async function reachedClusters(
   scopes: string[],
   listed: ClusterEndpoint[] | undefined,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<ClusterEndpoint[]> {
   if (listed) return listed
   const { api, groupId } = ctx
@@ -66,7 +66,7 @@ export async function reachedClusters(
 export function connectionStrings(
   clusters: ClusterEndpoint[],
   certificateFile: string,
-  ctx: OperationContext
+  ctx: StepContext
 ): Map<string, string> {
   const uris = new Map<string, string>()
   for (const cluster of clusters) {
@@ -85,7 +85,7 @@ export function connectionStrings(
 }
 
 /** Sets `connection-string` (one cluster) or `connection-strings` (several, a JSON object). */
-export function setConnectionOutputs(uris: Map<string, string>, ctx: OperationContext): void {
+export function setConnectionOutputs(uris: Map<string, string>, ctx: StepContext): void {
   if (uris.size === 1) ctx.io.setOutput('connection-string', [...uris.values()][0]!)
   else if (uris.size > 1)
     ctx.io.setOutput('connection-strings', JSON.stringify(Object.fromEntries(uris)))
@@ -101,7 +101,7 @@ export async function verifyLogins(
   expectedUser: string,
   deadlineMs: number,
   timeoutSeconds: number,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<string[]> {
   const { clock, io } = ctx
   if (uris.size === 0)
@@ -187,7 +187,7 @@ export async function reachWithCertificate(
     subject: string
     cleanup: boolean
   },
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<Array<[string, string]>> {
   const rows: Array<[string, string]> = []
   const deadline = ctx.clock.now() + reach.readyTimeoutSeconds * 1000

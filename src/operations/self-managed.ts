@@ -13,7 +13,7 @@ import { InputError } from '../inputs/inputs.js'
 import { parseCustomerUsername, type IssuerOptions } from '../inputs/issuer.js'
 import { TitledError } from '../errors.js'
 import type { CertificateSource } from './certificate-delivery.js'
-import type { OperationContext } from './operation.js'
+import type { StepContext } from './operation.js'
 
 /** The ephemeral CUSTOMER user's name: `CN=<name>` then the suffix. */
 export function customerName(
@@ -27,10 +27,7 @@ export function customerName(
  * Loads the X.509 library and checks the issuer (a CA, valid now, its key) before any request.
  * A failed check is an input error naming the input.
  */
-export async function openIssuer(
-  options: IssuerOptions,
-  ctx: OperationContext
-): Promise<LocalIssuer> {
+export async function openIssuer(options: IssuerOptions, ctx: StepContext): Promise<LocalIssuer> {
   const { IssuerError, loadIssuer } = await import('../certificate/local-issuer.js')
   try {
     return await loadIssuer(options.certificatePem, options.keyPem, ctx.clock.now())
@@ -44,10 +41,7 @@ export async function openIssuer(
  * The project must trust the issuer (its chain reaches one of `customerX509.cas`): Atlas would
  * refuse every login otherwise. Read before anything is created.
  */
-export async function requireTrustedIssuer(
-  issuer: LocalIssuer,
-  ctx: OperationContext
-): Promise<void> {
+export async function requireTrustedIssuer(issuer: LocalIssuer, ctx: StepContext): Promise<void> {
   const cas = customerCas(await ctx.api.getUserSecurity(ctx.groupId))
   const title = 'Issuer not trusted by the project'
   if (!cas)
@@ -69,7 +63,7 @@ export async function requireTrustedIssuer(
 }
 
 /** create-certificate with an issuer: the user must be a CUSTOMER X.509 user in `$external`. */
-export async function requireCustomerUser(username: string, ctx: OperationContext): Promise<void> {
+export async function requireCustomerUser(username: string, ctx: StepContext): Promise<void> {
   const user = await ctx.api.getUser(ctx.groupId, username)
   if (!user)
     throw new TitledError(
@@ -144,7 +138,7 @@ export function locallySigned(
 /** Opens the issuer (local checks), then checks that the project trusts it: before anything is created. */
 export async function openTrustedIssuer(
   options: IssuerOptions,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<LocalIssuer> {
   const issuer = await openIssuer(options, ctx)
   await requireTrustedIssuer(issuer, ctx)
@@ -159,7 +153,7 @@ export async function customerCertificateSource(
   options: IssuerOptions,
   username: string,
   months: number,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<CertificateSource> {
   const issuer = await openIssuer(options, ctx)
   await requireCustomerUser(username, ctx)

@@ -11,13 +11,13 @@ import {
   type CaSource
 } from '../customer-ca.js'
 import { InputError } from '../inputs/inputs.js'
-import type { Operation, OperationContext } from './operation.js'
+import type { Operation, StepContext } from './operation.js'
 import { daysUntil } from './expiry.js'
 import { sendOnceConfirmed } from './customer-x509-write.js'
 
 async function readCaSource(
   source: CaSource,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<{ pem: string; input: string }> {
   if (source.kind === 'text') return { pem: source.pem, input: 'ca-certificates' }
   try {

@@ -1,6 +1,6 @@
 import { DATABASE_USERS_LIMIT, type Project } from '../atlas/api.js'
 import type { RequestLimiter } from '../atlas/limiter.js'
-import type { OperationContext } from './operation.js'
+import type { StepContext } from './operation.js'
 import { projectLabel, type ProjectUsers } from './projects.js'
 
 /**
@@ -20,7 +20,7 @@ const MAX_LIMIT_WARNINGS = 3
  * depend on it.
  */
 export async function readUserLimits(
-  ctx: OperationContext,
+  ctx: StepContext,
   limiter: RequestLimiter,
   projects: readonly Project[]
 ): Promise<Map<string, number>> {
@@ -51,7 +51,7 @@ export function nearUserLimit(users: number, limit: number): boolean {
  * annotations. The projects near it.
  */
 export function warnNearUserLimit(
-  ctx: OperationContext,
+  ctx: StepContext,
   listed: readonly ProjectUsers[],
   limits: ReadonlyMap<string, number>,
   maxWarnings: number

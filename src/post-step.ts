@@ -10,13 +10,13 @@ import type { EphemeralUserState } from './operations/create-ephemeral-user.js'
 import { isFromStep } from './operations/ephemeral-labels.js'
 import type { AccessToken } from './atlas/auth/oauth.js'
 import type { ActionIO } from './io.js'
-import { STATE, type OperationContext } from './operations/operation.js'
+import { STATE, type StepContext } from './operations/operation.js'
 import { TitledError } from './errors.js'
 import { describeFailure } from './report.js'
 import {
   defaultDependencies,
   maskSecretInputs,
-  withOperationContext,
+  withStepContext,
   type RunDependencies
 } from './runtime.js'
 
@@ -60,7 +60,7 @@ export async function removeCertificateFile(
  */
 export async function removeEphemeralUser(
   state: EphemeralUserState,
-  ctx: OperationContext
+  ctx: StepContext
 ): Promise<void> {
   const { api, io } = ctx
   let existing = await api.getUser(state.groupId, state.username)
@@ -189,7 +189,7 @@ async function cleanUpAtlas(record: MainStepRecord, deps: RunDependencies): Prom
     maskSecretInputs(deps)
     const credentials = parseCredentials(deps.readInput, deps.env)
     checkSameCredential(credentialIdentity(credentials), record.credential)
-    await withOperationContext(
+    await withStepContext(
       {
         groupId: record.groupId,
         credentials,
