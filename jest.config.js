@@ -17,6 +17,10 @@ export default {
   // One temp folder per run (TMPDIR for the workers), removed at the end; leftovers fail the run.
   globalSetup: '<rootDir>/__tests__/support/global-setup.mjs',
   globalTeardown: '<rootDir>/__tests__/support/global-teardown.mjs',
+  // v8 coverage walks every script a worker has loaded, for every test file, and in ESM mode a
+  // worker keeps each file's modules: a worker past this much memory is replaced by a fresh one,
+  // which keeps that walk short (about 43 s against 49 s for the suite here).
+  workerIdleMemoryLimit: '100MB',
   collectCoverage: true,
   collectCoverageFrom: ['src/**/*.ts'],
   coverageProvider: 'v8',
