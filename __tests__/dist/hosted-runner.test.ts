@@ -123,7 +123,7 @@ scenario(
 /** The emulator's MongoDB endpoint for Cluster0, its CA trusted the way a runner's tools would be. */
 async function endpointEnv(atlas: Atlas): Promise<Record<string, string>> {
   const endpoint = await atlas.emulator.startMongod(atlas.emulator.groupId, SEEDED_CLUSTER)
-  const dir = tempDir('mongod-ca-')
+  const dir = atlas.tempDir('mongod-ca-')
   writeFileSync(join(dir, 'ca.pem'), endpoint.caPem)
   return { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') }
 }
