@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { minify } from 'terser'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const ENTRIES = { main: 'src/index.ts', post: 'src/post.ts' }
@@ -84,8 +85,24 @@ export async function build(entry) {
     target: 'es2022'
   })
   const files = { 'index.js': code, 'licenses.txt': licenses(stats) }
-  for (const [name, asset] of Object.entries(assets)) files[name] = asset.source.toString()
+  for (const [name, asset] of Object.entries(assets)) {
+    const source = asset.source.toString()
+    // ncc minifies the entry only: the chunks it splits off (loaded by import()) come out as written.
+    files[name] = name.endsWith('.js') ? await minifyChunk(name, source) : source
+  }
   return files
+}
+
+async function minifyChunk(name, source) {
+  const result = await minify(source, {
+    module: true,
+    ecma: 2022,
+    compress: { passes: 1 },
+    mangle: true,
+    format: { comments: false }
+  })
+  if (result.code === undefined) throw new Error(`terser gave no code for the chunk ${name}`)
+  return result.code
 }
 
 async function main() {

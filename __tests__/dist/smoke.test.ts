@@ -7,7 +7,7 @@
  */
 import { expect } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -233,4 +233,21 @@ it('TLS with NODE_EXTRA_CA_CERTS, NO_PROXY bypassing the proxy, and no GITHUB_ST
   expect(tunnels).toEqual([])
   expect(main.stdout).toContain('GITHUB_STEP_SUMMARY is not set')
   expect(statSync(caFile).isFile()).toBe(true)
+})
+
+describe('the bundle', () => {
+  it('ships every chunk minified, not only the entries (ncc leaves the chunks import() loads as written)', () => {
+    for (const entry of ['main', 'post']) {
+      const dir = join('dist', entry)
+      for (const name of readdirSync(dir).filter(file => file.endsWith('.js'))) {
+        const code = readFileSync(join(dir, name), 'utf8')
+        // webpack's module markers and line-per-statement layout survive only unminified code.
+        expect({ name, unminified: code.includes('/***/') }).toEqual({ name, unminified: false })
+        expect({ name, lines: code.split('\n').length < code.length / 200 }).toEqual({
+          name,
+          lines: true
+        })
+      }
+    }
+  })
 })
