@@ -19,8 +19,18 @@ export function bundleSizes(root: string): BundleFile[] {
   // library and the code that uses them, which only a step with github-secret loads; the X.509
   // library and the signing code, which only a step with issuer-certificate loads; or the MongoDB
   // driver, which only a step with verify-login loads.
+  // The chunks the entry itself loads (`__webpack_require__.e(<id>)`), once it has started the
+  // handshake: the action and its runtime libraries, which every main step needs.
+  const entry = readFileSync(join(root, 'dist/main/index.js'), 'utf8')
+  const loadedByEntry = new Set([...entry.matchAll(/\.e\((\d+)\)/g)].map(m => `${m[1]}.index.js`))
   for (const name of readdirSync(join(root, 'dist/main')).sort()) {
     if (name === 'index.js' || !name.endsWith('.js')) continue
+    if (loadedByEntry.has(name)) {
+      files.push(
+        entryFile(root, `dist/main/${name}`, 'every main step, after the handshake starts')
+      )
+      continue
+    }
     const code = readFileSync(join(root, 'dist/main', name), 'utf8')
     const input = code.includes('MongoClient')
       ? 'verify-login: true'
