@@ -1,6 +1,7 @@
 // Bundles each entry with @vercel/ncc into one minified ES module: dist/main/index.js, dist/post/index.js.
 // `--check` rebuilds in memory and fails if dist/ differs (what CI and a test run).
 import ncc from '@vercel/ncc'
+import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
@@ -90,7 +91,47 @@ export async function build(entry) {
     // ncc minifies the entry only: the chunks it splits off (loaded by import()) come out as written.
     files[name] = name.endsWith('.js') ? await minifyChunk(name, source) : source
   }
-  return files
+  return stableChunkIds(files)
+}
+
+const CHUNK_FILE = /^(\d+)\.index\.js$/
+
+/**
+ * Renames the chunks after their content. webpack numbers a chunk by a hash of it, but settles a
+ * clash between two numbers in whatever order its work finishes: the same sources then gave the
+ * MongoDB driver's chunk 245 in one build and 328 in the next, and dist/ looked stale. The new
+ * number hashes the chunk's code with every chunk number in it blanked out, so it depends on the
+ * sources alone; the entry's runtime finds a chunk as `<number>.index.js`, through `.e(<number>)`.
+ */
+export function stableChunkIds(files) {
+  const ids = Object.keys(files).flatMap(name => CHUNK_FILE.exec(name)?.[1] ?? [])
+  if (ids.length === 0) return files
+  const reference = new RegExp(`\\.e\\((${ids.join('|')})\\)`, 'g')
+  const header = /^export const id=(\d+);export const ids=\[\1\];/
+  const renamed = new Map()
+  for (const id of ids) {
+    const code = files[`${id}.index.js`]
+    if (!header.test(code)) throw new Error(`chunk ${id} does not start with its id`)
+    const blanked = code.replace(header, '').replace(reference, '.e(#)')
+    const digest = createHash('sha256').update(blanked).digest()
+    const next = String(10_000 + (digest.readUInt32BE(0) % 90_000))
+    if ([...renamed.values()].includes(next))
+      throw new Error(`two chunks hash to ${next}: change the numbering in scripts/bundle.mjs`)
+    renamed.set(id, next)
+  }
+  const rewrite = code => code.replace(reference, (_, id) => `.e(${renamed.get(id)})`)
+  const result = {}
+  for (const [name, code] of Object.entries(files)) {
+    const id = CHUNK_FILE.exec(name)?.[1]
+    if (id === undefined) result[name] = name.endsWith('.js') ? rewrite(code) : code
+    else {
+      const next = renamed.get(id)
+      result[`${next}.index.js`] = rewrite(
+        code.replace(header, `export const id=${next};export const ids=[${next}];`)
+      )
+    }
+  }
+  return result
 }
 
 async function minifyChunk(name, source) {
