@@ -86,6 +86,36 @@ describe('preconnect', () => {
     ])
   })
 
+  it.each([
+    ['an IP address', (url: URL) => url.origin],
+    ['a host name', (url: URL) => `https://localhost:${url.port}`]
+  ])(
+    'has sent the connect to %s once underway, before loading the action could block it',
+    async (_, origin) => {
+      const sockets: tls.TLSSocket[] = []
+      const capturing = ((options: tls.ConnectionOptions) => {
+        const socket = trustingEmulator(options)
+        sockets.push(socket)
+        return socket
+      }) as typeof tls.connect
+      const early = preconnect({ 'INPUT_BASE-URL': origin(new URL(emulator.url)) }, capturing)!
+      // Node sends the connect on a later turn of the event loop: had the entry loaded the action
+      // here, as it did, the handshake would have waited for the loading to end.
+      expect(sockets[0]?.localPort).toBeUndefined()
+      await early.underway()
+      expect(sockets[0]?.localPort).toEqual(expect.any(Number))
+      early.discard()
+    }
+  )
+
+  it('waits for the address of the origin only so long', async () => {
+    // A socket that never looks anything up.
+    const connect = (() => new tls.TLSSocket(null as never)) as unknown as typeof tls.connect
+    const early = preconnect({ 'INPUT_BASE-URL': 'https://cloud.mongodb.com' }, connect)!
+    await expect(early.underway(20)).resolves.toBeUndefined()
+    early.discard()
+  })
+
   it('sends nothing on the connection: the handshake only, until a request takes it', async () => {
     const early = preconnect({ 'INPUT_BASE-URL': emulator.url }, trustingEmulator)!
     await handshakeDone()

@@ -27,10 +27,20 @@ export interface Preconnection {
    * the target is another origin or the socket was already taken.
    */
   takeFor(target: ConnectTarget, timeoutMs: number): Promise<tls.TLSSocket | undefined> | undefined
+  /**
+   * Resolves once the connect has gone out: after the origin's address is known (at most
+   * `lookupWaitMs`) and two turns of the event loop. Node sends the connect on a turn of the loop,
+   * and loading the rest of the action blocks the loop for tens of milliseconds: awaited before
+   * loading, it puts the connect (and, on a network that answers at once, the TLS ClientHello) on
+   * the wire first, instead of after the loading.
+   */
+  underway(lookupWaitMs?: number): Promise<void>
   /** Closes the socket unless it was taken (the step ended before any request, an input error). */
   discard(): void
 }
 
+/** How long the entry waits for the origin's address before it loads the action all the same. */
+const LOOKUP_WAIT_MS = 100
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
 const DEFAULT_ORIGIN = 'https://cloud.mongodb.com'
 
@@ -104,6 +114,23 @@ export function preconnect(
         socket.removeListener('error', silence)
         return socket
       })
+    },
+    underway(lookupWaitMs = LOOKUP_WAIT_MS) {
+      const turn = () => new Promise<void>(resolve => setImmediate(resolve))
+      const addressKnown = isIP(host)
+        ? Promise.resolve()
+        : new Promise<void>(resolve => {
+            const known = () => {
+              clearTimeout(timer)
+              socket.removeListener('lookup', known)
+              socket.removeListener('close', known)
+              resolve()
+            }
+            const timer = setTimeout(known, lookupWaitMs)
+            socket.once('lookup', known)
+            socket.once('close', known)
+          })
+      return addressKnown.then(turn).then(turn)
     },
     discard() {
       if (taken) return
