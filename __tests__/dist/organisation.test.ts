@@ -6,7 +6,11 @@
  */
 import { expect } from '@jest/globals'
 import { startAtlas, type Atlas } from '../support/atlas.js'
-import { ephemeralUserSeed, organisationInputs } from '../support/emulator-fixtures.js'
+import {
+  atlasRequests,
+  ephemeralUserSeed,
+  organisationInputs
+} from '../support/emulator-fixtures.js'
 
 const DAY = 86_400_000
 let atlas: Atlas
@@ -45,6 +49,7 @@ const orgInputs = (extra: Record<string, string>) =>
 const skippedOutput = () => [{ groupId: forbidden, name: 'locked', error: '403 USER_UNAUTHORIZED' }]
 
 it('the watch lists every managed user of all three projects and names the one it cannot read', async () => {
+  atlas.emulator.clearRequests()
   const main = await atlas.step('main', { inputs: orgInputs({ operation: 'list-certificates' }) })
   expect(main.exitCode).toBe(0)
   expect(main.errors).toEqual([])
@@ -59,6 +64,14 @@ it('the watch lists every managed user of all three projects and names the one i
   // The summary's Projects table: a row for the forbidden project saying it was skipped.
   expect(main.summary).toMatch(new RegExp(`${forbidden}</td><td>locked</td>.*skipped: 403`))
   expect(main.warnings.map(w => w.title)).toContain('Project skipped')
+  // The expired ephemeral users, which prune deletes, are counted and named, their certificates not read.
+  const certificateReads = atlasRequests(atlas.emulator).filter(
+    r => r.auth !== null && /\/certs(\?|$)/.test(r.path)
+  )
+  expect(certificateReads).toHaveLength(9)
+  expect(certificateReads.filter(r => r.path.includes('gha-expired'))).toEqual([])
+  expect(main.summary).toMatch(/Expired ephemeral users \(certificates not read\)<\/th><td>3<\/td>/)
+  expect(main.warnings.map(w => w.title)).toContain('Expired ephemeral users')
 })
 
 it('prune deletes exactly the expired labelled users of all three projects', async () => {

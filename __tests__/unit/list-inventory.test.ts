@@ -7,6 +7,7 @@ import {
   inventoryLine,
   listSummaryRows,
   MAX_TABLE_ROWS,
+  projectTableRows,
   takeInventory,
   type CertificateSummary
 } from '../../src/operations/list-certificates.js'
@@ -103,6 +104,19 @@ describe('the summary', () => {
     ])
   })
 
+  it('a row for the expired ephemeral users left unread, only when there are some', () => {
+    expect(listSummaryRows(undefined, 3, inventory, 30, 1, undefined, 2)).toEqual([
+      ['Atlas-managed X.509 users', '3'],
+      ['Expired ephemeral users (certificates not read)', '2'],
+      ['Unexpired certificates', '3'],
+      ['Users without an unexpired certificate', '1'],
+      ['Users to renew within 30 days', '1']
+    ])
+    expect(listSummaryRows(undefined, 3, inventory, 30, 1, undefined, 0)).toEqual(
+      listSummaryRows(undefined, 3, inventory, 30, 1)
+    )
+  })
+
   it('the table: users without first, then each certificate with its days left and status', () => {
     const newest = new Set([alice[0]!])
     expect(certificateTableRows(inventory, newest, 30, NOW)).toEqual([
@@ -123,5 +137,37 @@ describe('the summary', () => {
     const rows = certificateTableRows(big, new Set(), 30, NOW)
     expect(rows).toHaveLength(MAX_TABLE_ROWS + 1)
     expect(rows.at(-1)).toEqual(['…', '5 more rows not listed here', '', '', '', ''])
+  })
+})
+
+describe("the organisation's table of projects", () => {
+  const OTHER = 'a48ebbf911a41d2c62f46e56'
+  const user = (username: string) => ({ username, databaseName: '$external', x509Type: 'MANAGED' })
+  const read = {
+    projects: [
+      { project: { id: GROUP, name: 'north' }, users: ['alice', 'old-1', 'old-2'].map(user) },
+      { project: { id: OTHER, name: 'south' }, users: ['bob'].map(user) }
+    ],
+    skipped: [
+      { groupId: '0f218c3c4ab066e685c95582', name: 'locked', error: '403 USER_UNAUTHORIZED' }
+    ],
+    limits: new Map([[GROUP, 3]])
+  }
+
+  it("each project's expired ephemeral users, counted apart from those read; every user counts against the limit", () => {
+    const rows = projectTableRows(
+      read,
+      [
+        { groupId: GROUP, username: 'alice' },
+        { groupId: OTHER, username: 'bob' }
+      ],
+      [alice, []],
+      owners('old-1', 'old-2')
+    )
+    expect(rows).toEqual([
+      [GROUP, 'north', '3 of 3', '1', '2', '2', 'near the user limit'],
+      [OTHER, 'south', '1', '1', '0', '0', 'read'],
+      ['0f218c3c4ab066e685c95582', 'locked', '', '', '', '', 'skipped: 403 USER_UNAUTHORIZED']
+    ])
   })
 })

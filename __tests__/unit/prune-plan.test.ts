@@ -1,10 +1,13 @@
 /**
  * The decisions of prune-ephemeral-users: which users it may touch and which it deletes this run
- * (a plan from the list, the time and prune-limit), and what it reports after the deletes.
+ * (a plan from the list, the time and prune-limit), and what it reports after the deletes. The
+ * predicate for "expired" is the watch's too (list-certificates without username): the two agree.
  */
 import type { DatabaseUser } from '../../src/atlas/api.js'
 import { AtlasApiError, AtlasUnreachableError } from '../../src/atlas/errors.js'
 import { TitledError } from '../../src/errors.js'
+import { isExpiredEphemeralUser } from '../../src/operations/ephemeral-labels.js'
+import { managedOwners } from '../../src/operations/list-certificates.js'
 import {
   MAX_SUMMARY_ROWS,
   planPrune,
@@ -15,6 +18,7 @@ import {
 } from '../../src/operations/prune-ephemeral-users.js'
 
 const NOW = Date.parse('2026-12-04T10:00:00.000Z')
+const GROUP = '32b6e34b3d91647abb20e7b8'
 
 function user(
   username: string,
@@ -209,5 +213,94 @@ describe('after the deletes', () => {
     expect(error.detail).toBe(
       "Too many requests. Deleted 0 of 3 expired user(s) before Atlas's rate limit stopped the run; 1 refused; 2 not tried and 1 beyond prune-limit (3) are left for the next run."
     )
+  })
+})
+
+describe('isExpiredEphemeralUser', () => {
+  it('expires-at exactly now is expired; a millisecond later is not', () => {
+    expect(isExpiredEphemeralUser(user('now', '2026-12-04T10:00:00.000Z'), NOW)).toBe(true)
+    expect(isExpiredEphemeralUser(user('soon', '2026-12-04T10:00:00.001Z'), NOW)).toBe(false)
+    expect(isExpiredEphemeralUser(user('past', '2026-01-01T00:00:00Z'), NOW)).toBe(true)
+  })
+
+  it('both kinds this action creates: MANAGED and CUSTOMER', () => {
+    const customer = user('CN=gha,O=acme', '2026-12-01T00:00:00.000Z', { x509Type: 'CUSTOMER' })
+    expect(isExpiredEphemeralUser(customer, NOW)).toBe(true)
+  })
+
+  it.each([
+    ['no expires-at label', undefined],
+    ['a date without a time', '2026-12-01'],
+    ['a date that does not exist', '2026-02-30T00:00:00.000Z'],
+    ['an offset instead of Z', '2026-12-01T00:00:00+00:00'],
+    ['a lenient Date.parse form', 'Jan 1 2026']
+  ])('undated (%s): never expired', (_, expiresAt) => {
+    expect(isExpiredEphemeralUser(user('undated', expiresAt), NOW)).toBe(false)
+  })
+
+  it.each([
+    ['a password user', { databaseName: 'admin', x509Type: 'NONE' }],
+    ['an LDAP user of $external', { x509Type: undefined }],
+    ['an $external user of x509Type NONE', { x509Type: 'NONE' }],
+    ['a MANAGED type outside $external', { databaseName: 'admin' }]
+  ])('our label on another kind of user (%s): not expired', (_, kind) => {
+    expect(isExpiredEphemeralUser(user('other', '2026-01-01T00:00:00.000Z', kind), NOW)).toBe(false)
+  })
+
+  it('no managed-by label, or another value: not ours, not expired', () => {
+    const unlabelled: DatabaseUser = {
+      username: 'app',
+      databaseName: '$external',
+      x509Type: 'MANAGED'
+    }
+    expect(isExpiredEphemeralUser(unlabelled, NOW)).toBe(false)
+    const someoneElses = user('theirs', '2026-01-01T00:00:00.000Z', {
+      labels: [
+        { key: 'managed-by', value: 'another-tool' },
+        { key: 'expires-at', value: '2026-01-01T00:00:00.000Z' }
+      ]
+    })
+    expect(isExpiredEphemeralUser(someoneElses, NOW)).toBe(false)
+    // Labels that are not an array of {key, value} (a hostile answer): not ours.
+    const odd = { ...unlabelled, labels: 'managed-by=atlas-x509-action' } as unknown as DatabaseUser
+    expect(isExpiredEphemeralUser(odd, NOW)).toBe(false)
+  })
+})
+
+describe('prune and the watch agree', () => {
+  const users: DatabaseUser[] = [
+    user('gha-old', '2026-12-01T00:00:00.000Z'),
+    user('gha-now', '2026-12-04T10:00:00.000Z'),
+    user('gha-live', '2026-12-05T00:00:00.000Z'),
+    user('gha-undated', 'tomorrow'),
+    user('gha-no-label', undefined),
+    user('CN=gha-customer', '2026-12-01T00:00:00.000Z', { x509Type: 'CUSTOMER' }),
+    user('labelled-password', '2026-01-01T00:00:00.000Z', {
+      databaseName: 'admin',
+      x509Type: 'NONE'
+    }),
+    { username: 'app', databaseName: '$external', x509Type: 'MANAGED' }
+  ]
+
+  it("prune's expired users are exactly those of the predicate", () => {
+    const expired = planPrune(users, NOW, 100).expired.map(u => u.username)
+    expect(expired.sort()).toEqual(
+      users
+        .filter(u => isExpiredEphemeralUser(u, NOW))
+        .map(u => u.username)
+        .sort()
+    )
+    expect(expired.sort()).toEqual(['CN=gha-customer', 'gha-now', 'gha-old'])
+  })
+
+  it('the watch leaves out the expired Atlas-managed ones and reads every other managed user', () => {
+    const { watched, expiredEphemeral } = managedOwners(
+      [{ project: { id: GROUP, name: 'p' }, users }],
+      NOW
+    )
+    expect(expiredEphemeral.map(o => o.username)).toEqual(['gha-old', 'gha-now'])
+    // The CUSTOMER user is expired too, but the watch never reads a self-managed user's certificates.
+    expect(watched.map(o => o.username)).toEqual(['gha-live', 'gha-undated', 'gha-no-label', 'app'])
+    expect([...watched, ...expiredEphemeral].every(o => o.groupId === GROUP)).toBe(true)
   })
 })

@@ -265,7 +265,7 @@ const expiredEphemeralUser = (username: string) =>
  * Atlas-managed X.509 users holding a certificate, the rest ephemeral users expired (a dry-run
  * prune leaves them in place).
  */
-function seedOrganisation(emulator: Emulator): string {
+export function seedOrganisation(emulator: Emulator): string {
   const orgId = emulator.addOrganisation()
   const now = Date.now()
   for (let p = 0; p < ORG_PROJECTS; p++) {

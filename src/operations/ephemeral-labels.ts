@@ -1,4 +1,5 @@
-import type { DatabaseUser } from '../atlas/api.js'
+import { EXTERNAL_DATABASE, type DatabaseUser } from '../atlas/api.js'
+import { parseIsoUtc } from '../iso-date.js'
 
 /** The labels this action puts on the ephemeral users it creates, and how it recognises them. */
 export const LABELS = {
@@ -26,6 +27,33 @@ export function labelValue(user: DatabaseUser, key: string): string | undefined 
 /** Created by this action (whatever run): the only users prune may ever touch. */
 export function isManagedByAction(user: DatabaseUser): boolean {
   return labelValue(user, LABELS.managedBy) === MANAGED_BY
+}
+
+/** One of the users this action creates: its label, `$external`, and a kind it creates. */
+export function isEphemeralUser(user: DatabaseUser): boolean {
+  return (
+    isManagedByAction(user) &&
+    user.databaseName === EXTERNAL_DATABASE &&
+    EPHEMERAL_X509_TYPES.has(user.x509Type ?? '')
+  )
+}
+
+/**
+ * When an ephemeral user expires by its `expires-at` label; undefined unless the label is a strict
+ * ISO 8601 UTC date (anything else is never read as past).
+ */
+export function ephemeralExpiry(user: DatabaseUser): number | undefined {
+  return parseIsoUtc(labelValue(user, LABELS.expiresAt))
+}
+
+/**
+ * A user prune deletes as expired: an ephemeral user whose `expires-at` is at or before `now`.
+ * The watch skips the same users, so the two never disagree.
+ */
+export function isExpiredEphemeralUser(user: DatabaseUser, now: number): boolean {
+  if (!isEphemeralUser(user)) return false
+  const expiry = ephemeralExpiry(user)
+  return expiry !== undefined && expiry <= now
 }
 
 /** Created by this action in this very step: run, job and attempt, and the step's nonce. */

@@ -19,6 +19,7 @@ import {
   warnNearUserLimit
 } from './user-limit.js'
 import { daysUntil, MAX_WARNINGS_PER_STEP, warnAboutExpiry } from './expiry.js'
+import { isExpiredEphemeralUser } from './ephemeral-labels.js'
 
 /** One certificate of the list, as the `certificates` output carries it. */
 export interface CertificateSummary {
@@ -184,6 +185,10 @@ function someNames(names: readonly string[]): string {
   const more = names.length - 10
   return names.slice(0, 10).map(shortName).join(', ') + (more > 0 ? ` … and ${more} more` : '')
 }
+
+/** A user as messages name it: with its project in an organisation step, where names repeat. */
+const ownerName = (owner: Owner, orgWide: boolean) =>
+  orgWide ? `${owner.username} (project ${owner.groupId})` : owner.username
 
 /**
  * A warning for each user without a certificate, or one naming them all when there are more than
@@ -369,11 +374,45 @@ async function readProjects(ctx: StepContext, limiter: RequestLimiter): Promise<
   return { projects: listed, skipped, limits: await limitsRead, warnings }
 }
 
-/** The Atlas-managed X.509 users of the projects read: those list-certificates looks at. */
-function managedOwners(projects: readonly ProjectUsers[]): Owner[] {
-  return projects.flatMap(({ project, users }) =>
-    users.filter(isManagedX509).map(user => ({ groupId: project.id, username: user.username }))
+/** The Atlas-managed X.509 users of the projects read, as the watch takes them. */
+export interface ManagedOwners {
+  /** Those whose certificates are read. */
+  watched: Owner[]
+  /**
+   * Ephemeral users past their expires-at (at `now`): left to prune-ephemeral-users, which deletes
+   * exactly these; their certificates are not read.
+   */
+  expiredEphemeral: Owner[]
+}
+
+/** The Atlas-managed X.509 users of the projects read, split into those watched and those expired. */
+export function managedOwners(projects: readonly ProjectUsers[], now: number): ManagedOwners {
+  const split: ManagedOwners = { watched: [], expiredEphemeral: [] }
+  for (const { project, users } of projects)
+    for (const user of users.filter(isManagedX509))
+      (isExpiredEphemeralUser(user, now) ? split.expiredEphemeral : split.watched).push({
+        groupId: project.id,
+        username: user.username
+      })
+  return split
+}
+
+/**
+ * One warning naming the expired ephemeral users whose certificates were not read, when the
+ * budget allows; how many warnings it made.
+ */
+function warnAboutExpiredEphemeral(
+  ctx: StepContext,
+  owners: readonly Owner[],
+  orgWide: boolean,
+  maxWarnings: number
+): number {
+  if (owners.length === 0 || maxWarnings <= 0) return 0
+  ctx.io.warning(
+    `${owners.length} ephemeral user(s) created by this action are past their expires-at and not yet deleted: ${someNames(owners.map(owner => ownerName(owner, orgWide)))}. Their certificates were not read. prune-ephemeral-users deletes them (run it on a schedule); until then they count against their project's database-user limit.`,
+    'Expired ephemeral users'
   )
+  return 1
 }
 
 /** Each user's certificates, in the order of `owners`, through the step's limiter. */
@@ -390,14 +429,18 @@ async function readEveryUser(
 export function projectTableRows(
   read: Pick<ProjectsRead, 'projects' | 'skipped' | 'limits'>,
   owners: readonly Owner[],
-  perUser: readonly CertificateSummary[][]
+  perUser: readonly CertificateSummary[][],
+  expiredEphemeral: readonly Owner[]
 ): string[][] {
   const managed = new Map<string, number>()
   const held = new Map<string, number>()
+  const expired = new Map<string, number>()
   owners.forEach((owner, index) => {
     managed.set(owner.groupId, (managed.get(owner.groupId) ?? 0) + 1)
     held.set(owner.groupId, (held.get(owner.groupId) ?? 0) + perUser[index]!.length)
   })
+  for (const owner of expiredEphemeral)
+    expired.set(owner.groupId, (expired.get(owner.groupId) ?? 0) + 1)
   const rows = [
     ...read.projects.map(({ project, users }) => {
       const limit = read.limits.get(project.id)
@@ -406,17 +449,18 @@ export function projectTableRows(
         project.name,
         limit === undefined ? String(users.length) : `${users.length} of ${limit}`,
         String(managed.get(project.id) ?? 0),
+        String(expired.get(project.id) ?? 0),
         String(held.get(project.id) ?? 0),
         limit !== undefined && nearUserLimit(users.length, limit) ? 'near the user limit' : 'read'
       ]
     }),
-    ...read.skipped.map(s => [s.groupId, s.name, '', '', '', `skipped: ${s.error}`])
+    ...read.skipped.map(s => [s.groupId, s.name, '', '', '', '', `skipped: ${s.error}`])
   ]
   const more = rows.length - MAX_TABLE_ROWS
   return more > 0
     ? [
         ...rows.slice(0, MAX_TABLE_ROWS),
-        ['…', `${more} more projects not listed here`, '', '', '', '']
+        ['…', `${more} more projects not listed here`, '', '', '', '', '']
       ]
     : rows
 }
@@ -428,7 +472,9 @@ export function listSummaryRows(
   inventory: Inventory,
   warningDays: number,
   renewSoon: number,
-  organisation?: { projects: number; skipped: number; nearLimit: number }
+  organisation?: { projects: number; skipped: number; nearLimit: number },
+  /** Expired ephemeral users whose certificates were not read. */
+  expiredEphemeral = 0
 ): Array<[string, string]> {
   return [
     ...(organisation
@@ -440,6 +486,14 @@ export function listSummaryRows(
         ]
       : []),
     username ? ['User', username] : ['Atlas-managed X.509 users', String(users)],
+    ...(expiredEphemeral > 0
+      ? [
+          ['Expired ephemeral users (certificates not read)', String(expiredEphemeral)] as [
+            string,
+            string
+          ]
+        ]
+      : []),
     ['Unexpired certificates', String(inventory.certificates.length)],
     ...(username
       ? []
@@ -465,6 +519,8 @@ export function listSummaryRows(
  * Every unexpired certificate of a user, or without `username` of every Atlas-managed X.509 user
  * of the project (or of every project of the `org-id` organisation), sorted by expiry, with a
  * warning per user whose newest certificate ends soon and per project near its database-user limit.
+ * The ephemeral users that prune-ephemeral-users would delete as expired are counted and named,
+ * not read: their certificates are leftovers, and each would cost a request.
  */
 export const listCertificates: Operation<{
   username: string | undefined
@@ -485,22 +541,28 @@ export const listCertificates: Operation<{
       ? { projects: [], skipped: [], limits: new Map(), warnings: 0 }
       : await readProjects(ctx, limiter)
     if (!oneUser) ctx.io.setOutput('skipped-projects', JSON.stringify(read.skipped))
-    const owners = username ? [{ groupId: ctx.groupId, username }] : managedOwners(read.projects)
+    // The named user is always read; the whole-project watch leaves expired ephemeral users out.
+    const { watched: owners, expiredEphemeral } = username
+      ? { watched: [{ groupId: ctx.groupId, username }], expiredEphemeral: [] }
+      : managedOwners(read.projects, ctx.clock.now())
     const perUser = await readEveryUser(owners, limiter, ctx)
     const now = ctx.clock.now()
     const inventory = takeInventory(owners, perUser, now, !oneUser)
     let warnings = read.warnings + warnAboutUndated(inventory.undated, ctx)
     warnings += setListOutputs(inventory, oneUser, ctx)
+    const notRead =
+      expiredEphemeral.length > 0
+        ? ` (not counting ${expiredEphemeral.length} expired ephemeral user(s), whose certificates were not read)`
+        : ''
     const whose =
       username ??
-      `${owners.length} Atlas-managed X.509 user(s)${orgWide ? ` in ${read.projects.length} project(s)` : ''}`
+      `${owners.length} Atlas-managed X.509 user(s)${orgWide ? ` in ${read.projects.length} project(s)` : ''}${notRead}`
     ctx.io.info(inventoryLine(inventory, whose, oneUser))
     warnings += warnAboutUsersWithout(
       ctx,
-      inventory.usersWithout.map(owner =>
-        orgWide ? `${owner.username} (project ${owner.groupId})` : owner.username
-      )
+      inventory.usersWithout.map(owner => ownerName(owner, orgWide))
     )
+    // Every user of a project counts against its limit, expired ephemeral ones too.
     const nearLimit = warnNearUserLimit(
       ctx,
       read.projects,
@@ -508,6 +570,12 @@ export const listCertificates: Operation<{
       MAX_WARNINGS_PER_STEP - 1 - warnings
     )
     if (nearLimit.length > 0) warnings += 1
+    warnings += warnAboutExpiredEphemeral(
+      ctx,
+      expiredEphemeral,
+      orgWide,
+      MAX_WARNINGS_PER_STEP - 1 - warnings
+    )
 
     const newest = new Set(newestPerUser(inventory.dated))
     const soon = warnAboutExpiry(
@@ -534,7 +602,8 @@ export const listCertificates: Operation<{
               skipped: read.skipped.length,
               nearLimit: nearLimit.length
             }
-          : undefined
+          : undefined,
+        expiredEphemeral.length
       )
     )
     if (orgWide) {
@@ -545,10 +614,11 @@ export const listCertificates: Operation<{
           'Name',
           'Database users',
           'Atlas-managed X.509 users',
+          'Expired ephemeral users (not read)',
           'Unexpired certificates',
           'Status'
         ],
-        projectTableRows(read, owners, perUser)
+        projectTableRows(read, owners, perUser, expiredEphemeral)
       )
     }
     const projectOrder = orgWide

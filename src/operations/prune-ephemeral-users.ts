@@ -1,10 +1,12 @@
 import { EXTERNAL_DATABASE, MAX_LIST_ITEMS, type DatabaseUser } from '../atlas/api.js'
 import { AtlasApiError, AtlasUnreachableError } from '../atlas/errors.js'
 import { DEFAULTS, parseBoolean, parseInteger } from '../inputs/inputs.js'
-import { parseIsoUtc } from '../iso-date.js'
 import { TitledError } from '../errors.js'
 import {
   EPHEMERAL_X509_TYPES,
+  ephemeralExpiry,
+  isEphemeralUser,
+  isExpiredEphemeralUser,
   isManagedByAction,
   LABELS,
   labelValue,
@@ -115,15 +117,12 @@ export interface PrunePlan {
 /** Which users are ours, which have expired (by `now`), and which of those this run deletes. */
 export function planPrune(users: readonly DatabaseUser[], now: number, limit: number): PrunePlan {
   const labelled = users.filter(isManagedByAction)
-  const ours = labelled.filter(
-    user => user.databaseName === EXTERNAL_DATABASE && EPHEMERAL_X509_TYPES.has(user.x509Type ?? '')
-  )
+  const ours = labelled.filter(isEphemeralUser)
   const oursSet = new Set(ours)
-  // Only a strict ISO 8601 UTC label is a date: anything else is left alone, never read as past.
-  const expiry = new Map(ours.map(user => [user, parseIsoUtc(labelValue(user, LABELS.expiresAt))]))
+  const expiry = new Map(ours.map(user => [user, ephemeralExpiry(user)]))
   const expiresBy = (user: DatabaseUser) => expiry.get(user) ?? Infinity
   const expired = ours
-    .filter(user => expiresBy(user) <= now)
+    .filter(user => isExpiredEphemeralUser(user, now))
     .sort((a, b) => expiresBy(a) - expiresBy(b) || a.username.localeCompare(b.username))
   return {
     listed: users.length,
