@@ -4,9 +4,10 @@
  */
 import { expect } from '@jest/globals'
 import { rmSync } from 'node:fs'
+import { createConnection, Socket } from 'node:net'
 import * as tls from 'node:tls'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
-import { preconnect, type Preconnection } from '../../src/atlas/preconnect.js'
+import { preconnect, type Connectors, type Preconnection } from '../../src/atlas/preconnect.js'
 import { run } from '../../src/main.js'
 import { emulatorInputs } from '../support/emulator-fixtures.js'
 import { RecordingIO, tempDir } from '../support/inprocess.js'
@@ -27,8 +28,27 @@ beforeEach(() => {
 })
 
 /** Trusts the emulator's private CA, as NODE_EXTRA_CA_CERTS does for the bundle. */
-const trustingEmulator: typeof tls.connect = ((options: tls.ConnectionOptions) =>
-  tls.connect({ ...options, ca: emulator.tlsCaPem })) as typeof tls.connect
+const trustingEmulator: Connectors = {
+  tcp: options => createConnection(options),
+  tls: options => tls.connect({ ...options, ca: emulator.tlsCaPem })
+}
+
+/** A TCP socket that never connects, nor looks anything up, until told to. */
+const idleSocket = () => new Socket()
+
+/** Connectors that record what they are asked for and connect nothing. */
+function recordingConnectors(seen: string[]): Connectors {
+  return {
+    tcp: ({ host, port }) => {
+      seen.push(`tcp ${host}:${port}`)
+      return idleSocket()
+    },
+    tls: options => {
+      seen.push(`tls ${options.host} ${options.servername ?? '-'}`)
+      return new tls.TLSSocket(null as never)
+    }
+  }
+}
 
 const handshakeDone = async () => {
   for (let i = 0; i < 200 && emulator.connectionStats().tlsHandshakes === 0; i++)
@@ -55,21 +75,23 @@ describe('preconnect', () => {
     ['the base URL is http://', { MONGODB_ATLAS_BASE_URL: 'http://127.0.0.1:8080' }],
     ['the base URL carries credentials', { 'INPUT_BASE-URL': 'https://u:p@cloud.mongodb.com' }]
   ])('leaves the usual path when %s', (_, env) => {
-    let calls = 0
-    const connect = (() => {
-      calls += 1
-      return new tls.TLSSocket(null as never)
-    }) as unknown as typeof tls.connect
-    expect(preconnect(env, connect)).toBeUndefined()
-    expect(calls).toBe(0)
+    const seen: string[] = []
+    expect(preconnect(env, recordingConnectors(seen))).toBeUndefined()
+    expect(seen).toEqual([])
   })
 
   it('connects to the base-url input first, then MONGODB_ATLAS_BASE_URL, then Atlas', () => {
-    const seen: Array<tls.ConnectionOptions> = []
-    const connect = ((options: tls.ConnectionOptions) => {
-      seen.push(options)
-      return new tls.TLSSocket(null as never)
-    }) as unknown as typeof tls.connect
+    const seen: string[] = []
+    const connectors = recordingConnectors(seen)
+    const sockets: Socket[] = []
+    const recording: Connectors = {
+      ...connectors,
+      tcp: options => {
+        const socket = connectors.tcp(options)
+        sockets.push(socket)
+        return socket
+      }
+    }
     for (const env of [
       {
         'INPUT_BASE-URL': 'https://cloud.mongodbgov.com',
@@ -77,13 +99,27 @@ describe('preconnect', () => {
       },
       { MONGODB_ATLAS_BASE_URL: 'https://127.0.0.1:8443' },
       {}
+    ]) {
+      preconnect(env, recording)
+      // TLS (and so node:tls) only once TCP is up; SNI only for a host name.
+      sockets.at(-1)!.emit('connect')
+    }
+    expect(seen).toEqual([
+      'tcp cloud.mongodbgov.com:443',
+      'tls cloud.mongodbgov.com cloud.mongodbgov.com',
+      'tcp 127.0.0.1:8443',
+      'tls 127.0.0.1 -',
+      'tcp cloud.mongodb.com:443',
+      'tls cloud.mongodb.com cloud.mongodb.com'
     ])
-      preconnect(env, connect)?.discard()
-    expect(seen.map(o => `${o.host}:${o.port} ${o.servername ?? '-'}`)).toEqual([
-      'cloud.mongodbgov.com:443 cloud.mongodbgov.com',
-      '127.0.0.1:8443 -',
-      'cloud.mongodb.com:443 cloud.mongodb.com'
-    ])
+  })
+
+  it('starts TLS only once TCP is up: a step that ends first never loads node:tls', async () => {
+    const seen: string[] = []
+    const early = preconnect({}, recordingConnectors(seen))!
+    await early.underway(1)
+    early.discard()
+    expect(seen).toEqual(['tcp cloud.mongodb.com:443'])
   })
 
   it.each([
@@ -92,12 +128,15 @@ describe('preconnect', () => {
   ])(
     'has sent the connect to %s once underway, before loading the action could block it',
     async (_, origin) => {
-      const sockets: tls.TLSSocket[] = []
-      const capturing = ((options: tls.ConnectionOptions) => {
-        const socket = trustingEmulator(options)
-        sockets.push(socket)
-        return socket
-      }) as typeof tls.connect
+      const sockets: Socket[] = []
+      const capturing: Connectors = {
+        ...trustingEmulator,
+        tcp: options => {
+          const socket = trustingEmulator.tcp(options)
+          sockets.push(socket)
+          return socket
+        }
+      }
       const early = preconnect({ 'INPUT_BASE-URL': origin(new URL(emulator.url)) }, capturing)!
       // Node sends the connect on a later turn of the event loop: had the entry loaded the action
       // here, as it did, the handshake would have waited for the loading to end.
@@ -109,9 +148,10 @@ describe('preconnect', () => {
   )
 
   it('waits for the address of the origin only so long', async () => {
-    // A socket that never looks anything up.
-    const connect = (() => new tls.TLSSocket(null as never)) as unknown as typeof tls.connect
-    const early = preconnect({ 'INPUT_BASE-URL': 'https://cloud.mongodb.com' }, connect)!
+    const early = preconnect(
+      { 'INPUT_BASE-URL': 'https://cloud.mongodb.com' },
+      { ...trustingEmulator, tcp: idleSocket }
+    )!
     await expect(early.underway(20)).resolves.toBeUndefined()
     early.discard()
   })
