@@ -56,8 +56,8 @@ export interface Connectors {
 }
 
 /**
- * `node:tls` takes about 10 ms to load and set up: it is loaded once the TCP connection is up, so
- * that the SYN goes out first and a step that ends on an input error before then never pays it.
+ * `node:tls` takes about 10 ms to load and set up: it is taken once the TCP connection is up, so
+ * that the SYN goes out first, and a step that ends on an input error before then sets up no TLS.
  */
 const defaultConnectors: Connectors = {
   tcp: options => createConnection(options),
