@@ -50,6 +50,18 @@ function recordingConnectors(seen: string[]): Connectors {
   }
 }
 
+/** The same connectors, keeping each TCP socket they make in `sockets`. */
+function keepingSockets(connectors: Connectors, sockets: Socket[]): Connectors {
+  return {
+    ...connectors,
+    tcp: options => {
+      const socket = connectors.tcp(options)
+      sockets.push(socket)
+      return socket
+    }
+  }
+}
+
 const handshakeDone = async () => {
   for (let i = 0; i < 200 && emulator.connectionStats().tlsHandshakes === 0; i++)
     await new Promise(done => setTimeout(done, 10))
@@ -82,16 +94,8 @@ describe('preconnect', () => {
 
   it('connects to the base-url input first, then MONGODB_ATLAS_BASE_URL, then Atlas', () => {
     const seen: string[] = []
-    const connectors = recordingConnectors(seen)
     const sockets: Socket[] = []
-    const recording: Connectors = {
-      ...connectors,
-      tcp: options => {
-        const socket = connectors.tcp(options)
-        sockets.push(socket)
-        return socket
-      }
-    }
+    const recording = keepingSockets(recordingConnectors(seen), sockets)
     for (const env of [
       {
         'INPUT_BASE-URL': 'https://cloud.mongodbgov.com',
@@ -129,14 +133,7 @@ describe('preconnect', () => {
     'has sent the connect to %s once underway, before loading the action could block it',
     async (_, origin) => {
       const sockets: Socket[] = []
-      const capturing: Connectors = {
-        ...trustingEmulator,
-        tcp: options => {
-          const socket = trustingEmulator.tcp(options)
-          sockets.push(socket)
-          return socket
-        }
-      }
+      const capturing = keepingSockets(trustingEmulator, sockets)
       const early = preconnect({ 'INPUT_BASE-URL': origin(new URL(emulator.url)) }, capturing)!
       // Node sends the connect on a later turn of the event loop: had the entry loaded the action
       // here, as it did, the handshake would have waited for the loading to end.
