@@ -214,6 +214,21 @@ describe('preconnect', () => {
     socket?.destroy()
   })
 
+  it('checks the certificate against the origin: a name it does not carry gets no socket', async () => {
+    // TCP reaches the emulator, whose certificate names 127.0.0.1, ::1 and localhost only.
+    const { port } = new URL(emulator.url)
+    const early = preconnect(
+      { 'INPUT_BASE-URL': `https://atlas.invalid:${port}` },
+      {
+        ...trustingEmulator,
+        tcp: () => createConnection({ host: '127.0.0.1', port: Number(port) })
+      }
+    )!
+    expect(
+      await early.takeFor({ protocol: 'https:', hostname: 'atlas.invalid', port }, 5000)
+    ).toBeUndefined()
+  })
+
   it('resolves to nothing when the handshake cannot be made', async () => {
     const early = preconnect({ 'INPUT_BASE-URL': 'https://127.0.0.1:1' })!
     expect(

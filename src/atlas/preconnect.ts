@@ -139,9 +139,9 @@ export function preconnect(
           drop()
           return undefined
         }
-        // From here on the HTTP client handles the socket's errors.
+        // From here on the HTTP client handles the TLS socket's errors (the TCP socket under it
+        // keeps its silent listener: the TLS socket reports what befalls it).
         socket.removeListener('error', silence)
-        tcp.removeListener('error', silence)
         return socket
       })
     },
